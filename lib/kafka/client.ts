@@ -1,0 +1,90 @@
+/**
+ * The one place a kafkajs client is made: brokers, timeouts and client id come
+ * from {@linkcode Config}, and every kafkajs log line goes through one logger
+ * (warnings and errors to stderr; set `KAFKAJS_LOG_LEVEL=debug|info|warn|error|nothing`).
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { createKafka } from "./client.ts";
+ * const kafka = createKafka(loadConfig(), { clientId: "notebook" });
+ * const admin = kafka.admin();
+ * await admin.connect();
+ * console.log(await admin.listTopics());
+ * await admin.disconnect();
+ * ```
+ *
+ * @module
+ */
+import { Kafka, logLevel, type LogEntry } from "kafkajs";
+import type { Config } from "../config.ts";
+
+/** Options for {@linkcode createKafka}. */
+export interface KafkaClientOptions {
+  /** Overrides `config.kafka.clientId`. */
+  clientId?: string;
+  /** kafkajs log level; default from `KAFKAJS_LOG_LEVEL`, else WARN. */
+  level?: logLevel;
+  /** Retries for metadata and other retriable requests (kafkajs `retry.retries`). */
+  retries?: number;
+}
+
+const LEVELS: Record<string, logLevel> = {
+  nothing: logLevel.NOTHING,
+  error: logLevel.ERROR,
+  warn: logLevel.WARN,
+  info: logLevel.INFO,
+  debug: logLevel.DEBUG,
+};
+
+/**
+ * The kafkajs log level named by `KAFKAJS_LOG_LEVEL`, WARN when unset.
+ *
+ * @example
+ * ```ts
+ * import { logLevelFromEnv } from "./client.ts";
+ * console.log(logLevelFromEnv()); // 2 (WARN) unless KAFKAJS_LOG_LEVEL is set
+ * ```
+ */
+export function logLevelFromEnv(): logLevel {
+  let name: string | undefined;
+  try {
+    name = Deno.env.get("KAFKAJS_LOG_LEVEL")?.toLowerCase();
+  } catch {
+    name = undefined; // no env permission: keep the default
+  }
+  return name && name in LEVELS ? LEVELS[name] : logLevel.WARN;
+}
+
+/** Lines kafkajs logs that say nothing useful under Deno (see DESIGN.md "Facts"). */
+const NOISE = [/TimeoutNegativeWarning/, /negative number/i];
+
+function writeLine({ namespace, level, log }: LogEntry): void {
+  const { message, timestamp: _t, logger: _l, ...extra } = log;
+  if (NOISE.some((re) => re.test(message))) return;
+  const tag = logLevel[level] ?? String(level);
+  const detail = Object.keys(extra).length ? " " + JSON.stringify(extra) : "";
+  console.error(`[kafkajs ${tag}] ${namespace}: ${message}${detail}`);
+}
+
+/**
+ * A kafkajs client for the configured cluster.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { createKafka } from "./client.ts";
+ * const producer = createKafka(loadConfig()).producer({ idempotent: true });
+ * ```
+ */
+export function createKafka(config: Config, options: KafkaClientOptions = {}): Kafka {
+  return new Kafka({
+    clientId: options.clientId ?? config.kafka.clientId,
+    brokers: [...config.kafka.brokers],
+    connectionTimeout: config.kafka.connectionTimeoutMs,
+    requestTimeout: config.kafka.requestTimeoutMs,
+    logLevel: options.level ?? logLevelFromEnv(),
+    logCreator: () => writeLine,
+    retry: options.retries === undefined ? undefined : { retries: options.retries },
+  });
+}
