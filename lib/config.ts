@@ -152,15 +152,15 @@ const topicName: Parser = (raw, fail) =>
     : fail("is not a legal Kafka topic name", "use letters, digits, '.', '_' or '-' (max 249)");
 
 const bucketName: Parser = (raw, fail) =>
-  BUCKET_RE.test(raw.trim()) && !raw.includes("..")
-    ? raw.trim()
-    : fail(
-      "is not a legal S3 bucket name",
-      "use 3-63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit",
-    );
+  BUCKET_RE.test(raw.trim()) && !raw.includes("..") ? raw.trim() : fail(
+    "is not a legal S3 bucket name",
+    "use 3-63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit",
+  );
 
 const oneOf = (...allowed: string[]): Parser => (raw, fail) =>
-  allowed.includes(raw.trim()) ? raw.trim() : fail("is not allowed", `use one of ${allowed.join(", ")}`);
+  allowed.includes(raw.trim())
+    ? raw.trim()
+    : fail("is not allowed", `use one of ${allowed.join(", ")}`);
 
 /** Every configuration key, the variable that overrides it, and how it is checked. */
 export const FIELDS: readonly Field[] = [

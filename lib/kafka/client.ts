@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { Kafka, logLevel, type LogEntry } from "kafkajs";
+import { Kafka, type LogEntry, logLevel } from "kafkajs";
 import type { Config } from "../config.ts";
 
 /** Options for {@linkcode createKafka}. */

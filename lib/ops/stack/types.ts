@@ -1,0 +1,45 @@
+/**
+ * What both stack modes (Docker compose and native processes) offer.
+ *
+ * @module
+ */
+
+/** The two ways the stack runs. */
+export type RunMode = "docker" | "native";
+
+/** One service's state as `deno task stack status` shows it. */
+export interface ServiceStatus {
+  readonly service: string;
+  /** running; starting (process up, port not yet); stopped; foreign (port taken by something else). */
+  readonly state: "running" | "starting" | "stopped" | "foreign" | string;
+  readonly pid?: number;
+  readonly address: string;
+  readonly log: string;
+}
+
+/**
+ * The lifecycle every mode implements.
+ *
+ * @example
+ * ```ts
+ * import type { Stack } from "./types.ts";
+ * async function restart(stack: Stack) {
+ *   await stack.down();
+ *   await stack.up();
+ * }
+ * ```
+ */
+export interface Stack {
+  readonly mode: RunMode;
+  /** Service names, e.g. `kafka-1`, `minio`, `schema-registry`. */
+  readonly services: readonly string[];
+  up(): Promise<void>;
+  down(): Promise<void>;
+  status(): Promise<ServiceStatus[]>;
+  logs(service: string, lines?: number): Promise<string>;
+  reset(): Promise<void>;
+  /** Stops broker `id` (1-based); `kill` simulates a crash. */
+  stopBroker(id: number, options?: { kill?: boolean }): Promise<void>;
+  /** Starts broker `id` again and waits for its listener. */
+  startBroker(id: number): Promise<void>;
+}
