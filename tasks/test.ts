@@ -1,0 +1,50 @@
+/**
+ * `deno task test [-- <deno test args>]`: bring the stack up if needed, run
+ * every test (unit, integration, notebooks) with the permissions in deno.json,
+ * and finish with a plain `N passed, N failed` line for CI.
+ *
+ * @module
+ */
+import { loadConfig } from "../lib/config.ts";
+import { openStack, recordMode } from "../lib/ops/stack/mod.ts";
+import { parseDenoTestSummary } from "../lib/ops/test_summary.ts";
+
+const config = loadConfig();
+const started = Date.now();
+
+console.log("== stack up");
+try {
+  const stack = await openStack(config, { log: (l) => console.log(`  ${l}`) });
+  await recordMode(stack.mode);
+  await stack.up();
+  console.log(`  ready (${stack.mode} mode) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+} catch (e) {
+  console.error(`stack up failed: ${e instanceof Error ? e.message : e}`);
+  console.log("0 passed, 1 failed");
+  Deno.exit(1);
+}
+
+console.log("== deno test -P");
+const child = new Deno.Command(Deno.execPath(), {
+  args: ["test", "-P", ...Deno.args],
+  env: { NO_COLOR: "1" },
+  stdout: "piped",
+  stderr: "inherit",
+}).spawn();
+let output = "";
+const encoder = new TextEncoder();
+for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+  output += chunk;
+  await Deno.stdout.write(encoder.encode(chunk));
+}
+const status = await child.status;
+const summary = parseDenoTestSummary(output);
+const seconds = ((Date.now() - started) / 1000).toFixed(0);
+if (!summary) {
+  console.log(`\ndeno test ended (exit ${status.code}) without a summary after ${seconds} s`);
+  console.log("0 passed, 1 failed");
+  Deno.exit(status.code || 1);
+}
+console.log(`\n${summary.steps} steps; total wall time ${seconds} s`);
+console.log(`${summary.passed} passed, ${summary.failed} failed`);
+Deno.exit(status.success && summary.failed === 0 ? 0 : 1);
