@@ -152,21 +152,26 @@ export async function installMinio(version: string, log: (line: string) => void)
   );
   const started = Date.now();
   let count = 0;
-  let building = false;
-  await runStreaming(
-    "go",
-    ["install", `github.com/minio/minio@${version}`],
-    { GOBIN: bin, CGO_ENABLED: "0" },
-    (line) => {
-      if (/^go: downloading/.test(line)) {
-        count++;
-        if (count % 50 === 0) log(`minio: ${count} modules downloaded...`);
-      } else if (!building && count > 0) {
-        building = true;
-      }
-    },
-    `go install github.com/minio/minio@${version}`,
-  );
+  // go prints nothing while it compiles: say every 30 s that it is still working.
+  const ticker = setInterval(() => {
+    log(`minio: still downloading/compiling (${((Date.now() - started) / 1000).toFixed(0)} s)...`);
+  }, 30_000);
+  try {
+    await runStreaming(
+      "go",
+      ["install", `github.com/minio/minio@${version}`],
+      { GOBIN: bin, CGO_ENABLED: "0" },
+      (line) => {
+        if (/^go: downloading/.test(line)) {
+          count++;
+          if (count % 50 === 0) log(`minio: ${count} modules downloaded...`);
+        }
+      },
+      `go install github.com/minio/minio@${version}`,
+    );
+  } finally {
+    clearInterval(ticker);
+  }
   log(`minio: built in ${((Date.now() - started) / 1000).toFixed(0)} s (${count} modules fetched)`);
   return `${bin}/minio`;
 }
