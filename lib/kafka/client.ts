@@ -56,15 +56,19 @@ export function logLevelFromEnv(): logLevel {
   return name && name in LEVELS ? LEVELS[name] : logLevel.WARN;
 }
 
+const LEVEL_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(LEVELS).map(([name, level]) => [level, name.toUpperCase()]),
+);
+
 /** Lines kafkajs logs that say nothing useful under Deno (see DESIGN.md "Facts"). */
 const NOISE = [/TimeoutNegativeWarning/, /negative number/i];
 
 function writeLine({ namespace, level, log }: LogEntry): void {
   const { message, timestamp: _t, logger: _l, ...extra } = log;
   if (NOISE.some((re) => re.test(message))) return;
-  const tag = logLevel[level] ?? String(level);
+  const tag = LEVEL_NAMES[level] ?? String(level);
   const detail = Object.keys(extra).length ? " " + JSON.stringify(extra) : "";
-  console.error(`[kafkajs ${tag}] ${namespace}: ${message}${detail}`);
+  console.error(`[kafkajs ${tag}]${namespace ? ` ${namespace}:` : ""} ${message}${detail}`);
 }
 
 /**
