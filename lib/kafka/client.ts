@@ -17,7 +17,19 @@
  * @module
  */
 import { Kafka, type LogEntry, logLevel } from "kafkajs";
+import process from "node:process";
 import type { Config } from "../config.ts";
+
+// kafkajs under Deno schedules timers with negative delays (harmless: they fire
+// at once), and Node's timer shim warns on every one. Drop just that warning.
+const emitWarning = process.emitWarning;
+// deno-lint-ignore no-explicit-any
+(process as any).emitWarning = (warning: unknown, ...rest: any[]) => {
+  const type = typeof rest[0] === "string" ? rest[0] : rest[0]?.type;
+  if (type === "TimeoutNegativeWarning") return;
+  // deno-lint-ignore no-explicit-any
+  return (emitWarning as any).call(process, warning, ...rest);
+};
 
 /** Options for {@linkcode createKafka}. */
 export interface KafkaClientOptions {
