@@ -1,0 +1,67 @@
+/**
+ * The native, Confluent-compatible Schema Registry (AVRO only) that native
+ * mode runs in place of Confluent's server. Its state lives only in the
+ * compacted `_schemas` topic, in Confluent's record format, so Confluent's own
+ * server can take over the same cluster.
+ *
+ * - {@linkcode startRegistry}: open the store and serve the REST API.
+ * - {@linkcode RegistryService}: the operations, without HTTP.
+ * - {@linkcode SchemaStore}: the Kafka-backed state.
+ * - {@linkcode checkCompatibility}, {@linkcode parseAvroSchema}: the pure parts.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../../config.ts";
+ * import { startRegistry } from "./mod.ts";
+ * const registry = await startRegistry({ config: loadConfig() }); // port of SCHEMA_REGISTRY_URL
+ * console.log(`schema registry listening on ${registry.url}`);
+ * // ... later
+ * await registry.close();
+ * ```
+ *
+ * @module
+ */
+export { type AvroType, canonicalAvro, parseAvroSchema, type ParsedAvroSchema } from "./avro.ts";
+export {
+  checkCompatibility,
+  COMPATIBILITY_LEVELS,
+  type CompatibilityLevel,
+  type CompatibilityResult,
+  DEFAULT_COMPATIBILITY,
+  explainIncompatibility,
+  parseCompatibilityLevel,
+  type PreviousSchema,
+  whyCannotRead,
+} from "./compatibility.ts";
+export { type ErrorBody, ErrorCode, RegistryError } from "./errors.ts";
+export {
+  type ConfigValue,
+  decodeKey,
+  decodeSchemaValue,
+  type DeleteSubjectValue,
+  type EncodableKey,
+  encodeConfigValue,
+  encodeDeleteSubjectValue,
+  encodeKey,
+  encodeSchemaValue,
+  type RegistryKey,
+  type SchemaValue,
+} from "./records.ts";
+export { RegistryState } from "./state.ts";
+export { SchemaStore, type SchemaStoreOptions, SchemaTopicError } from "./store.ts";
+export {
+  type CompatibilityResponse,
+  parseVersion,
+  RegistryService,
+  type SchemaByIdResponse,
+  type SchemaRequest,
+  type SchemaResponse,
+} from "./service.ts";
+export {
+  CONTENT_TYPE,
+  createHandler,
+  registryAddress,
+  type RunningRegistry,
+  startRegistry,
+  type StartRegistryOptions,
+} from "./server.ts";

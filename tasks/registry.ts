@@ -1,0 +1,37 @@
+/**
+ * `deno task registry`: the native Schema Registry on the port of
+ * `SCHEMA_REGISTRY_URL` (default 8081), state in `SCHEMA_REGISTRY_TOPIC`
+ * (default `_schemas`). Stops cleanly on SIGINT/SIGTERM.
+ *
+ * @example
+ * ```sh
+ * deno run -A tasks/registry.ts
+ * # schema registry listening on http://127.0.0.1:8081 (state in topic _schemas)
+ * ```
+ *
+ * @module
+ */
+import { loadConfig } from "../lib/config.ts";
+import { startRegistry } from "../lib/schema/registry/mod.ts";
+
+if (import.meta.main) {
+  const config = loadConfig();
+  let registry;
+  try {
+    registry = await startRegistry({ config });
+  } catch (e) {
+    console.error(`schema registry failed to start: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+  console.log(`schema registry listening on ${registry.url} (state in topic ${registry.topic})`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`schema registry: ${signal}, shutting down`);
+    await registry.close();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+}
