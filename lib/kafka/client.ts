@@ -31,6 +31,12 @@ const emitWarning = process.emitWarning;
   return (emitWarning as any).call(process, warning, ...rest);
 };
 
+try {
+  // We choose partitions ourselves (see verified.ts); kafkajs's notice about its v2
+  // default partitioner change is noise for this course.
+  Deno.env.set("KAFKAJS_NO_PARTITIONER_WARNING", "1");
+} catch { /* no env permission: the notice stays */ }
+
 /** Options for {@linkcode createKafka}. */
 export interface KafkaClientOptions {
   /** Overrides `config.kafka.clientId`. */
