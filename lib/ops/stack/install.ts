@@ -133,8 +133,8 @@ export async function installKafka(version: string, log: (line: string) => void)
 
 /**
  * Builds the MinIO server at `version` with `go install` into
- * `.cache/minio/<version>/bin/minio` unless present (about 3 minutes on 2
- * cores); returns the binary path.
+ * `.cache/minio/<version>/bin/minio` unless present (about 2 minutes on 2
+ * cores with an empty Go cache); returns the binary path.
  *
  * @example
  * ```ts
@@ -148,7 +148,7 @@ export async function installMinio(version: string, log: (line: string) => void)
   if (await exists(`${bin}/minio`)) return `${bin}/minio`;
   await requireProgram("go", ["version"], "Go 1.24+ (https://go.dev/doc/install)");
   log(
-    `minio: building github.com/minio/minio@${version} with go install (about 3 min, first run only)`,
+    `minio: building github.com/minio/minio@${version} with go install (about 2 min on 2 cores, first run only)`,
   );
   const started = Date.now();
   let count = 0;
