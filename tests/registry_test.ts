@@ -9,9 +9,12 @@
 import assert from "node:assert/strict";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import kafkajs, {
+  type Consumer,
   type ConsumerConfig,
   type ConsumerRunConfig,
+  type Kafka,
   logLevel,
+  type Producer,
   type ProducerConfig,
   type ProducerRecord,
 } from "kafkajs";
@@ -492,44 +495,65 @@ Deno.test("native schema registry over HTTP, backed by live Kafka", async (t) =>
   }
 });
 
+/** `real`, except that every producer or consumer it makes first passes through `wrap`. */
+function injecting(
+  real: Kafka,
+  wrap: { producer?: (p: Producer) => Producer; consumer?: (c: Consumer) => Consumer },
+): Kafka {
+  return new Proxy(real, {
+    get(target, prop) {
+      if (prop === "producer" && wrap.producer) {
+        return (options?: ProducerConfig) => wrap.producer!(target.producer(options));
+      }
+      if (prop === "consumer" && wrap.consumer) {
+        return (options: ConsumerConfig) => wrap.consumer!(target.consumer(options));
+      }
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/** Runs `body` against a registry on a fresh topic that talks through `kafka`, then cleans up. */
+async function withRegistryOn(
+  kafka: Kafka,
+  real: Kafka,
+  body: (registry: RunningRegistry, logs: string[]) => Promise<void>,
+): Promise<void> {
+  const topic = uniqueName("_schemas_test");
+  const logs: string[] = [];
+  const registry = await startRegistry({ config, port: 0, topic, kafka, log: (m) => logs.push(m) });
+  const admin = real.admin();
+  await admin.connect();
+  try {
+    await body(registry, logs);
+  } finally {
+    await registry.close();
+    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    await admin.disconnect();
+  }
+}
+
 Deno.test("a record kafkajs acknowledged without its partition is sent again", async () => {
   await requireKafka();
   // Simulate kafkajs issue 1303: send() resolves, but the metadata lacks partition 0
   // because the record was never written. The store must notice and re-send.
   const real = createKafka(config, { clientId: "registry-test-flaky", level: logLevel.NOTHING });
   let dropped = 0;
-  const flaky = new Proxy(real, {
-    get(target, prop) {
-      if (prop === "producer") {
-        return (options?: ProducerConfig) => {
-          const producer = target.producer(options);
-          const send = producer.send.bind(producer);
-          producer.send = (record: ProducerRecord) => {
-            if (dropped < 2 && record.messages.some((m) => m.value !== null)) {
-              dropped++;
-              return Promise.resolve([]);
-            }
-            return send(record);
-          };
-          return producer;
-        };
-      }
-      const value = Reflect.get(target, prop);
-      return typeof value === "function" ? value.bind(target) : value;
+  const flaky = injecting(real, {
+    producer: (producer) => {
+      const send = producer.send.bind(producer);
+      producer.send = (record: ProducerRecord) => {
+        if (dropped < 2 && record.messages.some((m) => m.value !== null)) {
+          dropped++;
+          return Promise.resolve([]);
+        }
+        return send(record);
+      };
+      return producer;
     },
   });
-  const topic = uniqueName("_schemas_test");
-  const logs: string[] = [];
-  const registry = await startRegistry({
-    config,
-    port: 0,
-    topic,
-    kafka: flaky,
-    log: (m) => logs.push(m),
-  });
-  const admin = real.admin();
-  await admin.connect();
-  try {
+  await withRegistryOn(flaky, real, async (registry, logs) => {
     const r = await http(registry.url, "POST", "/subjects/flaky-value/versions", {
       schema: USER_V1,
     });
@@ -540,11 +564,7 @@ Deno.test("a record kafkajs acknowledged without its partition is sent again", a
       (await http(registry.url, "GET", "/subjects/flaky-value/versions/latest")).body,
       { subject: "flaky-value", version: 1, id: r.body.id, schema: USER_V1 },
     );
-  } finally {
-    await registry.close();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-    await admin.disconnect();
-  }
+  });
 });
 
 Deno.test("the reader starts again when kafkajs gives up on it", async () => {
@@ -555,42 +575,24 @@ Deno.test("the reader starts again when kafkajs gives up on it", async () => {
   };
   const real = createKafka(config, { clientId: "registry-test-crash", level: logLevel.NOTHING });
   let thrown = 0;
-  const crashing = new Proxy(real, {
-    get(target, prop) {
-      if (prop === "consumer") {
-        return (options: ConsumerConfig) => {
-          const consumer = target.consumer(options);
-          const run = consumer.run.bind(consumer);
-          consumer.run = (cfg?: ConsumerRunConfig) =>
-            run({
-              ...cfg,
-              eachMessage: async (payload) => {
-                if (thrown === 0 && Number(payload.message.offset) >= 1) {
-                  thrown++;
-                  throw new KafkaJSNonRetriableError("injected reader failure");
-                }
-                await cfg!.eachMessage!(payload);
-              },
-            });
-          return consumer;
-        };
-      }
-      const value = Reflect.get(target, prop);
-      return typeof value === "function" ? value.bind(target) : value;
+  const crashing = injecting(real, {
+    consumer: (consumer) => {
+      const run = consumer.run.bind(consumer);
+      consumer.run = (cfg?: ConsumerRunConfig) =>
+        run({
+          ...cfg,
+          eachMessage: async (payload) => {
+            if (thrown === 0 && Number(payload.message.offset) >= 1) {
+              thrown++;
+              throw new KafkaJSNonRetriableError("injected reader failure");
+            }
+            await cfg!.eachMessage!(payload);
+          },
+        });
+      return consumer;
     },
   });
-  const topic = uniqueName("_schemas_test");
-  const logs: string[] = [];
-  const registry = await startRegistry({
-    config,
-    port: 0,
-    topic,
-    kafka: crashing,
-    log: (m) => logs.push(m),
-  });
-  const admin = real.admin();
-  await admin.connect();
-  try {
+  await withRegistryOn(crashing, real, async (registry, logs) => {
     const r = await http(registry.url, "POST", "/subjects/crash-value/versions", {
       schema: USER_V1,
     });
@@ -598,11 +600,7 @@ Deno.test("the reader starts again when kafkajs gives up on it", async () => {
     assert.equal(thrown, 1);
     assert.ok(logs.some((m) => m.includes("starting it again")), logs.join("\n"));
     assert.deepEqual((await http(registry.url, "GET", "/subjects")).body, ["crash-value"]);
-  } finally {
-    await registry.close();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-    await admin.disconnect();
-  }
+  });
 });
 
 Deno.test("schema registry at SCHEMA_REGISTRY_URL: status codes and error codes", async (t) => {
