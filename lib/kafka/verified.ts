@@ -115,9 +115,8 @@ export async function sendVerified(
     if (attempt < maxAttempts) {
       resent += pending.length;
       options.onResend?.(missing, pending.length);
-    } else {
-      throw new UnacknowledgedError(record.topic, missing, pending.length);
     }
   }
-  throw new Error("unreachable");
+  const missing = [...new Set(pending.map((m) => m.partition))].sort((a, b) => a - b);
+  throw new UnacknowledgedError(record.topic, missing, pending.length);
 }
