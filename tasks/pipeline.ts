@@ -10,11 +10,10 @@
  */
 import { loadConfig } from "../lib/config.ts";
 import { checkHealth, formatHealth } from "../lib/ops/health.ts";
-import { openStack, recordMode } from "../lib/ops/stack/mod.ts";
+import { openStack } from "../lib/ops/stack/mod.ts";
 
 const config = loadConfig();
 const stack = await openStack(config, { log: (l) => console.log(`  ${l}`) });
-await recordMode(stack.mode);
 await stack.up();
 console.log(formatHealth(await checkHealth(config)));
 console.log(

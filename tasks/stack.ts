@@ -8,8 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { loadConfig } from "../lib/config.ts";
-import { openStack, recordMode } from "../lib/ops/stack/mod.ts";
-import { stackPaths } from "../lib/ops/stack/paths.ts";
+import { openStack } from "../lib/ops/stack/mod.ts";
 import { formatTable } from "../lib/ops/table.ts";
 
 const USAGE = `usage: deno task stack <command>
@@ -48,14 +47,12 @@ try {
   switch (command) {
     case "up":
       console.log(`stack up (${stack.mode} mode)`);
-      await recordMode(stack.mode);
       await stack.up();
       console.log(`stack up: ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       break;
     case "down":
       console.log(`stack down (${stack.mode} mode)`);
       await stack.down();
-      await Deno.remove(stackPaths().modeFile).catch(() => {});
       break;
     case "status": {
       const rows = await stack.status();
@@ -73,7 +70,6 @@ try {
     case "reset":
       console.log(`stack reset (${stack.mode} mode)`);
       await stack.reset();
-      await Deno.remove(stackPaths().modeFile).catch(() => {});
       break;
     default:
       console.error(`unknown command "${command}"\n${USAGE}`);

@@ -6,7 +6,7 @@
  * @module
  */
 import { loadConfig } from "../lib/config.ts";
-import { openStack, recordMode } from "../lib/ops/stack/mod.ts";
+import { openStack } from "../lib/ops/stack/mod.ts";
 import { parseDenoTestSummary } from "../lib/ops/test_summary.ts";
 
 const config = loadConfig();
@@ -15,7 +15,6 @@ const started = Date.now();
 console.log("== stack up");
 try {
   const stack = await openStack(config, { log: (l) => console.log(`  ${l}`) });
-  await recordMode(stack.mode);
   await stack.up();
   console.log(`  ready (${stack.mode} mode) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } catch (e) {

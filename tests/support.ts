@@ -5,6 +5,7 @@
  * @module
  */
 import { type Config, loadConfig } from "../lib/config.ts";
+import { parseHostPort, tcpOpen } from "../lib/ops/stack/probe.ts";
 
 /** The configuration every test uses (environment overrides apply). */
 export const config: Config = loadConfig();
@@ -12,66 +13,37 @@ export const config: Config = loadConfig();
 const HOW_TO_START =
   "Start the stack with `deno task stack up` (or run everything with `deno task test`).";
 
-async function tcpOpen(hostPort: string, timeoutMs = 2000): Promise<boolean> {
-  const i = hostPort.lastIndexOf(":");
-  const hostname = hostPort.slice(0, i).replace(/^\[|\]$/g, "");
-  const port = Number(hostPort.slice(i + 1));
-  const attempt = Deno.connect({ hostname, port }).then((c) => {
-    c.close();
-    return true;
-  }, () => false);
-  let id: ReturnType<typeof setTimeout> | undefined;
-  const guard = new Promise<false>((r) => {
-    id = setTimeout(() => r(false), timeoutMs);
-  });
-  try {
-    return await Promise.race([attempt, guard]);
-  } finally {
-    clearTimeout(id);
-  }
-}
-
 /** Throws with the start command unless every configured Kafka broker accepts TCP. */
 export async function requireKafka(c: Config = config): Promise<void> {
   for (const broker of c.kafka.brokers) {
-    if (!(await tcpOpen(broker))) {
+    const { host, port } = parseHostPort(broker);
+    if (!(await tcpOpen(host, port, 2000))) {
       throw new Error(`Kafka broker ${broker} is not reachable. ${HOW_TO_START}`);
     }
   }
 }
 
-/** Throws with the start command unless the Schema Registry answers. */
-export async function requireRegistry(c: Config = config): Promise<void> {
+/** Throws with the start command unless `GET url` answers 2xx. */
+async function requireHttp(service: string, base: string, url: string): Promise<void> {
   try {
-    const res = await fetch(`${c.schemaRegistry.url}/subjects`, {
-      signal: AbortSignal.timeout(3000),
-    });
+    const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
     await res.body?.cancel();
-    if (res.ok) return;
-    throw new Error(`HTTP ${res.status}`);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
   } catch (e) {
     throw new Error(
-      `Schema Registry at ${c.schemaRegistry.url} is not reachable (${
-        (e as Error).message
-      }). ${HOW_TO_START}`,
+      `${service} at ${base} is not reachable (${(e as Error).message}). ${HOW_TO_START}`,
     );
   }
 }
 
+/** Throws with the start command unless the Schema Registry answers. */
+export function requireRegistry(c: Config = config): Promise<void> {
+  return requireHttp("Schema Registry", c.schemaRegistry.url, `${c.schemaRegistry.url}/subjects`);
+}
+
 /** Throws with the start command unless MinIO's liveness endpoint answers. */
-export async function requireMinio(c: Config = config): Promise<void> {
-  try {
-    const res = await fetch(`${c.s3.endpoint}/minio/health/live`, {
-      signal: AbortSignal.timeout(3000),
-    });
-    await res.body?.cancel();
-    if (res.ok) return;
-    throw new Error(`HTTP ${res.status}`);
-  } catch (e) {
-    throw new Error(
-      `MinIO at ${c.s3.endpoint} is not reachable (${(e as Error).message}). ${HOW_TO_START}`,
-    );
-  }
+export function requireMinio(c: Config = config): Promise<void> {
+  return requireHttp("MinIO", c.s3.endpoint, `${c.s3.endpoint}/minio/health/live`);
 }
 
 /** A name no other test run uses, e.g. `test.stack-acks.k3f9x2`. */

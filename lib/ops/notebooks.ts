@@ -25,9 +25,9 @@
  */
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathExists as exists, REPO_ROOT } from "./repo.ts";
 
-/** The repository root (two levels above this file). */
-export const REPO_ROOT: string = fileURLToPath(new URL("../../", import.meta.url));
+export { REPO_ROOT };
 
 /** Where the course notebooks live. */
 export const NOTEBOOKS_DIR: string = join(REPO_ROOT, "notebooks");
@@ -257,15 +257,6 @@ export async function listKernelspecs(
     throw new NotebookSetupError(`listing Jupyter kernelspecs failed (exit ${code}): ${stderr}`);
   }
   return JSON.parse(stdout) as Record<string, string[]>;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const ensured = new Map<string, Promise<void>>();

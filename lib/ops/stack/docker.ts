@@ -13,8 +13,9 @@
  * @module
  */
 import type { Config } from "../../config.ts";
+import { forgetMode, recordMode } from "./mode.ts";
 import { stackPaths } from "./paths.ts";
-import { pollUntil, tcpOpen } from "./probe.ts";
+import { parseHostPort, pollUntil, tcpOpen } from "./probe.ts";
 import type { ServiceStatus, Stack } from "./types.ts";
 
 const PROJECT = "shopstream";
@@ -71,11 +72,13 @@ export class DockerStack implements Stack {
 
   async up(): Promise<void> {
     this.log("docker: docker compose up -d --wait (first run builds MinIO and pulls images)");
+    await recordMode(this.mode);
     await this.#compose(["up", "-d", "--wait", "--build"]);
   }
 
   async down(): Promise<void> {
     await this.#compose(["down"]);
+    await forgetMode();
   }
 
   async status(): Promise<ServiceStatus[]> {
@@ -107,6 +110,7 @@ export class DockerStack implements Stack {
 
   async reset(): Promise<void> {
     await this.#compose(["down", "--volumes"]);
+    await forgetMode();
   }
 
   async stopBroker(id: number, options: { kill?: boolean } = {}): Promise<void> {
@@ -115,12 +119,7 @@ export class DockerStack implements Stack {
 
   async startBroker(id: number): Promise<void> {
     await this.#compose(["start", `kafka-${id}`], true);
-    const entry = this.config.kafka.brokers[id - 1];
-    const i = entry.lastIndexOf(":");
-    await pollUntil(
-      `kafka-${id}`,
-      () => tcpOpen(entry.slice(0, i), Number(entry.slice(i + 1))),
-      120_000,
-    );
+    const { host, port } = parseHostPort(this.config.kafka.brokers[id - 1]);
+    await pollUntil(`kafka-${id}`, () => tcpOpen(host, port), 120_000);
   }
 }

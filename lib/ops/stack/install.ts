@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { pathExists as exists } from "../repo.ts";
 import { stackPaths } from "./paths.ts";
 
 /** A missing tool or a failed download, with what to do about it. */
@@ -21,15 +22,6 @@ export class InstallError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "InstallError";
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -17,45 +17,13 @@
 import type { Config } from "../../config.ts";
 import { dockerEngineAvailable, DockerStack } from "./docker.ts";
 import { NativeStack } from "./native.ts";
-import { stackPaths } from "./paths.ts";
+import { recordedMode } from "./mode.ts";
 import type { RunMode, Stack } from "./types.ts";
 
 export type { RunMode, ServiceStatus, Stack } from "./types.ts";
 export { dockerEngineAvailable, DockerStack } from "./docker.ts";
 export { NativeStack } from "./native.ts";
-
-/**
- * The mode recorded by the last `up`, if any.
- *
- * @example
- * ```ts
- * import { recordedMode } from "./mod.ts";
- * console.log(await recordedMode()); // "native" | "docker" | undefined
- * ```
- */
-export async function recordedMode(): Promise<RunMode | undefined> {
-  try {
-    const m = (await Deno.readTextFile(stackPaths().modeFile)).trim();
-    return m === "docker" || m === "native" ? m : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Records `mode` as the one running the stack.
- *
- * @example
- * ```ts
- * import { recordMode } from "./mod.ts";
- * await recordMode("native");
- * ```
- */
-export async function recordMode(mode: RunMode): Promise<void> {
-  const { modeFile, cache } = stackPaths();
-  await Deno.mkdir(cache, { recursive: true });
-  await Deno.writeTextFile(modeFile, mode + "\n");
-}
+export { forgetMode, recordedMode, recordMode } from "./mode.ts";
 
 /**
  * Resolves which mode to use: an explicit `docker`/`native`, else the recorded

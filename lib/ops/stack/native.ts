@@ -19,19 +19,16 @@
 import type { Config } from "../../config.ts";
 import { createKafka } from "../../kafka/client.ts";
 import { createObjectStoreClient, ensureBucket } from "../../lake/client.ts";
+import { pathExists as exists } from "../repo.ts";
 import { installKafka, installMinio } from "./install.ts";
 import { stackPaths } from "./paths.ts";
+import { forgetMode, recordMode } from "./mode.ts";
 import { ManagedProcess } from "./process.ts";
-import { httpOk, NotReadyError, pollUntil, tcpOpen } from "./probe.ts";
+import { httpOk, NotReadyError, parseHostPort as hostPort, pollUntil, tcpOpen } from "./probe.ts";
 import type { ServiceStatus, Stack } from "./types.ts";
 
 /** How long `up` waits for each kind of service. */
 const READY_MS = { kafka: 120_000, minio: 60_000, registry: 60_000 };
-
-function hostPort(entry: string): { host: string; port: number } {
-  const i = entry.lastIndexOf(":");
-  return { host: entry.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(entry.slice(i + 1)) };
-}
 
 /** The broker+controller properties of node `id` (1-based). */
 export function kafkaNodeProperties(config: Config, id: number, dataDir: string): string {
@@ -90,15 +87,6 @@ const LOG4J2 = `Configuration:
       - name: kafka.log.LogCleaner
         level: WARN
 `;
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The native stack: `up`, `down`, `status`, `logs`, `reset`, and broker stop/start for drills. */
 export class NativeStack implements Stack {
@@ -287,6 +275,7 @@ export class NativeStack implements Stack {
 
   /** Brings everything up (idempotent): downloads on first run, then start and wait for readiness. */
   async up(): Promise<void> {
+    await recordMode(this.mode);
     await Deno.mkdir(this.#paths.kafka, { recursive: true });
     await Deno.mkdir(`${this.#paths.minio}/data`, { recursive: true });
     await Deno.writeTextFile(`${this.#paths.kafka}/log4j2.yaml`, LOG4J2);
@@ -295,28 +284,44 @@ export class NativeStack implements Stack {
       installMinio(this.config.stack.minioVersion, this.log),
     ]);
 
-    const minio = this.#minioProcess(minioBin);
-    await this.#startOne("minio", minio);
+    await this.#startOne("minio", this.#minioProcess(minioBin));
 
     const clusterId = await this.#clusterId(libs);
     const ids = this.config.kafka.brokers.map((_, i) => i + 1);
     for (const id of ids) await this.#formatNode(id, libs, clusterId);
     for (const id of ids) await this.#startOne(`kafka-${id}`, this.#kafkaProcess(id, libs));
 
-    await Promise.all([this.#waitMinio(minio), this.#waitKafka()]);
+    await Promise.all([this.#waitMinio(), this.#waitKafka()]);
 
     await this.#startOne("schema-registry", this.#registryProcess());
     await this.#waitRegistry();
   }
 
-  async #waitMinio(minio: ManagedProcess): Promise<void> {
+  /**
+   * Polls `check` until it holds, failing at once if the service's process exits;
+   * on failure the error names the service and shows the end of its log.
+   */
+  async #waitFor(service: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+    const proc = this.#process(service);
     try {
-      await pollUntil(
-        "minio",
-        () => httpOk(`${this.config.s3.endpoint}/minio/health/live`),
-        READY_MS.minio,
-        { alive: async () => (await minio.pid()) !== undefined },
-      );
+      await pollUntil(service, check, timeoutMs, {
+        alive: async () => (await proc.pid()) !== undefined,
+      });
+    } catch (e) {
+      await this.#failWithLog(service, e);
+    }
+  }
+
+  /** Waits until broker `id` accepts connections. */
+  #waitListening(id: number): Promise<void> {
+    const { host, port } = this.#port(`kafka-${id}`);
+    return this.#waitFor(`kafka-${id}`, () => tcpOpen(host, port), READY_MS.kafka);
+  }
+
+  async #waitMinio(): Promise<void> {
+    const live = `${this.config.s3.endpoint}/minio/health/live`;
+    await this.#waitFor("minio", () => httpOk(live), READY_MS.minio);
+    try {
       if (await ensureBucket(createObjectStoreClient(this.config), this.config)) {
         this.log(`minio: created bucket ${this.config.s3.bucket}`);
       }
@@ -326,18 +331,7 @@ export class NativeStack implements Stack {
   }
 
   async #waitKafka(): Promise<void> {
-    const ids = this.config.kafka.brokers.map((_, i) => i + 1);
-    for (const id of ids) {
-      const proc = this.#kafkaProcess(id);
-      const { host, port } = this.#port(`kafka-${id}`);
-      try {
-        await pollUntil(`kafka-${id}`, () => tcpOpen(host, port), READY_MS.kafka, {
-          alive: async () => (await proc.pid()) !== undefined,
-        });
-      } catch (e) {
-        await this.#failWithLog(`kafka-${id}`, e);
-      }
-    }
+    for (let id = 1; id <= this.config.kafka.brokers.length; id++) await this.#waitListening(id);
     const started = Date.now();
     let seen = "";
     try {
@@ -385,17 +379,8 @@ export class NativeStack implements Stack {
   }
 
   async #waitRegistry(): Promise<void> {
-    const proc = this.#registryProcess();
-    try {
-      await pollUntil(
-        "schema-registry",
-        () => httpOk(`${this.config.schemaRegistry.url}/subjects`),
-        READY_MS.registry,
-        { alive: async () => (await proc.pid()) !== undefined },
-      );
-    } catch (e) {
-      await this.#failWithLog("schema-registry", e);
-    }
+    const subjects = `${this.config.schemaRegistry.url}/subjects`;
+    await this.#waitFor("schema-registry", () => httpOk(subjects), READY_MS.registry);
     this.log(`schema-registry: ready at ${this.config.schemaRegistry.url}`);
   }
 
@@ -407,6 +392,7 @@ export class NativeStack implements Stack {
       if (await b.stop(30_000)) this.log(`${b.spec.name}: stopped`);
     }));
     if (await this.#minioProcess().stop(10_000)) this.log("minio: stopped");
+    await forgetMode();
   }
 
   /** One row per service: running or not, pid, address, log file. */
@@ -458,15 +444,7 @@ export class NativeStack implements Stack {
   /** Starts broker `id` again and waits until its port accepts connections. */
   async startBroker(id: number): Promise<void> {
     const libs = `${this.#paths.kafka}/${this.config.stack.kafkaVersion}/libs`;
-    const proc = this.#kafkaProcess(id, libs);
-    await proc.start();
-    const { host, port } = this.#port(`kafka-${id}`);
-    try {
-      await pollUntil(`kafka-${id}`, () => tcpOpen(host, port), READY_MS.kafka, {
-        alive: async () => (await proc.pid()) !== undefined,
-      });
-    } catch (e) {
-      await this.#failWithLog(`kafka-${id}`, e);
-    }
+    await this.#kafkaProcess(id, libs).start();
+    await this.#waitListening(id);
   }
 }

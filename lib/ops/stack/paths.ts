@@ -10,10 +10,7 @@
  *
  * @module
  */
-
-/** The repository root (the folder holding deno.json). */
-export const REPO_ROOT: string = decodeURIComponent(new URL("../../../", import.meta.url).pathname)
-  .replace(/\/$/, "");
+import { REPO_ROOT } from "../repo.ts";
 
 /** Folders and files the stack manager uses. */
 export interface StackPaths {

@@ -12,6 +12,20 @@
  */
 
 /**
+ * Splits `host:port` (IPv6 hosts in brackets) into its parts.
+ *
+ * @example
+ * ```ts
+ * import { parseHostPort } from "./probe.ts";
+ * console.log(parseHostPort("[::1]:9092")); // { host: "::1", port: 9092 }
+ * ```
+ */
+export function parseHostPort(entry: string): { host: string; port: number } {
+  const i = entry.lastIndexOf(":");
+  return { host: entry.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(entry.slice(i + 1)) };
+}
+
+/**
  * True when something accepts TCP connections on `hostname:port` within `timeoutMs`.
  *
  * @example
