@@ -1,0 +1,192 @@
+/**
+ * The dead-letter contract: a record that cannot be processed is copied, key,
+ * value and headers untouched, to the dead-letter topic with headers that say
+ * why and where it came from. Nothing is dropped: the consumer commits the
+ * original only after its dead letter is acknowledged.
+ *
+ * Every producer of dead letters (module 2's consumer, module 3's decoder,
+ * module 4's sink) uses {@linkcode deadLetter} and {@linkcode sendDeadLetters};
+ * every reader uses {@linkcode readDeadLetter}.
+ *
+ * @example
+ * ```ts
+ * import { deadLetter, readDeadLetter } from "./dlq.ts";
+ * const dl = deadLetter(
+ *   { topic: "orders", partition: 2, offset: "41", message: { key: null, value: null } },
+ *   "deserialization",
+ *   new Error("no magic byte"),
+ * );
+ * console.log(readDeadLetter(dl)?.reason); // "deserialization"
+ * ```
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import type { IHeaders, Message, Producer } from "kafkajs";
+import { type PartitionedMessage, sendVerified, type VerifiedResult } from "./verified.ts";
+
+/** Why a record went to the dead-letter topic. */
+export type DeadLetterReason =
+  /** The bytes are not a record this consumer can decode (e.g. no Avro magic byte). */
+  | "deserialization"
+  /** The record names a schema id the registry does not know. */
+  | "unknown-schema"
+  /** Decoded, but the value breaks the contract (a field out of range, a missing id). */
+  | "validation"
+  /** The handler threw a non-retriable error for this record. */
+  | "processing"
+  /** The handler kept failing with a retriable error until retries ran out. */
+  | "retries-exhausted";
+
+/** The reasons in {@linkcode DeadLetterReason}, for validation and docs. */
+export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
+  "deserialization",
+  "unknown-schema",
+  "validation",
+  "processing",
+  "retries-exhausted",
+];
+
+/** Header names written on every dead letter. */
+export const DLQ_HEADERS = {
+  reason: "dlq.reason",
+  error: "dlq.error",
+  topic: "dlq.origin.topic",
+  partition: "dlq.origin.partition",
+  offset: "dlq.origin.offset",
+  timestamp: "dlq.origin.timestamp",
+  group: "dlq.consumer.group",
+  failedAt: "dlq.failed.at",
+} as const;
+
+/** Where a failed record was read from (the shape of kafkajs's `eachMessage` payload). */
+export interface DeadLetterOrigin {
+  topic: string;
+  partition: number;
+  offset: string;
+  message: {
+    key: Buffer | string | null;
+    value: Buffer | string | null;
+    timestamp?: string;
+    headers?: IHeaders;
+  };
+  /** The consumer group that gave up on it, if any. */
+  group?: string;
+}
+
+/** What {@linkcode readDeadLetter} recovers from a dead letter's headers. */
+export interface DeadLetterInfo {
+  reason: DeadLetterReason;
+  error: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  timestamp?: string;
+  group?: string;
+  failedAt: string;
+}
+
+const MAX_ERROR_CHARS = 2000;
+
+/**
+ * The dead letter for `origin`: same key, value and headers, plus the
+ * `dlq.*` headers naming the reason, the error text and the origin.
+ *
+ * @example
+ * ```ts
+ * import { deadLetter, DLQ_HEADERS } from "./dlq.ts";
+ * const origin = { topic: "t", partition: 0, offset: "7", message: { key: "k", value: "?" } };
+ * const dl = deadLetter(origin, "validation", "qty: expected int");
+ * console.log(String(dl.headers?.[DLQ_HEADERS.offset])); // "7"
+ * ```
+ */
+export function deadLetter(
+  origin: DeadLetterOrigin,
+  reason: DeadLetterReason,
+  error: unknown,
+  now: Date = new Date(),
+): Message {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const headers: IHeaders = { ...(origin.message.headers ?? {}) };
+  headers[DLQ_HEADERS.reason] = reason;
+  headers[DLQ_HEADERS.error] = text.slice(0, MAX_ERROR_CHARS);
+  headers[DLQ_HEADERS.topic] = origin.topic;
+  headers[DLQ_HEADERS.partition] = String(origin.partition);
+  headers[DLQ_HEADERS.offset] = origin.offset;
+  if (origin.message.timestamp) headers[DLQ_HEADERS.timestamp] = origin.message.timestamp;
+  if (origin.group) headers[DLQ_HEADERS.group] = origin.group;
+  headers[DLQ_HEADERS.failedAt] = now.toISOString();
+  return { key: origin.message.key, value: origin.message.value, headers };
+}
+
+function header(headers: IHeaders | undefined, name: string): string | undefined {
+  const v = headers?.[name];
+  if (v === undefined) return undefined;
+  const one = Array.isArray(v) ? v[0] : v;
+  return one === undefined ? undefined : one.toString();
+}
+
+/**
+ * Reads the `dlq.*` headers of a record from the dead-letter topic;
+ * `undefined` when it carries no dead-letter reason.
+ *
+ * @example
+ * ```ts
+ * import { readDeadLetter } from "./dlq.ts";
+ * console.log(readDeadLetter({ key: null, value: null, headers: {} })); // undefined
+ * ```
+ */
+export function readDeadLetter(
+  message: { headers?: IHeaders },
+): DeadLetterInfo | undefined {
+  const h = message.headers;
+  const reason = header(h, DLQ_HEADERS.reason);
+  if (!reason) return undefined;
+  if (!DEAD_LETTER_REASONS.includes(reason as DeadLetterReason)) {
+    throw new Error(`dead letter with unknown reason "${reason}"`);
+  }
+  return {
+    reason: reason as DeadLetterReason,
+    error: header(h, DLQ_HEADERS.error) ?? "",
+    topic: header(h, DLQ_HEADERS.topic) ?? "",
+    partition: Number(header(h, DLQ_HEADERS.partition) ?? -1),
+    offset: header(h, DLQ_HEADERS.offset) ?? "",
+    timestamp: header(h, DLQ_HEADERS.timestamp),
+    group: header(h, DLQ_HEADERS.group),
+    failedAt: header(h, DLQ_HEADERS.failedAt) ?? "",
+  };
+}
+
+/**
+ * Sends dead letters with {@linkcode sendVerified} (acks=all). Each goes to
+ * partition `origin partition % partitions` so one source partition's failures
+ * stay in order; pass the dead-letter topic's partition count.
+ *
+ * @example
+ * ```ts
+ * import { deadLetter, sendDeadLetters } from "./dlq.ts";
+ * declare const producer: import("kafkajs").Producer;
+ * const origin = { topic: "t", partition: 4, offset: "1", message: { key: null, value: "x" } };
+ * await sendDeadLetters(producer, "shopstream.dlq", [deadLetter(origin, "processing", "boom")], 3);
+ * ```
+ */
+export function sendDeadLetters(
+  producer: Producer,
+  topic: string,
+  letters: Message[],
+  partitions: number,
+): Promise<VerifiedResult> {
+  if (!Number.isInteger(partitions) || partitions < 1) {
+    throw new RangeError(
+      `sendDeadLetters: partitions must be a positive integer, got ${partitions}`,
+    );
+  }
+  const messages: PartitionedMessage[] = letters.map((m) => {
+    const origin = Number(header(m.headers, DLQ_HEADERS.partition));
+    if (!Number.isInteger(origin) || origin < 0) {
+      throw new TypeError("sendDeadLetters: build each message with deadLetter() first");
+    }
+    return { ...m, partition: origin % partitions };
+  });
+  return sendVerified(producer, { topic, acks: -1, messages });
+}
