@@ -25,7 +25,7 @@ import {
   type RunningRegistry,
   startRegistry,
 } from "../lib/schema/registry/mod.ts";
-import { config, requireKafka, requireRegistry, uniqueName, waitFor } from "./support.ts";
+import { config, requireKafka, uniqueName, waitFor } from "./support.ts";
 
 interface Reply {
   status: number;

@@ -131,9 +131,10 @@ Deno.test("mixed v1/v2 topic: one reader shape, bad records dead-lettered with r
     try {
       await reader.subscribe({ topic: dlq, fromBeginning: true });
       await reader.run({
-        eachMessage: async ({ message }) => {
+        eachMessage: ({ message }) => {
           const info = readDeadLetter(message);
           if (info) letters.push({ ...info, key: message.key?.toString() ?? "" });
+          return Promise.resolve();
         },
       });
       await waitFor("4 dead letters", () => letters.length >= 4, 60_000);

@@ -178,7 +178,7 @@ Deno.test("validation names every bad field by path", () => {
     assert.equal(err.issues.length, 6);
     assert.match(
       err.message,
-      /6 problems\); fix these fields before sending:\n  envelope\.occurredAt/,
+      /6 problems\); fix these fields before sending:\n {2}envelope\.occurredAt/,
     );
   }
 });
