@@ -61,3 +61,11 @@ export {
   validate,
   type ValidationIssue,
 } from "./validate.ts";
+export {
+  checkCatalog,
+  diffSchemas,
+  type FieldChange,
+  type GateRow,
+  subjectOf,
+  topicOf,
+} from "./gate.ts";
