@@ -21,6 +21,7 @@ import {
   COMPATIBILITY_LEVELS,
   diffSchemas,
   loadCatalog,
+  registerCatalog,
   RegistryClient,
   SUBJECT_STRATEGIES,
   subjectOf,
@@ -138,15 +139,15 @@ async function main(args: string[]): Promise<number> {
         console.log(`\nall ${rows.length} schema versions are compatible with the registry.`);
         return 0;
       }
-      const registered = [];
-      for (const r of rows.filter((x) => !x.alreadyRegistered)) {
-        const schema = catalog.family(r.family).versions[r.version - 1];
-        const { id } = await registry.register(r.subject, schema.text);
-        registered.push([r.family, `v${r.version}`, r.subject, id]);
-      }
+      const registered = await registerCatalog(catalog, registry, rows);
       console.log(
         registered.length
-          ? `\n${formatTable(["family", "version", "subject", "id"], registered)}`
+          ? `\n${
+            formatTable(
+              ["family", "version", "subject", "id"],
+              registered.map((r) => [r.family, `v${r.version}`, r.subject, r.id]),
+            )
+          }`
           : "\nnothing new to register.",
       );
       return 0;

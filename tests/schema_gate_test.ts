@@ -5,7 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { loadConfig } from "../lib/config.ts";
-import { checkCatalog, diffSchemas, loadCatalog, RegistryClient } from "../lib/schema/mod.ts";
+import {
+  checkCatalog,
+  diffSchemas,
+  loadCatalog,
+  registerCatalog,
+  RegistryClient,
+} from "../lib/schema/mod.ts";
 import { config, requireRegistry, uniqueName } from "./support.ts";
 
 Deno.test("diff lists added, removed and changed fields", async () => {
@@ -73,7 +79,30 @@ Deno.test("schemas check: the gate passes a compatible history and fails a break
       assert.equal(out.code, 0, out.stdout + out.stderr);
       assert.match(out.stdout, /all 7 schema versions are compatible/);
     });
+    await t.step(
+      "register: new versions oldest first; a breaking row registers nothing",
+      async () => {
+        const orderSubject = `${env.TOPIC_ORDERS}-value`;
+        const rows = await checkCatalog(catalog, registry, gateConfig.topics);
+        const order = rows.filter((r) => r.subject === orderSubject);
+        const done = await registerCatalog(catalog, registry, order);
+        assert.deepEqual(done.map((r) => r.version), [1, 2]);
+        const history = await registry.history(orderSubject);
+        assert.deepEqual(history.map((h) => h.id), done.map((r) => r.id));
+        const after = await checkCatalog(catalog, registry, gateConfig.topics);
+        assert.ok(
+          after.filter((r) => r.subject === orderSubject).every((r) => r.alreadyRegistered),
+        );
+        await registry.setCompatibility(clickSubject, "FORWARD");
+        const breaking = await checkCatalog(catalog, registry, gateConfig.topics);
+        await assert.rejects(
+          () => registerCatalog(catalog, registry, breaking),
+          /not registering anything: clickstream v2 would break/,
+        );
+        assert.deepEqual((await registry.history(clickSubject)).map((h) => h.version), [1]);
+      },
+    );
   } finally {
-    await registry.deleteSubject(clickSubject);
+    for (const topic of Object.values(env)) await registry.deleteSubject(`${topic}-value`);
   }
 });

@@ -133,6 +133,27 @@ Deno.test("logical types: timestamps are Dates; order v2 round-trips exactly", (
   assert.equal(back.items[0].unitPrice.amountMinor, 4990);
 });
 
+Deno.test("payment v2: an optional exact exchange rate in a union", () => {
+  const v2 = catalog.family("payment").latest;
+  const payment = (fxRate: Decimal | null) => ({
+    envelope: { ...envelope(2), eventType: "payment.captured" },
+    paymentId: "p-1",
+    orderId: "o-1",
+    amount: { amountMinor: 1999, currency: "USD" },
+    method: "CARD",
+    status: "CAPTURED",
+    settlementCurrency: fxRate ? "EUR" : null,
+    fxRate,
+  });
+  const rate = Decimal.parse("0.92345678");
+  const back = v2.type.fromBuffer(v2.type.toBuffer(payment(rate)));
+  assert.equal(back.fxRate.toString(), "0.92345678");
+  assert.equal(v2.type.fromBuffer(v2.type.toBuffer(payment(null))).fxRate, null);
+  assert.deepEqual(validate(v2.type, payment(Decimal.parse("0.123456789"))).map(String), [
+    "fxRate: expected null | decimal, got Decimal(0.123456789)",
+  ]);
+});
+
 Deno.test("mixed versions: v1 data reads as v2 with defaults; v2 data reads as v1", () => {
   const [v1, v2] = catalog.family("order").versions;
   const asV2 = v2.type.fromBuffer(v1.type.toBuffer(orderV1), v2.type.createResolver(v1.type));

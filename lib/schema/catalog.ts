@@ -21,10 +21,27 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { avroOptions } from "./logical_types.ts";
 
-/** The `schemas/` folder of this repository. */
+/**
+ * The `schemas/` folder of this repository, as a path ending in `/`.
+ *
+ * @example
+ * ```ts
+ * import { SCHEMAS_DIR } from "./catalog.ts";
+ * console.log(SCHEMAS_DIR.endsWith("/schemas/")); // true
+ * ```
+ */
 export const SCHEMAS_DIR: string = fileURLToPath(new URL("../../schemas/", import.meta.url));
 
-/** The family folders and the config topic key (`config.topics.<key>`) each is written to. */
+/**
+ * The family folders and the config topic key (`config.topics.<key>`) each is written to.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { FAMILY_TOPICS } from "./catalog.ts";
+ * console.log(loadConfig().topics[FAMILY_TOPICS.order]); // shopstream.orders
+ * ```
+ */
 export const FAMILY_TOPICS = {
   order: "orders",
   payment: "payments",
@@ -71,7 +88,16 @@ export interface Catalog {
   family(name: string): SchemaFamily;
 }
 
-/** A schema file that cannot be loaded; the message names the file and the fix. */
+/**
+ * A schema file that cannot be loaded; the message names the file and the fix.
+ *
+ * @example
+ * ```ts
+ * import { SchemaFileError } from "./catalog.ts";
+ * console.log(new SchemaFileError("schemas/x/v1.avsc", "is not JSON").message);
+ * // schemas/x/v1.avsc: is not JSON
+ * ```
+ */
 export class SchemaFileError extends Error {
   constructor(readonly file: string, message: string, options?: ErrorOptions) {
     super(`${file}: ${message}`, options);

@@ -14,7 +14,15 @@
  * @module
  */
 
-/** Thrown for a string that is not a decimal number, or a rescale that would lose digits. */
+/**
+ * Thrown for a string that is not a decimal number, or a rescale that would lose digits.
+ *
+ * @example
+ * ```ts
+ * import { Decimal, DecimalError } from "./decimal.ts";
+ * try { Decimal.parse("1,5"); } catch (e) { console.log(e instanceof DecimalError); } // true
+ * ```
+ */
 export class DecimalError extends Error {
   constructor(message: string) {
     super(message);

@@ -85,6 +85,18 @@ export function subjectOf(
  * Checks every version of every family that the registry does not hold yet
  * against the subject's registered versions (and the local versions before
  * it that are not registered), under the subject's level.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { loadCatalog } from "./catalog.ts";
+ * import { RegistryClient } from "./rest.ts";
+ * import { checkCatalog } from "./gate.ts";
+ * const config = loadConfig();
+ * const rows = await checkCatalog(await loadCatalog(),
+ *   new RegistryClient(config.schemaRegistry.url), config.topics);
+ * for (const r of rows.filter((r) => !r.ok)) console.log(r.subject, r.reasons);
+ * ```
  */
 export async function checkCatalog(
   catalog: Catalog,
@@ -154,6 +166,47 @@ async function isRegistered(
   if (versions === 0) return false;
   const r = await registry.raw("POST", `/subjects/${encodeURIComponent(subject)}`, { schema });
   return r.status === 200;
+}
+
+/**
+ * Registers, oldest first, every version that {@linkcode checkCatalog} found
+ * compatible and not yet registered; returns what was registered with its id.
+ * Throws without registering anything when a row is incompatible.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { loadCatalog } from "./catalog.ts";
+ * import { RegistryClient } from "./rest.ts";
+ * import { checkCatalog, registerCatalog } from "./gate.ts";
+ * const config = loadConfig();
+ * const catalog = await loadCatalog();
+ * const registry = new RegistryClient(config.schemaRegistry.url);
+ * const done = await registerCatalog(catalog, registry,
+ *   await checkCatalog(catalog, registry, config.topics));
+ * console.log(done.map((r) => `${r.subject} ${r.id}`));
+ * ```
+ */
+export async function registerCatalog(
+  catalog: Catalog,
+  registry: RegistryClient,
+  rows: readonly GateRow[],
+): Promise<(GateRow & { id: number })[]> {
+  const broken = rows.filter((r) => !r.ok);
+  if (broken.length > 0) {
+    throw new Error(
+      `not registering anything: ${
+        broken.map((r) => `${r.family} v${r.version}`).join(", ")
+      } would break their subjects; run \`deno task schemas check\` for the reasons`,
+    );
+  }
+  const done: (GateRow & { id: number })[] = [];
+  for (const row of rows.filter((r) => !r.alreadyRegistered)) {
+    const schema = catalog.family(row.family).versions[row.version - 1];
+    const { id } = await registry.register(row.subject, schema.text);
+    done.push({ ...row, id });
+  }
+  return done;
 }
 
 /** One field's difference between two versions. */

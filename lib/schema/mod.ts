@@ -66,6 +66,7 @@ export {
   diffSchemas,
   type FieldChange,
   type GateRow,
+  registerCatalog,
   subjectOf,
   topicOf,
 } from "./gate.ts";

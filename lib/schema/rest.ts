@@ -189,13 +189,18 @@ export class RegistryClient {
     );
   }
 
-  /** Soft then hard delete of `subject`; a missing subject is fine. */
+  /**
+   * Soft then hard delete of `subject`, and of its own compatibility level, so
+   * nothing of it is left; a missing subject or level is fine.
+   */
   async deleteSubject(subject: string): Promise<void> {
-    const path = `/subjects/${encodeURIComponent(subject)}`;
-    for (const suffix of ["", "?permanent=true"]) {
-      const r = await this.raw("DELETE", path + suffix);
+    const name = encodeURIComponent(subject);
+    for (
+      const path of [`/subjects/${name}`, `/subjects/${name}?permanent=true`, `/config/${name}`]
+    ) {
+      const r = await this.raw("DELETE", path);
       if (r.status !== 200 && r.status !== 404) {
-        throw new RegistryHttpError("DELETE", path + suffix, r.status, r.body?.error_code, r.text);
+        throw new RegistryHttpError("DELETE", path, r.status, r.body?.error_code, r.text);
       }
     }
   }

@@ -25,7 +25,15 @@ import { avroOptions } from "./logical_types.ts";
 import { subjectName, type SubjectStrategy } from "./subjects.ts";
 import { assertValid } from "./validate.ts";
 
-/** The first byte of every Confluent-framed record. */
+/**
+ * The first byte of every Confluent-framed record.
+ *
+ * @example
+ * ```ts
+ * import { MAGIC_BYTE } from "./serde.ts";
+ * console.log(new Uint8Array([0, 0, 0, 0, 1])[0] === MAGIC_BYTE); // true
+ * ```
+ */
 export const MAGIC_BYTE = 0;
 
 /** Options of {@linkcode AvroSerde}. */

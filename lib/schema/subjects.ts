@@ -18,7 +18,15 @@
  * @module
  */
 
-/** The three strategies. */
+/**
+ * The three strategies.
+ *
+ * @example
+ * ```ts
+ * import { SUBJECT_STRATEGIES } from "./subjects.ts";
+ * console.log(SUBJECT_STRATEGIES.join(", ")); // topic, record, topic-record
+ * ```
+ */
 export const SUBJECT_STRATEGIES = ["topic", "record", "topic-record"] as const;
 
 /** One of {@linkcode SUBJECT_STRATEGIES}. */
