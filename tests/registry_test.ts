@@ -25,7 +25,7 @@ import {
   type RunningRegistry,
   startRegistry,
 } from "../lib/schema/registry/mod.ts";
-import { config, requireKafka, requireRegistry, uniqueName, waitFor } from "./support.ts";
+import { config, requireKafka, uniqueName, waitFor } from "./support.ts";
 
 interface Reply {
   status: number;
@@ -603,47 +603,5 @@ Deno.test("the reader starts again when kafkajs gives up on it", async () => {
   });
 });
 
-Deno.test("schema registry at SCHEMA_REGISTRY_URL: status codes and error codes", async (t) => {
-  await requireRegistry();
-  const base = config.schemaRegistry.url;
-  const subject = uniqueName("conformance-value");
-  const s = `/subjects/${enc(subject)}`;
-  const call = (method: string, path: string, body?: unknown) => http(base, method, path, body);
-  const v1 = record("Conformance", [ID]);
-  try {
-    await t.step("register and read", async () => {
-      const put = await call("PUT", `/config/${enc(subject)}`, { compatibility: "BACKWARD" });
-      assert.equal(put.status, 200, put.text);
-      const r = await call("POST", `${s}/versions`, { schema: v1 });
-      assert.equal(r.status, 200, r.text);
-      assert.equal(typeof r.body.id, "number");
-      const got = await call("GET", `${s}/versions/latest`);
-      assert.equal(got.body.id, r.body.id);
-      assert.equal(got.body.version, 1);
-    });
-    await t.step("missing subject, version and schema", async () => {
-      const missing = `/subjects/${enc(uniqueName("missing-value"))}`;
-      assertError(await call("GET", `${missing}/versions/1`), 404, 40401);
-      assertError(await call("GET", `${missing}/versions`), 404, 40401);
-      assertError(await call("GET", `${s}/versions/99`), 404, 40402);
-      assertError(await call("POST", s, { schema: '"string"' }), 404, 40403);
-      assertError(await call("GET", "/schemas/ids/2147483000"), 404, 40403);
-      assertError(await call("GET", `${s}/versions/not-a-version`), 422, 42202);
-    });
-    await t.step("invalid and incompatible schemas", async () => {
-      assertError(await call("POST", `${s}/versions`, { schema: '{"type":"bogus"}' }), 422, 42201);
-      const incompatible = record("Conformance", [ID, { name: "x", type: "string" }]);
-      // Confluent before 8.2 sends error_code 409; 8.2+ sends 40901.
-      assertError(await call("POST", `${s}/versions`, { schema: incompatible }), 409, [409, 40901]);
-      assertError(
-        await call("PUT", `/config/${enc(subject)}`, { compatibility: "NOPE" }),
-        422,
-        42203,
-      );
-    });
-  } finally {
-    await call("DELETE", s);
-    const gone = await call("DELETE", `${s}?permanent=true`);
-    assert.ok(gone.status === 200 || gone.status === 404, gone.text);
-  }
-});
+// The conformance suite for whatever SCHEMA_REGISTRY_URL points to lives in
+// schema_registry_conformance_test.ts.

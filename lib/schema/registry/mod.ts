@@ -32,7 +32,7 @@ export {
   parseCompatibilityLevel,
   type PreviousSchema,
   whyCannotRead,
-} from "./compatibility.ts";
+} from "../compatibility.ts";
 export { type ErrorBody, ErrorCode, RegistryError } from "./errors.ts";
 export {
   type ConfigValue,

@@ -25,7 +25,7 @@ import {
   DEFAULT_COMPATIBILITY,
   parseCompatibilityLevel,
   type PreviousSchema,
-} from "./compatibility.ts";
+} from "../compatibility.ts";
 import { RegistryError } from "./errors.ts";
 import {
   type ConfigValue,

@@ -1,5 +1,7 @@
 /**
- * Compatibility levels and checks, pure logic on avsc types.
+ * The one compatibility checker: the local CLI/CI gate, the notebooks and the
+ * native registry's REST API all call {@linkcode checkCompatibility}, so the
+ * local verdict and the registry's cannot drift apart.
  *
  * The verdict comes from avsc: `reader.createResolver(writer)` throws exactly
  * when the reader cannot read data written with the writer schema.
@@ -20,7 +22,7 @@
  *
  * @module
  */
-import { type AvroType, parseAvroSchema, type ParsedAvroSchema } from "./avro.ts";
+import { type AvroType, parseAvroSchema, type ParsedAvroSchema } from "./registry/avro.ts";
 
 /**
  * Every compatibility level, in Confluent's spelling.
@@ -102,6 +104,8 @@ interface Incompatibility {
   type: string;
   path: string;
   info: string;
+  /** The field in dotted form (`items[].qty`), empty for the top level. */
+  field: string;
 }
 
 function kind(t: AnyType): string {
@@ -123,6 +127,7 @@ function explain(
   path: string,
   out: Incompatibility[],
   seen: Set<string>,
+  field = "",
 ): void {
   if (whyCannotRead(reader, writer) === null) return;
   const at = (suffix: string) => (path === "/" ? `/${suffix}` : `${path}/${suffix}`);
@@ -134,16 +139,18 @@ function explain(
       if (rk === "union") {
         out.push({
           type: "MISSING_UNION_BRANCH",
+          field,
           path: at(String(i)),
           info: `reader union lacking writer type: ${label(branch)}`,
         });
-      } else explain(reader, branch, at(String(i)), out, seen);
+      } else explain(reader, branch, at(String(i)), out, seen, field);
     });
     return;
   }
   if (rk === "union") {
     out.push({
       type: "MISSING_UNION_BRANCH",
+      field,
       path,
       info: `reader union lacking writer type: ${label(writer)}`,
     });
@@ -152,6 +159,7 @@ function explain(
   if (rk !== wk) {
     out.push({
       type: "TYPE_MISMATCH",
+      field,
       path,
       info: `reader type: ${label(reader)} not compatible with writer type: ${label(writer)}`,
     });
@@ -162,7 +170,12 @@ function explain(
     if (seen.has(pair)) return;
     seen.add(pair);
     if (!nameMatches(reader, writer)) {
-      out.push({ type: "NAME_MISMATCH", path: at("name"), info: `expected: ${writer.name}` });
+      out.push({
+        type: "NAME_MISMATCH",
+        field,
+        path: at("name"),
+        info: `expected: ${writer.name}`,
+      });
       return;
     }
   }
@@ -173,10 +186,12 @@ function explain(
       reader.fields.forEach((rf: AnyType, i: number) => {
         const names = [rf.name, ...(rf.aliases ?? [])];
         const wf = writer.fields.find((f: AnyType) => names.includes(f.name));
-        if (wf) explain(rf.type, wf.type, at(`fields/${i}/type`), out, seen);
+        const name = field ? `${field}.${rf.name}` : rf.name;
+        if (wf) explain(rf.type, wf.type, at(`fields/${i}/type`), out, seen, name);
         else if (rf.defaultValue() === undefined) {
           out.push({
             type: "READER_FIELD_MISSING_DEFAULT_VALUE",
+            field: name,
             path: at(`fields/${i}`),
             info: rf.name,
           });
@@ -188,6 +203,7 @@ function explain(
       if (missing.length > 0 && reader.default === undefined) {
         out.push({
           type: "MISSING_ENUM_SYMBOLS",
+          field,
           path: at("symbols"),
           info: `[${missing.join(", ")}]`,
         });
@@ -198,21 +214,23 @@ function explain(
       if (reader.size !== writer.size) {
         out.push({
           type: "FIXED_SIZE_MISMATCH",
+          field,
           path: at("size"),
           info: `expected: ${writer.size}, found: ${reader.size}`,
         });
       }
       break;
     case "array":
-      explain(reader.itemsType, writer.itemsType, at("items"), out, seen);
+      explain(reader.itemsType, writer.itemsType, at("items"), out, seen, `${field}[]`);
       break;
     case "map":
-      explain(reader.valuesType, writer.valuesType, at("values"), out, seen);
+      explain(reader.valuesType, writer.valuesType, at("values"), out, seen, `${field}{}`);
       break;
   }
   if (out.length === before && rk !== "record" && rk !== "error") {
     out.push({
       type: "TYPE_MISMATCH",
+      field,
       path,
       info: `reader type: ${label(reader)} not compatible with writer type: ${label(writer)}`,
     });
@@ -252,6 +270,15 @@ function describe(i: Incompatibility, readerLabel: string, writerLabel: string):
   return `{errorType:'${i.type}', description:'${description}', additionalInfo:'${i.info}'}`;
 }
 
+function findIncompatibilities(reader: AvroType, writer: AvroType): Incompatibility[] {
+  const reason = whyCannotRead(reader, writer);
+  if (reason === null) return [];
+  const found: Incompatibility[] = [];
+  explain(reader, writer, "/", found, new Set());
+  if (found.length === 0) found.push({ type: "INCOMPATIBLE", field: "", path: "/", info: reason });
+  return found;
+}
+
 /**
  * Why `reader` cannot read data written with `writer`, as Confluent-style
  * messages naming the field, the path and the direction; empty when it can.
@@ -260,7 +287,7 @@ function describe(i: Incompatibility, readerLabel: string, writerLabel: string):
  * @example
  * ```ts
  * import { explainIncompatibility } from "./compatibility.ts";
- * import { parseAvroSchema } from "./avro.ts";
+ * import { parseAvroSchema } from "./registry/avro.ts";
  * const oldS = parseAvroSchema('{"type":"enum","name":"E","symbols":["A","B"]}').type;
  * const newS = parseAvroSchema('{"type":"enum","name":"E","symbols":["A"]}').type;
  * console.log(explainIncompatibility(newS, oldS, "new", "old"));
@@ -273,12 +300,68 @@ export function explainIncompatibility(
   readerLabel: string,
   writerLabel: string,
 ): string[] {
-  const reason = whyCannotRead(reader, writer);
-  if (reason === null) return [];
-  const found: Incompatibility[] = [];
-  explain(reader, writer, "/", found, new Set());
-  if (found.length === 0) found.push({ type: "INCOMPATIBLE", path: "/", info: reason });
-  return found.map((i) => describe(i, readerLabel, writerLabel));
+  return findIncompatibilities(reader, writer).map((i) => describe(i, readerLabel, writerLabel));
+}
+
+/** One reason a candidate breaks a level, in words a learner can act on. */
+export interface CompatibilityProblem {
+  /** Confluent's error type, e.g. `READER_FIELD_MISSING_DEFAULT_VALUE`. */
+  readonly type: string;
+  /** The field, dotted (`items[].qty`); empty when the whole schema is at fault. */
+  readonly field: string;
+  /** The JSON path in the reader schema, as Confluent reports it. */
+  readonly path: string;
+  /** Which side reads: the `new` schema (BACKWARD check) or the `old` one (FORWARD check). */
+  readonly reader: "new" | "old";
+  /** The registered version on the other side, when known. */
+  readonly oldVersion?: number;
+  /** The direction that fails: BACKWARD (new reads old) or FORWARD (old reads new). */
+  readonly direction: "BACKWARD" | "FORWARD";
+  /** A sentence: which field, which reader, what breaks, who is hurt. */
+  readonly explanation: string;
+}
+
+function sentence(
+  i: Incompatibility,
+  reader: "new" | "old",
+  oldVersion: number | undefined,
+): string {
+  const old = oldVersion === undefined ? "the old schema" : `v${oldVersion}`;
+  const readerName = reader === "new" ? "the new schema" : old;
+  const writerName = reader === "new" ? old : "the new schema";
+  const who = reader === "new"
+    ? `consumers on the new schema cannot read records written with ${old}`
+    : `consumers still on ${old} cannot read records written with the new schema`;
+  const at = i.field ? `field '${i.field}'` : "the schema";
+  let what: string;
+  switch (i.type) {
+    case "READER_FIELD_MISSING_DEFAULT_VALUE":
+      what = `${readerName} requires ${at}, ${writerName} does not write it, and it has no default`;
+      break;
+    case "TYPE_MISMATCH": {
+      const m = /reader type: (\S+) not compatible with writer type: (\S+)/.exec(i.info);
+      what = m
+        ? `${at}: ${readerName} reads it as ${m[1]} but ${writerName} writes ${m[2]}`
+        : `${at}: ${i.info}`;
+      break;
+    }
+    case "MISSING_ENUM_SYMBOLS":
+      what =
+        `${at}: ${readerName}'s enum lacks ${i.info}, which ${writerName} may write, and has no default symbol`;
+      break;
+    case "MISSING_UNION_BRANCH":
+      what = `${at}: ${i.info.replace("reader union", `${readerName}'s union`)}`;
+      break;
+    case "NAME_MISMATCH":
+      what = `${at}: the type's name changed (${i.info}) without an alias`;
+      break;
+    case "FIXED_SIZE_MISMATCH":
+      what = `${at}: fixed size differs (${i.info})`;
+      break;
+    default:
+      what = `${at}: ${i.info}`;
+  }
+  return `${what}; ${who}`;
 }
 
 /** A version already in the subject, for {@linkcode checkCompatibility}. */
@@ -296,6 +379,8 @@ export interface CompatibilityResult {
   readonly compatible: boolean;
   /** Why not, Confluent-style; empty when compatible. */
   readonly messages: string[];
+  /** Why not, one entry per broken field and direction; empty when compatible. */
+  readonly problems: CompatibilityProblem[];
 }
 
 const parsedCache = new Map<string, AvroType>();
@@ -330,30 +415,52 @@ export function checkCompatibility(
   candidate: string | ParsedAvroSchema,
   previous: readonly PreviousSchema[],
 ): CompatibilityResult {
-  if (level === "NONE" || previous.length === 0) return { compatible: true, messages: [] };
+  if (level === "NONE" || previous.length === 0) {
+    return { compatible: true, messages: [], problems: [] };
+  }
   const next = typeof candidate === "string" ? typeOf(candidate) : candidate.type;
   const transitive = level.endsWith("_TRANSITIVE");
   const base = level.replace("_TRANSITIVE", "");
   const against = transitive ? [...previous].reverse() : [previous[previous.length - 1]];
   for (const old of against) {
     const messages: string[] = [];
+    const problems: CompatibilityProblem[] = [];
+    const note = (found: Incompatibility[], reader: "new" | "old") => {
+      for (const i of found) {
+        messages.push(describe(i, reader, reader === "new" ? "old" : "new"));
+        problems.push({
+          type: i.type,
+          field: i.field,
+          path: i.path,
+          reader,
+          oldVersion: old.version,
+          direction: reader === "new" ? "BACKWARD" : "FORWARD",
+          explanation: sentence(i, reader, old.version),
+        });
+      }
+    };
     if (old.schemaType !== undefined && old.schemaType.toUpperCase() !== "AVRO") {
       messages.push("Incompatible because of different schema type");
+      problems.push({
+        type: "SCHEMA_TYPE_MISMATCH",
+        field: "",
+        path: "/",
+        reader: "new",
+        oldVersion: old.version,
+        direction: "BACKWARD",
+        explanation: `v${old.version ?? "?"} is a ${old.schemaType} schema, the candidate is Avro`,
+      });
     } else {
       const oldType = typeOf(old.schema);
-      if (base === "FORWARD" || base === "FULL") {
-        messages.push(...explainIncompatibility(oldType, next, "old", "new"));
-      }
-      if (base === "BACKWARD" || base === "FULL") {
-        messages.push(...explainIncompatibility(next, oldType, "new", "old"));
-      }
+      if (base === "FORWARD" || base === "FULL") note(findIncompatibilities(oldType, next), "old");
+      if (base === "BACKWARD" || base === "FULL") note(findIncompatibilities(next, oldType), "new");
     }
     if (messages.length > 0) {
       if (old.version !== undefined) messages.push(`{oldSchemaVersion: ${old.version}}`);
       messages.push(`{oldSchema: '${old.schema}'}`);
       messages.push(`{validateFields: 'false', compatibility: '${level}'}`);
-      return { compatible: false, messages };
+      return { compatible: false, messages, problems };
     }
   }
-  return { compatible: true, messages: [] };
+  return { compatible: true, messages: [], problems: [] };
 }

@@ -1,0 +1,142 @@
+/**
+ * Decoding a topic that holds several versions of a contract into one reader
+ * shape, and classifying what cannot be decoded: every record comes out either
+ * `ok` with its value, or with a dead-letter reason and an error text (for
+ * `lib/kafka/dlq.ts`). Nothing is dropped silently.
+ *
+ * - no magic byte / too short / corrupt body / writer not readable as the reader: `deserialization`
+ * - a schema id the registry does not know: `unknown-schema`
+ * - decoded, but the value breaks a rule of the contract: `validation` (with paths)
+ *
+ * Registry outages are not a property of the record: they throw, so the
+ * consumer retries instead of dead-lettering good data.
+ *
+ * @example
+ * ```ts
+ * import { loadCatalog } from "./catalog.ts";
+ * import { AvroSerde } from "./serde.ts";
+ * import { ContractDecoder } from "./decoder.ts";
+ * const order = (await loadCatalog()).family("order").latest;
+ * const decoder = new ContractDecoder(new AvroSerde({ url: "http://127.0.0.1:8081" }), order.type);
+ * const outcome = await decoder.decode(new TextEncoder().encode("{}"));
+ * console.log(outcome.ok ? outcome.value : `${outcome.reason}: ${outcome.error}`);
+ * // deserialization: no Confluent magic byte ...
+ * ```
+ *
+ * @module
+ */
+import type avsc from "avsc";
+import type { DeadLetterReason } from "../kafka/dlq.ts";
+import type { AvroSerde } from "./serde.ts";
+import { parseWireFormat } from "./serde.ts";
+import { typeLabel, validate } from "./validate.ts";
+
+/** What {@linkcode ContractDecoder.decode} makes of one record. */
+export type DecodeOutcome<T = unknown> =
+  | { ok: true; value: T; schemaId: number }
+  | { ok: false; reason: DeadLetterReason; error: string; schemaId?: number };
+
+/** A business rule on a decoded value: the paths and problems it finds, empty when fine. */
+export type ContractRule<T = unknown> = (value: T) => string[];
+
+function hex(bytes: Uint8Array): string {
+  return [...bytes.subarray(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join(" ");
+}
+
+/**
+ * Decodes wire-format records into the `reader` type, whatever version wrote them.
+ *
+ * @example
+ * ```ts
+ * import avsc from "avsc";
+ * import { AvroSerde } from "./serde.ts";
+ * import { ContractDecoder } from "./decoder.ts";
+ * const reader = avsc.Type.forSchema({ type: "record", name: "R", fields: [] });
+ * const decoder = new ContractDecoder(new AvroSerde({ url: "http://127.0.0.1:8081" }), reader, [
+ *   (v) => (v ? [] : ["(value): must not be empty"]),
+ * ]);
+ * ```
+ */
+export class ContractDecoder<T = unknown> {
+  readonly #resolvers = new Map<number, avsc.Resolver | Error>();
+
+  constructor(
+    readonly serde: AvroSerde,
+    readonly reader: avsc.Type,
+    readonly rules: readonly ContractRule<T>[] = [],
+  ) {}
+
+  async #resolver(schemaId: number): Promise<avsc.Resolver | Error | undefined> {
+    const cached = this.#resolvers.get(schemaId);
+    if (cached) return cached;
+    let writer: avsc.Type;
+    try {
+      writer = await this.serde.registry.getSchema(schemaId) as unknown as avsc.Type;
+    } catch (e) {
+      const status = (e as { status?: number }).status;
+      if (status === 404) return undefined;
+      throw e; // the registry is down or failing: retry, do not dead-letter
+    }
+    let resolver: avsc.Resolver | Error;
+    try {
+      resolver = this.reader.createResolver(writer);
+    } catch (e) {
+      resolver = new Error(
+        `writer schema id ${schemaId} (${typeLabel(writer)}) cannot be read as ` +
+          `${typeLabel(this.reader)}: ${(e as Error).message}`,
+      );
+    }
+    this.#resolvers.set(schemaId, resolver);
+    return resolver;
+  }
+
+  /** Decodes one record's value bytes; throws only when the registry cannot be asked. */
+  async decode(bytes: Uint8Array | null): Promise<DecodeOutcome<T>> {
+    const wire = parseWireFormat(bytes);
+    if (!wire) {
+      return {
+        ok: false,
+        reason: "deserialization",
+        error: bytes === null
+          ? "no value (null): a tombstone is not an event of this contract"
+          : `no Confluent magic byte: the value (${bytes.length} bytes, starting ${
+            hex(bytes)
+          }) was not written by a registry-aware Avro serializer`,
+      };
+    }
+    const { schemaId, body } = wire;
+    const resolver = await this.#resolver(schemaId);
+    if (resolver === undefined) {
+      return {
+        ok: false,
+        reason: "unknown-schema",
+        schemaId,
+        error: `schema id ${schemaId} is not in the registry at ${this.serde.url}: ` +
+          "it was registered in another registry, or deleted",
+      };
+    }
+    if (resolver instanceof Error) {
+      return { ok: false, reason: "deserialization", schemaId, error: resolver.message };
+    }
+    let value: T;
+    try {
+      // deno-lint-ignore no-explicit-any
+      value = this.reader.fromBuffer(body as any, resolver) as T;
+    } catch (e) {
+      return {
+        ok: false,
+        reason: "deserialization",
+        schemaId,
+        error: `body does not decode with schema id ${schemaId}: ${(e as Error).message}`,
+      };
+    }
+    const problems = [
+      ...validate(this.reader, value).map(String),
+      ...this.rules.flatMap((rule) => rule(value)),
+    ];
+    if (problems.length > 0) {
+      return { ok: false, reason: "validation", schemaId, error: problems.join("; ") };
+    }
+    return { ok: true, value, schemaId };
+  }
+}
