@@ -34,6 +34,9 @@ import {
   parseBatchHeader,
 } from "./record.ts";
 
+/** Bytes a read fetches at once from a segment file. */
+const READ_AHEAD = 64 * 1024;
+
 /** Options a segment needs. */
 export interface SegmentOptions {
   /** Bytes of log between two index entries. */
@@ -320,18 +323,32 @@ export class Segment {
     let position = this.index.lookup(fromOffset)?.position ?? 0;
     const batches: Batch[] = [];
     let bytes = 0;
+    // Read ahead in chunks, so small batches cost one read per chunk, not two per batch.
+    let chunk: Uint8Array = new Uint8Array();
+    let chunkStart = position;
+    const load = async (need: number) => {
+      if (position >= chunkStart && position + need <= chunkStart + chunk.length) return;
+      chunkStart = position;
+      chunk = await readAt(
+        this.log,
+        position,
+        Math.min(Math.max(READ_AHEAD, need), end - position),
+      );
+    };
     while (position < end) {
-      const h = await this.#headerAt(position, end);
-      if (!h || position + h.sizeBytes > end) {
-        throw new CorruptRecordError(this.logPath, position, "batch runs past the segment end");
+      await load(BATCH_HEADER_SIZE);
+      const h = parseBatchHeader(chunk, position - chunkStart);
+      if (typeof h === "string" || position + h.sizeBytes > end) {
+        const reason = typeof h === "string" ? h : "batch runs past the segment end";
+        throw new CorruptRecordError(this.logPath, position, reason);
       }
       if (h.lastOffset >= fromOffset) {
         if (bytes + h.sizeBytes > maxBytes && (batches.length > 0 || !atLeastOne)) {
           return { batches, bytes, reachedEnd: false };
         }
-        const raw = await readAt(this.log, position, h.sizeBytes);
+        await load(h.sizeBytes);
         try {
-          batches.push(decodeBatch(raw));
+          batches.push(decodeBatch(chunk, position - chunkStart));
         } catch (e) {
           throw new CorruptRecordError(this.logPath, position, (e as Error).message);
         }
