@@ -52,7 +52,11 @@ export interface LogBenchResult extends LogBenchCase {
  *
  * @example
  * ```ts
- * // const r = await benchLog("/tmp", { recordBytes: 1024, batchRecords: 1, fsync: "batch" }, { records: 500, seconds: 2 });
+ * import { benchLog } from "./bench.ts";
+ * const dir = await Deno.makeTempDir();
+ * const c = { recordBytes: 1024, batchRecords: 1, fsync: "batch" as const };
+ * const r = await benchLog(dir, c, { records: 200, seconds: 2 });
+ * console.log(`${Math.round(r.appendsPerSec)} durable appends/s`);
  * ```
  */
 export async function benchLog(

@@ -137,6 +137,11 @@ function resolveOptions(options: LogOptions): ResolvedLogOptions {
       throw new InvalidArgumentError(`${name} must be a number of ms or bytes, got ${o[name]}`);
     }
   }
+  if (o.segmentBytes > 0x7fffffff) {
+    throw new InvalidArgumentError(
+      `segmentBytes must be below 2 GiB (index positions are 32-bit), got ${o.segmentBytes}`,
+    );
+  }
   if (o.fsync !== "batch" && o.fsync !== "never") {
     throw new InvalidArgumentError(`fsync must be "batch" or "never", got ${o.fsync}`);
   }
@@ -423,7 +428,11 @@ export class Log {
    *
    * @example
    * ```ts
-   * // await log.flush();
+   * import { Log } from "./log.ts";
+   * const log = await Log.open(await Deno.makeTempDir());
+   * await log.append({ value: "must survive a power cut" });
+   * await log.flush();
+   * await log.close();
    * ```
    */
   flush(): Promise<void> {

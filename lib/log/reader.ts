@@ -77,7 +77,12 @@ export class LogReader {
    *
    * @example
    * ```ts
-   * // const records = await reader.poll(64 * 1024);
+   * import { Log } from "./log.ts";
+   * const log = await Log.open(await Deno.makeTempDir());
+   * await log.append({ value: "a" });
+   * const reader = log.reader();
+   * console.log((await reader.poll(64 * 1024)).length, (await reader.poll()).length); // 1 0
+   * await log.close();
    * ```
    */
   async poll(maxBytes = 64 * 1024): Promise<LogRecord[]> {
@@ -92,7 +97,14 @@ export class LogReader {
    *
    * @example
    * ```ts
-   * // reader.seek("earliest"); // replay everything
+   * import { Log } from "./log.ts";
+   * const log = await Log.open(await Deno.makeTempDir());
+   * await log.append({ value: "a" });
+   * const reader = log.reader();
+   * await reader.poll();
+   * reader.seek("earliest"); // replay everything
+   * console.log(reader.position); // 0
+   * await log.close();
    * ```
    */
   seek(to: StartPosition): void {

@@ -287,7 +287,15 @@ export class Segment {
    *
    * @example
    * ```ts
-   * // See the class example: encodeBatch, checkFrame, then append.
+   * import { Segment } from "./segment.ts";
+   * import { checkFrame, encodeBatch } from "./record.ts";
+   * const dir = await Deno.makeTempDir();
+   * const { segment } = await Segment.open(dir, 0, { indexIntervalBytes: 4096 }, true);
+   * const bytes = encodeBatch(0, [{ offsetDelta: 0, timestamp: 1, key: null, value: null, headers: [] }]);
+   * const check = checkFrame(bytes, 0, false);
+   * if (check.kind === "ok") await segment.append(bytes, check.header);
+   * console.log(segment.size === bytes.length); // true
+   * await segment.close();
    * ```
    */
   async append(bytes: Uint8Array, header: BatchHeader): Promise<void> {
@@ -311,7 +319,16 @@ export class Segment {
    *
    * @example
    * ```ts
-   * // const { batches } = await segment.readBatches(10, 65536, true);
+   * import { Segment } from "./segment.ts";
+   * import { checkFrame, encodeBatch } from "./record.ts";
+   * const dir = await Deno.makeTempDir();
+   * const { segment } = await Segment.open(dir, 0, { indexIntervalBytes: 4096 }, true);
+   * const bytes = encodeBatch(0, [{ offsetDelta: 0, timestamp: 1, key: null, value: null, headers: [] }]);
+   * const check = checkFrame(bytes, 0, false);
+   * if (check.kind === "ok") await segment.append(bytes, check.header);
+   * const { batches, reachedEnd } = await segment.readBatches(0, 65536, true);
+   * console.log(batches.length, reachedEnd); // 1 true
+   * await segment.close();
    * ```
    */
   async readBatches(
@@ -364,7 +381,15 @@ export class Segment {
    *
    * @example
    * ```ts
-   * // for (const h of await segment.headers()) console.log(h.baseOffset, h.recordCount);
+   * import { Segment } from "./segment.ts";
+   * import { checkFrame, encodeBatch } from "./record.ts";
+   * const dir = await Deno.makeTempDir();
+   * const { segment } = await Segment.open(dir, 0, { indexIntervalBytes: 4096 }, true);
+   * const bytes = encodeBatch(0, [{ offsetDelta: 0, timestamp: 1, key: null, value: null, headers: [] }]);
+   * const check = checkFrame(bytes, 0, false);
+   * if (check.kind === "ok") await segment.append(bytes, check.header);
+   * for (const h of await segment.headers()) console.log(h.position, h.recordCount); // 0 1
+   * await segment.close();
    * ```
    */
   async headers(): Promise<PositionedHeader[]> {
@@ -384,7 +409,15 @@ export class Segment {
    *
    * @example
    * ```ts
-   * // for (const b of await segment.batches()) console.log(b.records.length);
+   * import { Segment } from "./segment.ts";
+   * import { checkFrame, encodeBatch } from "./record.ts";
+   * const dir = await Deno.makeTempDir();
+   * const { segment } = await Segment.open(dir, 0, { indexIntervalBytes: 4096 }, true);
+   * const bytes = encodeBatch(0, [{ offsetDelta: 0, timestamp: 1, key: null, value: null, headers: [] }]);
+   * const check = checkFrame(bytes, 0, false);
+   * if (check.kind === "ok") await segment.append(bytes, check.header);
+   * for (const b of await segment.batches()) console.log(b.records.length); // 1
+   * await segment.close();
    * ```
    */
   async batches(): Promise<Batch[]> {
@@ -396,7 +429,15 @@ export class Segment {
    *
    * @example
    * ```ts
-   * // await segment.sync();
+   * import { Segment } from "./segment.ts";
+   * import { checkFrame, encodeBatch } from "./record.ts";
+   * const dir = await Deno.makeTempDir();
+   * const { segment } = await Segment.open(dir, 0, { indexIntervalBytes: 4096 }, true);
+   * const bytes = encodeBatch(0, [{ offsetDelta: 0, timestamp: 1, key: null, value: null, headers: [] }]);
+   * const check = checkFrame(bytes, 0, false);
+   * if (check.kind === "ok") await segment.append(bytes, check.header);
+   * await segment.sync(); // the batch is on disk now
+   * await segment.close();
    * ```
    */
   async sync(): Promise<void> {
@@ -408,7 +449,10 @@ export class Segment {
    *
    * @example
    * ```ts
-   * // await segment.close();
+   * import { Segment } from "./segment.ts";
+   * const { segment } = await Segment.open(await Deno.makeTempDir(), 0, { indexIntervalBytes: 4096 }, true);
+   * await segment.close();
+   * await segment.close(); // no-op
    * ```
    */
   async close(): Promise<void> {
@@ -423,7 +467,9 @@ export class Segment {
    *
    * @example
    * ```ts
-   * // await segment.remove();
+   * import { Segment } from "./segment.ts";
+   * const { segment } = await Segment.open(await Deno.makeTempDir(), 0, { indexIntervalBytes: 4096 }, true);
+   * await segment.remove(); // both files are gone
    * ```
    */
   async remove(): Promise<void> {
@@ -439,7 +485,16 @@ export class Segment {
    *
    * @example
    * ```ts
-   * // const cleaned = await segment.replaceWith([encodedBatch1, encodedBatch2]);
+   * import { Segment } from "./segment.ts";
+   * import { checkFrame, encodeBatch } from "./record.ts";
+   * const dir = await Deno.makeTempDir();
+   * const { segment } = await Segment.open(dir, 0, { indexIntervalBytes: 4096 }, true);
+   * const bytes = encodeBatch(0, [{ offsetDelta: 0, timestamp: 1, key: null, value: null, headers: [] }]);
+   * const check = checkFrame(bytes, 0, false);
+   * if (check.kind === "ok") await segment.append(bytes, check.header);
+   * const emptied = await segment.replaceWith([]);
+   * console.log(emptied.size); // 0
+   * await emptied.close();
    * ```
    */
   async replaceWith(batches: readonly Uint8Array[]): Promise<Segment> {
