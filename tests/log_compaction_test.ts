@@ -126,3 +126,26 @@ Deno.test("log compaction", async (t) => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("log compaction: a read inside a compacted batch goes on to the next record", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "log-compact-gap-" });
+  const log = await Log.open(dir, { segmentBytes: 400 });
+  try {
+    await log.appendBatch([{ key: "a", value: "1" }, { key: "b", value: "1" }, {
+      key: "c",
+      value: "1",
+    }]);
+    await log.append({ key: "b", value: "2" });
+    await log.append({ key: "c", value: "2" });
+    await log.append({ key: "z", value: "x".repeat(300) }); // rolls: offsets 0-4 are closed
+    assert.equal(log.segmentCount, 2);
+    await log.compact();
+    // The first batch keeps only offset 0 but still spans 0-2.
+    const { records, nextOffset } = await log.read(1, 1);
+    assert.deepEqual(records.map((r) => [r.offset, text(r.key), text(r.value)]), [[3, "b", "2"]]);
+    assert.equal(nextOffset, 4);
+  } finally {
+    await log.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

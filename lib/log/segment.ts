@@ -312,7 +312,7 @@ export class Segment {
   }
 
   /**
-   * Reads whole batches holding offsets `>= fromOffset`, starting from the
+   * Reads whole batches holding records with offsets `>= fromOffset`, starting from the
    * index entry at or below it, until adding a batch would pass `maxBytes`
    * (with `atLeastOne`, the first batch is returned whatever its size).
    * `reachedEnd` says whether the end of the segment was reached.
@@ -364,12 +364,17 @@ export class Segment {
           return { batches, bytes, reachedEnd: false };
         }
         await load(h.sizeBytes);
+        let batch: Batch;
         try {
-          batches.push(decodeBatch(chunk, position - chunkStart));
+          batch = decodeBatch(chunk, position - chunkStart);
         } catch (e) {
           throw new CorruptRecordError(this.logPath, position, (e as Error).message);
         }
-        bytes += h.sizeBytes;
+        // After compaction a batch may keep its offset range but no record at or after fromOffset.
+        if (batch.records.some((r) => r.offset >= fromOffset)) {
+          batches.push(batch);
+          bytes += h.sizeBytes;
+        }
       }
       position += h.sizeBytes;
     }
