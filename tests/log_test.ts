@@ -9,6 +9,8 @@ import {
   RecordTooLargeError,
   text,
 } from "../lib/log/mod.ts";
+import { checkFrame, encodeBatch, normalizeRecord } from "../lib/log/record.ts";
+import { Segment } from "../lib/log/segment.ts";
 
 async function withLog(
   options: LogOptions,
@@ -230,4 +232,35 @@ Deno.test("log: clear errors", async (t) => {
     assert.throws(() => log.reader(), LogClosedError);
     await Deno.remove(dir, { recursive: true });
   });
+});
+
+Deno.test("segment index: a lookup starts at most one interval (plus a batch) before its batch", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "log-index-" });
+  const interval = 300;
+  const { segment } = await Segment.open(dir, 1000, { indexIntervalBytes: interval }, true);
+  try {
+    let largest = 0;
+    for (let i = 0; i < 200; i++) {
+      const records = Array.from(
+        { length: 1 + (i % 4) },
+        (_, j) => normalizeRecord({ value: "x".repeat((i * 7 + j) % 90) }, j, i),
+      );
+      const bytes = encodeBatch(segment.nextOffset, records);
+      const check = checkFrame(bytes, 0, false);
+      assert.ok(check.kind === "ok");
+      await segment.append(bytes, check.header);
+      largest = Math.max(largest, bytes.length);
+    }
+    assert.ok(segment.index.length >= segment.size / (interval + largest) - 1);
+    for (const h of await segment.headers()) {
+      for (let offset = h.baseOffset; offset <= h.lastOffset; offset++) {
+        const start = segment.index.lookup(offset)?.position ?? 0;
+        assert.ok(start <= h.position, `offset ${offset}: the scan starts before its batch`);
+        assert.ok(h.position - start < interval + largest, `offset ${offset}: scans < 1 interval`);
+      }
+    }
+  } finally {
+    await segment.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
