@@ -9,7 +9,9 @@
  * count as "newer"), records keep their offsets (offsets get gaps, never
  * change), records without a key are kept, and a segment left empty is
  * deleted (the first one is kept, empty, so the log start offset does not
- * move). Unlike Kafka, small cleaned segments are not merged.
+ * move). Unlike Kafka, small cleaned segments are not merged, and the
+ * cleaner holds the records of the whole log in memory while it runs (Kafka
+ * keeps a bounded map of key hashes): fine for course-sized logs.
  *
  * @example
  * ```ts

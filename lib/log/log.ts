@@ -47,7 +47,7 @@ import {
 } from "./record.ts";
 import { LogReader, type StartPosition } from "./reader.ts";
 import { planRetention, type RetentionDecision } from "./retention.ts";
-import { isLeftover, Segment, type SegmentRecovery } from "./segment.ts";
+import { isLeftover, Segment, type SegmentRecovery, syncDir } from "./segment.ts";
 
 /** Settings of a log; every one has a default. Sizes in bytes, times in ms. */
 export interface LogOptions {
@@ -320,6 +320,7 @@ export class Log {
       { indexIntervalBytes: this.options.indexIntervalBytes },
       true,
     );
+    if (this.options.fsync === "batch") await syncDir(this.dir);
     this.#segments.push(segment);
     return segment;
   }

@@ -186,7 +186,7 @@ export function encodeBatch(
   const buf = new Uint8Array(size);
   const view = new DataView(buf.buffer);
   const baseTimestamp = records[0].timestamp;
-  const maxTimestamp = Math.max(...records.map((r) => r.timestamp));
+  const maxTimestamp = records.reduce((max, r) => Math.max(max, r.timestamp), -Infinity);
   view.setBigInt64(0, BigInt(baseOffset));
   view.setInt32(8, size - FRAME_HEADER_SIZE);
   view.setInt8(16, MAGIC);

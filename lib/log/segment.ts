@@ -95,6 +95,37 @@ async function writeAll(fh: FileHandle, bytes: Uint8Array, position: number | nu
   }
 }
 
+/** Opens a file for positional reads and writes, creating it (empty) if it is missing. */
+async function openOrCreate(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, "r+");
+  } catch (e) {
+    if ((e as { code?: string }).code !== "ENOENT") throw e;
+    return await open(path, "w+");
+  }
+}
+
+/**
+ * Flushes a directory's entries (new, renamed or deleted files) to disk, so
+ * a segment file created or renamed just before a crash is still there.
+ *
+ * @example
+ * ```ts
+ * import { syncDir } from "./segment.ts";
+ * await syncDir(await Deno.makeTempDir());
+ * ```
+ */
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, "r");
+  try {
+    await fh.sync();
+  } catch {
+    // Some platforms cannot fsync a directory; the files themselves are synced.
+  } finally {
+    await fh.close();
+  }
+}
+
 async function fileBytes(path: string): Promise<Uint8Array | undefined> {
   try {
     return await Deno.readFile(path);
@@ -177,7 +208,7 @@ export class Segment {
   ): Promise<{ segment: Segment; recovery: SegmentRecovery }> {
     const logPath = join(dir, segmentFileName(baseOffset, ".log"));
     const indexPath = join(dir, segmentFileName(baseOffset, ".index"));
-    const log = await open(logPath, "a+").then((fh) => fh.close()).then(() => open(logPath, "r+"));
+    const log = await openOrCreate(logPath);
     const fileSize = (await log.stat()).size;
     const stored = await fileBytes(indexPath);
     let index = stored && !fullScan ? OffsetIndex.decode(baseOffset, stored, fileSize) : undefined;
@@ -519,6 +550,7 @@ export class Segment {
     // The index goes first: a crash between the renames leaves no stale index, only a rebuild.
     await rm(this.indexPath, { force: true });
     await rename(tmpLog, this.logPath);
+    await syncDir(this.dir);
     const { segment } = await Segment.open(this.dir, this.baseOffset, this.options, true);
     return segment;
   }

@@ -35,7 +35,16 @@ function numbers(flag: string, text: string): number[] {
 
 const perSecond = (n: number) => Math.round(n).toLocaleString("en-US");
 
-/** Parses flags, runs the cases, prints the table; returns the exit code. */
+/**
+ * Parses flags, runs the cases, prints the table; returns the exit code
+ * (0, or 2 for bad flags). `tasks/bench.ts` calls it for `deno task bench log`.
+ *
+ * @example
+ * ```ts
+ * import { main } from "./log.ts";
+ * const code = await main(["--records", "500", "--sizes", "100", "--batch", "10"]);
+ * ```
+ */
 export async function main(args: string[]): Promise<number> {
   let values;
   try {
