@@ -6,9 +6,6 @@
 import assert from "node:assert/strict";
 import {
   canonicalAvro,
-  checkCompatibility,
-  COMPATIBILITY_LEVELS,
-  type CompatibilityLevel,
   decodeKey,
   encodeConfigValue,
   encodeDeleteSubjectValue,
@@ -16,11 +13,16 @@ import {
   encodeSchemaValue,
   ErrorCode,
   parseAvroSchema,
-  parseCompatibilityLevel,
   parseVersion,
   RegistryError,
   RegistryState,
 } from "../lib/schema/registry/mod.ts";
+import {
+  checkCompatibility,
+  COMPATIBILITY_LEVELS,
+  type CompatibilityLevel,
+  parseCompatibilityLevel,
+} from "../lib/schema/compatibility.ts";
 
 const record = (fields: unknown[], extra: Record<string, unknown> = {}) =>
   JSON.stringify({ type: "record", name: "User", namespace: "shop", fields, ...extra });

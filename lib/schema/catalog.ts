@@ -20,6 +20,7 @@ import avsc from "avsc";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { avroOptions } from "./logical_types.ts";
+import { AVRO_PRIMITIVES } from "./registry/avro.ts";
 
 /**
  * The `schemas/` folder of this repository, as a path ending in `/`.
@@ -105,16 +106,6 @@ export class SchemaFileError extends Error {
   }
 }
 
-const PRIMITIVES = new Set([
-  "null",
-  "boolean",
-  "int",
-  "long",
-  "float",
-  "double",
-  "bytes",
-  "string",
-]);
 const NAMED = new Set(["record", "error", "enum", "fixed"]);
 
 type Json = Record<string, unknown>;
@@ -134,7 +125,7 @@ function inline(
   file: string,
 ): unknown {
   if (typeof node === "string") {
-    if (PRIMITIVES.has(node)) return node;
+    if (AVRO_PRIMITIVES.has(node)) return node;
     const full = node.includes(".") ? node : namespace ? `${namespace}.${node}` : node;
     if (defined.has(full) || defined.has(node)) return node;
     const shared = named.get(full) ?? named.get(node);

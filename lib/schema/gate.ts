@@ -114,17 +114,15 @@ export async function checkCatalog(
     for (const schema of family.versions) {
       const already = canonical.has(JSON.stringify(JSON.parse(schema.text))) ||
         (await isRegistered(registry, subject, schema.text, history.length));
+      const row = {
+        family: family.name,
+        version: schema.version,
+        subject,
+        level,
+        registered: history.length,
+      };
       if (already) {
-        rows.push({
-          family: family.name,
-          version: schema.version,
-          subject,
-          level,
-          registered: history.length,
-          alreadyRegistered: true,
-          ok: true,
-          reasons: [],
-        });
+        rows.push({ ...row, alreadyRegistered: true, ok: true, reasons: [] });
         continue;
       }
       const local = checkCompatibility(level, schema.text, previous);
@@ -140,11 +138,7 @@ export async function checkCatalog(
         );
       }
       rows.push({
-        family: family.name,
-        version: schema.version,
-        subject,
-        level,
-        registered: history.length,
+        ...row,
         alreadyRegistered: false,
         ok: local.compatible && registryOk !== false,
         registryOk,

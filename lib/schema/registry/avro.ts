@@ -34,7 +34,16 @@ export interface ParsedAvroSchema {
   readonly canonical: string;
 }
 
-const PRIMITIVES = new Set([
+/**
+ * The names of Avro's primitive types.
+ *
+ * @example
+ * ```ts
+ * import { AVRO_PRIMITIVES } from "./avro.ts";
+ * console.log(AVRO_PRIMITIVES.has("long")); // true
+ * ```
+ */
+export const AVRO_PRIMITIVES: ReadonlySet<string> = new Set([
   "null",
   "boolean",
   "int",
@@ -113,7 +122,7 @@ function aliases(list: unknown, space: string | null): string {
 
 function write(schema: unknown, ctx: Ctx): string {
   if (typeof schema === "string") {
-    if (PRIMITIVES.has(schema)) return JSON.stringify(schema);
+    if (AVRO_PRIMITIVES.has(schema)) return JSON.stringify(schema);
     const ref = schema.includes(".")
       ? schema
       : ctx.space && ctx.defined.has(full(schema, ctx.space))
@@ -125,7 +134,7 @@ function write(schema: unknown, ctx: Ctx): string {
   if (!isObject(schema)) throw new Error(`not a schema: ${JSON.stringify(schema)}`);
   const type = schema.type;
   if (typeof type !== "string") return write(type, ctx);
-  if (PRIMITIVES.has(type)) {
+  if (AVRO_PRIMITIVES.has(type)) {
     const extra = props(schema, SCHEMA_RESERVED);
     return extra ? `{"type":${JSON.stringify(type)}${extra}}` : JSON.stringify(type);
   }

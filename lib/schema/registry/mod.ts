@@ -22,17 +22,6 @@
  * @module
  */
 export { type AvroType, canonicalAvro, parseAvroSchema, type ParsedAvroSchema } from "./avro.ts";
-export {
-  checkCompatibility,
-  COMPATIBILITY_LEVELS,
-  type CompatibilityLevel,
-  type CompatibilityResult,
-  DEFAULT_COMPATIBILITY,
-  explainIncompatibility,
-  parseCompatibilityLevel,
-  type PreviousSchema,
-  whyCannotRead,
-} from "../compatibility.ts";
 export { type ErrorBody, ErrorCode, RegistryError } from "./errors.ts";
 export {
   type ConfigValue,
