@@ -1,0 +1,374 @@
+/**
+ * The client benchmark: our producer and consumer (lib/kafka) and Kafka's
+ * Java perf tools on the same topic layout with the same settings, in one
+ * run. `deno task bench clients` is the command-line face of
+ * {@linkcode runClientBench}.
+ *
+ * Both producers write keyless records of `recordSize` random bytes as fast
+ * as they can, each into its own fresh topic; both consumers then read the
+ * *same* topic (the one Java wrote) in a fresh group from the beginning, so
+ * they see identical batches on disk.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { DEFAULT_BENCH, runClientBench } from "./bench.ts";
+ * const results = await runClientBench(loadConfig(), { ...DEFAULT_BENCH, records: 20_000 });
+ * console.log(results.map((r) => `${r.tool} ${r.role} ${r.recordsPerSec.toFixed(0)}`));
+ * ```
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import type { Kafka } from "kafkajs";
+import { CompressionTypes } from "kafkajs";
+import type { Config } from "../config.ts";
+import { type PerfResult, perfResult } from "../ops/perf.ts";
+import { javaConsumerPerf, javaProducerPerf, type ProducerPerfSettings } from "../ops/perf_java.ts";
+import { installKafka } from "../ops/stack/install.ts";
+import { createKafka } from "./client.ts";
+import { sendVerified } from "./verified.ts";
+
+/** Everything a benchmark run varies; topics are made per run. */
+export interface BenchSettings extends Omit<ProducerPerfSettings, "topic"> {
+  partitions: number;
+  replicationFactor: number;
+  minInsyncReplicas: number;
+  /** Which side(s) to run. */
+  clients: "both" | "java" | "ours";
+  /** Bytes a producer may hold unacknowledged before it waits (Java's `buffer.memory`). */
+  bufferMemory: number;
+}
+
+/** The defaults of `deno task bench clients` (a run of well under 2 minutes). */
+export const DEFAULT_BENCH: BenchSettings = {
+  records: 200_000,
+  recordSize: 512,
+  acks: "all",
+  batchSize: 262_144,
+  lingerMs: 20,
+  compression: "none",
+  partitions: 3,
+  replicationFactor: 3,
+  minInsyncReplicas: 2,
+  clients: "both",
+  bufferMemory: 33_554_432,
+};
+
+/** A flag value the benchmark cannot use; the message names the flag and the fix. */
+export class BenchSettingsError extends Error {
+  constructor(flag: string, value: unknown, fix: string) {
+    super(`--${flag} ${JSON.stringify(value)}: ${fix}`);
+    this.name = "BenchSettingsError";
+  }
+}
+
+const COMPRESSIONS = ["none", "gzip", "snappy", "lz4", "zstd"] as const;
+
+/**
+ * Validates command-line flag values (strings, as parsed) over the defaults.
+ *
+ * @example
+ * ```ts
+ * import { benchSettings } from "./bench.ts";
+ * const s = benchSettings({ records: "50000", acks: "1", compression: "gzip" });
+ * console.log(s.records, s.acks, s.recordSize); // 50000 "1" 512
+ * ```
+ */
+export function benchSettings(
+  flags: Record<string, string | undefined>,
+  defaults: BenchSettings = DEFAULT_BENCH,
+): BenchSettings {
+  const int = (flag: string, fallback: number, min: number): number => {
+    const raw = flags[flag];
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) {
+      throw new BenchSettingsError(flag, raw, `use a whole number >= ${min}`);
+    }
+    return n;
+  };
+  const acks = flags.acks ?? defaults.acks;
+  const normalAcks = acks === "-1" ? "all" : acks;
+  if (normalAcks !== "0" && normalAcks !== "1" && normalAcks !== "all") {
+    throw new BenchSettingsError("acks", acks, "use 0, 1 or all (-1)");
+  }
+  const compression = flags.compression ?? defaults.compression;
+  if (!(COMPRESSIONS as readonly string[]).includes(compression)) {
+    throw new BenchSettingsError(
+      "compression",
+      compression,
+      `use one of ${COMPRESSIONS.join(", ")}`,
+    );
+  }
+  const clients = flags.clients ?? defaults.clients;
+  if (clients !== "both" && clients !== "java" && clients !== "ours") {
+    throw new BenchSettingsError("clients", clients, "use both, java or ours");
+  }
+  const s: BenchSettings = {
+    records: int("records", defaults.records, 1),
+    recordSize: int("record-size", defaults.recordSize, 1),
+    acks: normalAcks,
+    batchSize: int("batch-size", defaults.batchSize, 1),
+    lingerMs: int("linger-ms", defaults.lingerMs, 0),
+    compression: compression as BenchSettings["compression"],
+    partitions: int("partitions", defaults.partitions, 1),
+    replicationFactor: int("replication-factor", defaults.replicationFactor, 1),
+    minInsyncReplicas: int("min-insync-replicas", defaults.minInsyncReplicas, 1),
+    clients,
+    bufferMemory: int("buffer-memory", defaults.bufferMemory, 1),
+  };
+  if (s.minInsyncReplicas > s.replicationFactor) {
+    throw new BenchSettingsError(
+      "min-insync-replicas",
+      s.minInsyncReplicas,
+      `must not exceed --replication-factor ${s.replicationFactor}`,
+    );
+  }
+  return s;
+}
+
+/** Options of {@linkcode runClientBench}. */
+export interface RunBenchOptions {
+  /** Progress lines (default: none). */
+  log?: (line: string) => void;
+  /** Keep the benchmark topics instead of deleting them. */
+  keepTopics?: boolean;
+}
+
+const ACKS: Record<BenchSettings["acks"], -1 | 0 | 1> = { "0": 0, "1": 1, all: -1 };
+
+/** kafkajs codecs built in; the others need a codec registered (see the README). */
+const KAFKAJS_CODECS: Partial<Record<BenchSettings["compression"], CompressionTypes>> = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+};
+
+function payload(size: number): Buffer {
+  const bytes = Buffer.alloc(size);
+  for (let i = 0; i < size; i += 65536) crypto.getRandomValues(bytes.subarray(i, i + 65536));
+  return bytes;
+}
+
+function percentile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+/**
+ * Our producer flat out: `records` keyless records into `topic`, at most
+ * `bufferMemory` bytes unacknowledged, each record's latency taken from the
+ * moment it was handed over to its acknowledgement.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { createKafka } from "./client.ts";
+ * import { DEFAULT_BENCH, ourProducerPerf } from "./bench.ts";
+ * const r = await ourProducerPerf(createKafka(loadConfig()), "bench.t", DEFAULT_BENCH);
+ * ```
+ */
+export async function ourProducerPerf(
+  kafka: Kafka,
+  topic: string,
+  s: BenchSettings,
+): Promise<PerfResult> {
+  const codec = KAFKAJS_CODECS[s.compression];
+  if (codec === undefined) {
+    throw new BenchSettingsError("compression", s.compression, "our producer supports none, gzip");
+  }
+  const producer = kafka.producer({ idempotent: s.acks === "all", maxInFlightRequests: 5 });
+  await producer.connect();
+  try {
+    const value = payload(s.recordSize);
+    const perBatch = Math.max(1, Math.floor(s.batchSize / s.recordSize));
+    const maxOutstanding = Math.max(1, Math.floor(s.bufferMemory / s.recordSize));
+    const latencies: number[] = [];
+    const inFlight = new Set<Promise<void>>();
+    let outstanding = 0;
+    let partition = 0;
+    const started = performance.now();
+    for (let sent = 0; sent < s.records;) {
+      const n = Math.min(perBatch, s.records - sent);
+      while (outstanding + n > maxOutstanding && inFlight.size > 0) await Promise.race(inFlight);
+      const t0 = performance.now();
+      const messages = Array.from({ length: n }, () => ({ partition, value }));
+      partition = (partition + 1) % s.partitions;
+      outstanding += n;
+      sent += n;
+      const p: Promise<void> = sendVerified(producer, {
+        topic,
+        acks: ACKS[s.acks],
+        compression: codec,
+        messages,
+      }).then(() => {
+        const ms = performance.now() - t0;
+        for (let i = 0; i < n; i++) latencies.push(ms);
+      }).finally(() => {
+        outstanding -= n;
+        inFlight.delete(p);
+      });
+      inFlight.add(p);
+    }
+    await Promise.all(inFlight);
+    const seconds = (performance.now() - started) / 1000;
+    latencies.sort((a, b) => a - b);
+    return perfResult("ours", "producer", s.records, s.records * s.recordSize, seconds, {
+      p50Ms: percentile(latencies, 0.5),
+      p99Ms: percentile(latencies, 0.99),
+    });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/**
+ * Our consumer: a fresh group reads `records` records of `topic` from the
+ * beginning with eachBatch; the clock runs from the end of the group join to
+ * the last record (the join itself is reported as `setupMs`).
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { createKafka } from "./client.ts";
+ * import { ourConsumerPerf } from "./bench.ts";
+ * const r = await ourConsumerPerf(createKafka(loadConfig()), "bench.t", 200_000, "bench-g");
+ * ```
+ */
+export async function ourConsumerPerf(
+  kafka: Kafka,
+  topic: string,
+  records: number,
+  group: string,
+  timeoutMs = 60_000,
+): Promise<PerfResult> {
+  const consumer = kafka.consumer({ groupId: group });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let count = 0;
+    let bytes = 0;
+    let joined = 0;
+    let last = 0;
+    const started = performance.now();
+    // The clock starts when the group join completes, as ConsumerPerformance's fetch time does.
+    const offJoin = consumer.on(consumer.events.GROUP_JOIN, () => {
+      if (joined === 0) joined = performance.now();
+    });
+    let finish!: () => void;
+    const done = new Promise<void>((resolve) => (finish = resolve));
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: ({ batch }) => {
+        if (joined === 0) joined = performance.now();
+        for (const m of batch.messages) bytes += m.value?.length ?? 0;
+        count += batch.messages.length;
+        if (count >= records) {
+          last = performance.now();
+          finish();
+        }
+        return Promise.resolve();
+      },
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new Error(`our consumer read ${count} of ${records} records in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([done, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+    offJoin();
+    return perfResult("ours", "consumer", count, bytes, Math.max(1e-3, (last - joined) / 1000), {
+      setupMs: joined - started,
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+function uniqueTopic(what: string): string {
+  return `bench.clients.${what}.${Date.now().toString(36)}${
+    Math.random().toString(36).slice(2, 6)
+  }`;
+}
+
+/**
+ * Creates the topics, runs the producers (Java, then ours), then both
+ * consumers on the Java producer's topic, and deletes the topics.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { DEFAULT_BENCH, runClientBench } from "./bench.ts";
+ * const results = await runClientBench(loadConfig(), { ...DEFAULT_BENCH, records: 10_000 }, {
+ *   log: console.log,
+ * });
+ * ```
+ */
+export async function runClientBench(
+  config: Config,
+  s: BenchSettings,
+  options: RunBenchOptions = {},
+): Promise<PerfResult[]> {
+  const log = options.log ?? (() => {});
+  const kafka = createKafka(config, { clientId: "bench-clients" });
+  const bootstrap = config.kafka.brokers.join(",");
+  const runJava = s.clients !== "ours";
+  const runOurs = s.clients !== "java";
+  const libs = runJava ? await installKafka(config.stack.kafkaVersion, log) : "";
+  const topics = { java: uniqueTopic("java"), ours: uniqueTopic("ours") };
+  const admin = kafka.admin();
+  await admin.connect();
+  const results: PerfResult[] = [];
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: Object.values(topics).map((topic) => ({
+        topic,
+        numPartitions: s.partitions,
+        replicationFactor: s.replicationFactor,
+        configEntries: [{ name: "min.insync.replicas", value: String(s.minInsyncReplicas) }],
+      })),
+    });
+    const settings = { ...s, bootstrap, libs };
+    if (runJava) {
+      log(`java producer: ${s.records} records of ${s.recordSize} B into ${topics.java}`);
+      results.push(await javaProducerPerf({ ...settings, topic: topics.java }));
+    }
+    if (runOurs) {
+      log(`our producer: ${s.records} records of ${s.recordSize} B into ${topics.ours}`);
+      results.push(await ourProducerPerf(kafka, topics.ours, s));
+    }
+    // Both consumers read the same bytes: Java's topic when Java ran, else ours.
+    const source = runJava ? topics.java : topics.ours;
+    const group = (who: string) => `bench-clients-${who}-${source}`;
+    if (runJava) {
+      log(`java consumer: ${s.records} records from ${source}`);
+      results.push(
+        await javaConsumerPerf({ ...settings, topic: source, group: group("java") }),
+      );
+    }
+    if (runOurs) {
+      log(`our consumer: ${s.records} records from ${source}`);
+      results.push(await ourConsumerPerf(kafka, source, s.records, group("ours")));
+    }
+    return results;
+  } finally {
+    if (!options.keepTopics) {
+      const groups = [`bench-clients-java-`, `bench-clients-ours-`].flatMap((p) =>
+        [topics.java, topics.ours].map((t) => p + t)
+      );
+      await admin.deleteGroups(groups).catch(() => {});
+      await admin.deleteTopics({ topics: Object.values(topics) }).catch((e) =>
+        log(`could not delete ${Object.values(topics).join(", ")}: ${(e as Error).message}`)
+      );
+    }
+    await admin.disconnect();
+  }
+}
