@@ -21,13 +21,13 @@
  */
 import { Buffer } from "node:buffer";
 import type { Kafka } from "kafkajs";
-import { CompressionTypes } from "kafkajs";
 import type { Config } from "../config.ts";
 import { type PerfResult, perfResult } from "../ops/perf.ts";
 import { javaConsumerPerf, javaProducerPerf, type ProducerPerfSettings } from "../ops/perf_java.ts";
 import { installKafka } from "../ops/stack/install.ts";
 import { createKafka } from "./client.ts";
-import { sendVerified } from "./verified.ts";
+import { GroupConsumer } from "./consumer.ts";
+import { type Acks, TopicProducer } from "./producer.ts";
 
 /** Everything a benchmark run varies; topics are made per run. */
 export interface BenchSettings extends Omit<ProducerPerfSettings, "topic"> {
@@ -136,13 +136,7 @@ export interface RunBenchOptions {
   keepTopics?: boolean;
 }
 
-const ACKS: Record<BenchSettings["acks"], -1 | 0 | 1> = { "0": 0, "1": 1, all: -1 };
-
-/** kafkajs codecs built in; the others need a codec registered (see the README). */
-const KAFKAJS_CODECS: Partial<Record<BenchSettings["compression"], CompressionTypes>> = {
-  none: CompressionTypes.None,
-  gzip: CompressionTypes.GZIP,
-};
+const ACKS: Record<BenchSettings["acks"], Acks> = { "0": 0, "1": 1, all: -1 };
 
 function payload(size: number): Buffer {
   const bytes = Buffer.alloc(size);
@@ -150,15 +144,12 @@ function payload(size: number): Buffer {
   return bytes;
 }
 
-function percentile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
-
 /**
- * Our producer flat out: `records` keyless records into `topic`, at most
- * `bufferMemory` bytes unacknowledged, each record's latency taken from the
- * moment it was handed over to its acknowledgement.
+ * Our producer flat out: `records` keyless records into `topic` through
+ * {@linkcode TopicProducer.enqueue} (sticky keyless partitioning, batches of
+ * `batchSize / recordSize` records, `lingerMs`), waiting on `ready()` once
+ * `bufferMemory` bytes are unacknowledged, like Java's `buffer.memory`.
+ * Latency is the producer's own histogram: enqueue to acknowledgement.
  *
  * @example
  * ```ts
@@ -173,49 +164,34 @@ export async function ourProducerPerf(
   topic: string,
   s: BenchSettings,
 ): Promise<PerfResult> {
-  const codec = KAFKAJS_CODECS[s.compression];
-  if (codec === undefined) {
-    throw new BenchSettingsError("compression", s.compression, "our producer supports none, gzip");
-  }
-  const producer = kafka.producer({ idempotent: s.acks === "all", maxInFlightRequests: 5 });
+  const batchSize = Math.max(1, Math.floor(s.batchSize / s.recordSize));
+  const producer = new TopicProducer(kafka, {
+    topic,
+    acks: ACKS[s.acks],
+    idempotent: s.acks === "all",
+    compression: s.compression,
+    lingerMs: s.lingerMs,
+    batchSize,
+    maxBuffered: Math.max(batchSize, Math.floor(s.bufferMemory / s.recordSize)),
+  });
   await producer.connect();
   try {
     const value = payload(s.recordSize);
-    const perBatch = Math.max(1, Math.floor(s.batchSize / s.recordSize));
-    const maxOutstanding = Math.max(1, Math.floor(s.bufferMemory / s.recordSize));
-    const latencies: number[] = [];
-    const inFlight = new Set<Promise<void>>();
-    let outstanding = 0;
-    let partition = 0;
+    producer.resetMetrics();
     const started = performance.now();
-    for (let sent = 0; sent < s.records;) {
-      const n = Math.min(perBatch, s.records - sent);
-      while (outstanding + n > maxOutstanding && inFlight.size > 0) await Promise.race(inFlight);
-      const t0 = performance.now();
-      const messages = Array.from({ length: n }, () => ({ partition, value }));
-      partition = (partition + 1) % s.partitions;
-      outstanding += n;
-      sent += n;
-      const p: Promise<void> = sendVerified(producer, {
-        topic,
-        acks: ACKS[s.acks],
-        compression: codec,
-        messages,
-      }).then(() => {
-        const ms = performance.now() - t0;
-        for (let i = 0; i < n; i++) latencies.push(ms);
-      }).finally(() => {
-        outstanding -= n;
-        inFlight.delete(p);
-      });
-      inFlight.add(p);
+    for (let i = 0; i < s.records; i++) {
+      if (producer.buffered >= producer.maxBuffered) await producer.ready();
+      producer.enqueue({ value });
     }
-    await Promise.all(inFlight);
+    await producer.flush();
     const seconds = (performance.now() - started) / 1000;
-    latencies.sort((a, b) => a - b);
+    const m = producer.metrics();
+    if (m.records !== s.records) {
+      throw new Error(`our producer acknowledged ${m.records} of ${s.records} records`);
+    }
     return perfResult("ours", "producer", s.records, s.records * s.recordSize, seconds, {
-      p50Ms: percentile(latencies, 0.5),
-      p99Ms: percentile(latencies, 0.99),
+      p50Ms: m.latencyP50Ms,
+      p99Ms: m.latencyP99Ms,
     });
   } finally {
     await producer.disconnect();
@@ -223,9 +199,10 @@ export async function ourProducerPerf(
 }
 
 /**
- * Our consumer: a fresh group reads `records` records of `topic` from the
- * beginning with eachBatch; the clock runs from the end of the group join to
- * the last record (the join itself is reported as `setupMs`).
+ * Our consumer: a {@linkcode GroupConsumer} in a fresh group reads `records`
+ * records of `topic` from the beginning with eachBatch; the clock runs from
+ * the end of the group join to the last record (the join itself is reported
+ * as `setupMs`), as ConsumerPerformance's fetch time does.
  *
  * @example
  * ```ts
@@ -242,28 +219,29 @@ export async function ourConsumerPerf(
   group: string,
   timeoutMs = 60_000,
 ): Promise<PerfResult> {
-  const consumer = kafka.consumer({ groupId: group });
+  let joined = 0;
+  const consumer = new GroupConsumer(kafka, {
+    groupId: group,
+    topics: [topic],
+    fromBeginning: true,
+    autoCommit: false,
+    onRebalance: () => {
+      if (joined === 0) joined = performance.now();
+    },
+  });
+  const started = performance.now();
   await consumer.connect();
   try {
-    await consumer.subscribe({ topic, fromBeginning: true });
     let count = 0;
     let bytes = 0;
-    let joined = 0;
     let last = 0;
-    const started = performance.now();
-    // The clock starts when the group join completes, as ConsumerPerformance's fetch time does.
-    const offJoin = consumer.on(consumer.events.GROUP_JOIN, () => {
-      if (joined === 0) joined = performance.now();
-    });
-    let finish!: () => void;
-    const done = new Promise<void>((resolve) => (finish = resolve));
+    const { promise: done, resolve: finish } = Promise.withResolvers<void>();
     await consumer.run({
-      autoCommit: false,
       eachBatch: ({ batch }) => {
         if (joined === 0) joined = performance.now();
         for (const m of batch.messages) bytes += m.value?.length ?? 0;
         count += batch.messages.length;
-        if (count >= records) {
+        if (count >= records && last === 0) {
           last = performance.now();
           finish();
         }
@@ -274,7 +252,9 @@ export async function ourConsumerPerf(
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () =>
-          reject(new Error(`our consumer read ${count} of ${records} records in ${timeoutMs} ms`)),
+          reject(
+            new Error(`our consumer read ${count} of ${records} records in ${timeoutMs} ms`),
+          ),
         timeoutMs,
       );
     });
@@ -283,7 +263,6 @@ export async function ourConsumerPerf(
     } finally {
       clearTimeout(timer);
     }
-    offJoin();
     return perfResult("ours", "consumer", count, bytes, Math.max(1e-3, (last - joined) / 1000), {
       setupMs: joined - started,
     });
