@@ -30,3 +30,4 @@ export * from "./admin.ts";
 export * from "./errors.ts";
 export * from "./dlq.ts";
 export * from "./verified.ts";
+export * from "./semantics.ts";
