@@ -14,11 +14,14 @@
  * `lz4` and `zstd` need a codec registered in kafkajs's `CompressionCodecs`
  * (see `codecs.ts`), and the constructor refuses one that is missing.
  *
- * Ordering: `send()` resolves only when its records are acknowledged, so
- * awaiting each send keeps per-key order even through retries. `enqueue()`
- * keeps up to `maxInFlight` batches in flight for throughput; a failed batch
- * that is re-sent can then land after a later one, so set `maxInFlight: 1`
- * where per-key order must survive broker failures.
+ * Ordering: a key always maps to one partition, and each partition has at
+ * most one request in flight, so records of one key are written in the order
+ * they were sent, with `send()` and `enqueue()` alike. (kafkajs does not keep
+ * concurrent sends to one partition in order, even for an idempotent
+ * producer: two requests can overtake each other before they reach the
+ * broker. The tests caught it; this class serialises per partition instead.)
+ * Throughput comes from batching and from several partitions' batches
+ * travelling at once (up to `maxInFlight` requests).
  *
  * @example
  * ```ts
@@ -121,9 +124,9 @@ export interface TopicProducerOptions {
   retryBackoffMs?: number;
   /** How long a partial batch waits for more records before it is sent (default 5 ms). */
   lingerMs?: number;
-  /** Records per request for `enqueue` (default 1000). */
+  /** Records per partition in one request for `enqueue` (default 1000; Java's `batch.size` is per partition too, in bytes). */
   batchSize?: number;
-  /** Batches `enqueue` keeps in flight at once (default 8). */
+  /** Requests `enqueue` keeps in flight at once, each for other partitions (default 8). */
   maxInFlight?: number;
   /** Records buffered or in flight before {@linkcode TopicProducer.ready} waits (default 4 batches more than in flight). */
   maxBuffered?: number;
@@ -217,7 +220,11 @@ export class TopicProducer {
   #partitions = 0;
   #connected = false;
   #metrics = new ClientMetrics();
-  #pending: Pending[] = [];
+  /** Records waiting, per partition, in enqueue order. */
+  #queues = new Map<number, Pending[]>();
+  #queued = 0;
+  /** Partitions with a request in flight: at most one each, to keep order. */
+  #busy = new Set<number>();
   #inFlight = 0;
   #inFlightRecords = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -403,23 +410,27 @@ export class TopicProducer {
 
   /**
    * Asynchronous send: buffers the record and resolves with its delivery
-   * report once its batch is acknowledged. A batch leaves when it holds
-   * `batchSize` records or its first record has waited `lingerMs`; up to
-   * `maxInFlight` batches travel at once. Ignoring the returned promise is
+   * report once its batch is acknowledged. A partition's batch leaves when it
+   * holds `batchSize` records or the oldest waiting record has waited
+   * `lingerMs`; up to `maxInFlight` requests travel at once, one per partition. Ignoring the returned promise is
    * fine: failures are also counted and thrown by {@linkcode flush}.
    */
   enqueue(message: ProducerMessage): Promise<DeliveryReport> {
     const kafkaMessage = this.#toKafka(message);
     const { promise, resolve, reject } = Promise.withResolvers<DeliveryReport>();
     promise.catch(noop); // a caller that ignores the promise learns of failures from flush()
-    this.#pending.push({
+    const partition = kafkaMessage.partition;
+    let queue = this.#queues.get(partition);
+    if (!queue) this.#queues.set(partition, queue = []);
+    queue.push({
       message: kafkaMessage,
       bytes: sizeOf(message.key) + sizeOf(message.value),
       at: performance.now(),
       resolve,
       reject,
     });
-    if (this.#pending.length >= this.batchSize) this.#pump();
+    this.#queued++;
+    if (queue.length >= this.batchSize && !this.#busy.has(partition)) this.#pump();
     else if (this.#timer === undefined) this.#armLinger();
     return promise;
   }
@@ -437,13 +448,33 @@ export class TopicProducer {
     }, this.lingerMs);
   }
 
+  /**
+   * Sends what may leave now: when a free partition has a full batch, or the
+   * linger time is up, or a flush waits, one request takes up to `batchSize`
+   * records of every partition that has no request in flight.
+   */
   #pump(): void {
-    while (
-      this.#inFlight < this.maxInFlight && this.#pending.length > 0 &&
-      (this.#pending.length >= this.batchSize || this.#lingerDue || this.#flushing > 0)
-    ) {
-      const batch = this.#pending.splice(0, this.batchSize);
-      if (this.#pending.length === 0) {
+    while (this.#inFlight < this.maxInFlight && this.#queued > 0) {
+      const urgent = this.#lingerDue || this.#flushing > 0;
+      const free: number[] = [];
+      let full = false;
+      for (const [partition, queue] of this.#queues) {
+        if (queue.length === 0 || this.#busy.has(partition)) continue;
+        free.push(partition);
+        if (queue.length >= this.batchSize) full = true;
+      }
+      if (free.length === 0 || !(urgent || full)) break;
+      const batch: Pending[] = [];
+      for (const partition of free) {
+        const queue = this.#queues.get(partition)!;
+        const taken = queue.length > this.batchSize
+          ? queue.splice(0, this.batchSize)
+          : queue.splice(0);
+        for (const p of taken) batch.push(p);
+        this.#busy.add(partition);
+      }
+      this.#queued -= batch.length;
+      if (this.#queued === 0) {
         this.#lingerDue = false;
         if (this.#timer !== undefined) clearTimeout(this.#timer);
         this.#timer = undefined;
@@ -453,13 +484,12 @@ export class TopicProducer {
       this.#dispatch(batch).finally(() => {
         this.#inFlight--;
         this.#inFlightRecords -= batch.length;
+        for (const partition of free) this.#busy.delete(partition);
         this.#pump();
         this.#wake();
       });
     }
-    if (this.#pending.length > 0 && this.#timer === undefined && !this.#lingerDue) {
-      this.#armLinger();
-    }
+    if (this.#queued > 0 && this.#timer === undefined && !this.#lingerDue) this.#armLinger();
   }
 
   async #dispatch(batch: Pending[]): Promise<void> {
@@ -490,7 +520,7 @@ export class TopicProducer {
 
   /** Records buffered and not yet acknowledged. */
   get buffered(): number {
-    return this.#pending.length + this.#inFlightRecords;
+    return this.#queued + this.#inFlightRecords;
   }
 
   /** Resolves when fewer than `maxBuffered` records are buffered or in flight (back-pressure). */
