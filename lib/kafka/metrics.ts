@@ -126,6 +126,8 @@ export interface MetricsSnapshot {
   bytes: number;
   errors: number;
   batches: number;
+  /** Records sent again because the first answer left their partition out (see verified.ts). */
+  resent: number;
   /** Milliseconds from the start to the snapshot. */
   elapsedMs: number;
   recordsPerSec: number;
@@ -155,6 +157,7 @@ export class ClientMetrics {
   bytes = 0;
   errors = 0;
   batches = 0;
+  resent = 0;
   readonly latency: LatencyHistogram = new LatencyHistogram();
 
   /** `startedAt` is a `performance.now()`-style timestamp in ms. */
@@ -181,6 +184,7 @@ export class ClientMetrics {
       bytes: this.bytes,
       errors: this.errors,
       batches: this.batches,
+      resent: this.resent,
       elapsedMs,
       recordsPerSec: seconds > 0 ? this.records / seconds : 0,
       mbPerSec: seconds > 0 ? this.bytes / 1e6 / seconds : 0,
@@ -197,6 +201,7 @@ export class ClientMetrics {
       this.bytes =
       this.errors =
       this.batches =
+      this.resent =
         0;
     this.latency.reset();
     this.startedAt = now;

@@ -374,7 +374,8 @@ export class TopicProducer {
       await this.#producer.send(record);
       return messages.map((m) => ({ topic: this.topic, partition: m.partition, offset: "-1" }));
     }
-    const { metadata } = await sendVerified(this.#producer, record);
+    const { metadata, resent } = await sendVerified(this.#producer, record);
+    this.#metrics.resent += resent;
     const base = new Map<number, bigint>();
     for (const m of metadata as RecordMetadata[]) {
       base.set(m.partition, BigInt(m.baseOffset ?? m.offset ?? "-1"));
