@@ -20,6 +20,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import process from "node:process";
 import type { Kafka } from "kafkajs";
 import type { Config } from "../config.ts";
 import { type PerfResult, perfResult } from "../ops/perf.ts";
@@ -138,6 +139,12 @@ export interface RunBenchOptions {
 
 const ACKS: Record<BenchSettings["acks"], Acks> = { "0": 0, "1": 1, all: -1 };
 
+/** CPU time of this process since `since` as a share of one core over `seconds`, in %. */
+function cpuPercent(since: ReturnType<typeof process.cpuUsage>, seconds: number): number {
+  const used = process.cpuUsage(since);
+  return Math.round((used.user + used.system) / 1e4 / seconds);
+}
+
 function payload(size: number): Buffer {
   const bytes = Buffer.alloc(size);
   for (let i = 0; i < size; i += 65536) crypto.getRandomValues(bytes.subarray(i, i + 65536));
@@ -178,6 +185,7 @@ export async function ourProducerPerf(
   try {
     const value = payload(s.recordSize);
     producer.resetMetrics();
+    const cpu = process.cpuUsage();
     const started = performance.now();
     for (let i = 0; i < s.records; i++) {
       if (producer.buffered >= producer.maxBuffered) await producer.ready();
@@ -185,6 +193,7 @@ export async function ourProducerPerf(
     }
     await producer.flush();
     const seconds = (performance.now() - started) / 1000;
+    const cpuShare = cpuPercent(cpu, seconds);
     const m = producer.metrics();
     if (m.records !== s.records) {
       throw new Error(`our producer acknowledged ${m.records} of ${s.records} records`);
@@ -192,6 +201,7 @@ export async function ourProducerPerf(
     return perfResult("ours", "producer", s.records, s.records * s.recordSize, seconds, {
       p50Ms: m.latencyP50Ms,
       p99Ms: m.latencyP99Ms,
+      note: `this Deno process used ${cpuShare}% of one core`,
     });
   } finally {
     await producer.disconnect();
@@ -235,12 +245,27 @@ export async function ourConsumerPerf(
     let count = 0;
     let bytes = 0;
     let last = 0;
+    let redelivered = 0;
+    let cpu: ReturnType<typeof process.cpuUsage> | undefined;
+    // Records are counted once: a rebalance can hand a partition back from an older position.
+    const next = new Map<number, bigint>();
     const { promise: done, resolve: finish } = Promise.withResolvers<void>();
     await consumer.run({
       eachBatch: ({ batch }) => {
         if (joined === 0) joined = performance.now();
-        for (const m of batch.messages) bytes += m.value?.length ?? 0;
-        count += batch.messages.length;
+        cpu ??= process.cpuUsage();
+        let from = next.get(batch.partition) ?? -1n;
+        for (const m of batch.messages) {
+          const offset = BigInt(m.offset);
+          if (offset < from) {
+            redelivered++;
+            continue;
+          }
+          from = offset + 1n;
+          bytes += m.value?.length ?? 0;
+          count++;
+        }
+        next.set(batch.partition, from);
         if (count >= records && last === 0) {
           last = performance.now();
           finish();
@@ -263,8 +288,16 @@ export async function ourConsumerPerf(
     } finally {
       clearTimeout(timer);
     }
-    return perfResult("ours", "consumer", count, bytes, Math.max(1e-3, (last - joined) / 1000), {
+    const rebalances = consumer.rebalances.length;
+    const seconds = Math.max(1e-3, (last - joined) / 1000);
+    const notes = [
+      cpu ? `this Deno process used ${cpuPercent(cpu, seconds)}% of one core` : "",
+      rebalances > 1 ? `${rebalances - 1} rebalance(s) during the run` : "",
+      redelivered > 0 ? `${redelivered} record(s) delivered again, counted once` : "",
+    ].filter(Boolean);
+    return perfResult("ours", "consumer", count, bytes, seconds, {
       setupMs: joined - started,
+      ...(notes.length ? { note: notes.join("; ") } : {}),
     });
   } finally {
     await consumer.disconnect();

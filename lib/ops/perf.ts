@@ -39,6 +39,8 @@ export interface PerfResult {
   readonly p99Ms?: number;
   /** Time before the measured interval (a consumer's group join), not counted. */
   readonly setupMs?: number;
+  /** Anything that disturbed the run (a rebalance, re-deliveries), printed under the table. */
+  readonly note?: string;
 }
 
 /**
@@ -57,7 +59,7 @@ export function perfResult(
   records: number,
   bytes: number,
   seconds: number,
-  extra: Pick<PerfResult, "p50Ms" | "p99Ms" | "setupMs"> = {},
+  extra: Pick<PerfResult, "p50Ms" | "p99Ms" | "setupMs" | "note"> = {},
 ): PerfResult {
   if (!(seconds > 0)) throw new RangeError(`perfResult: seconds must be > 0, got ${seconds}`);
   return {

@@ -109,6 +109,9 @@ export async function main(args: string[]): Promise<number> {
     });
     const { header, rows } = comparisonRows(results);
     console.log("\n" + formatTable(header, rows) + "\n");
+    for (const r of results.filter((r) => r.note)) {
+      console.log(`note: ${r.tool} ${r.role}: ${r.note}`);
+    }
     if (s.clients === "both") {
       for (const role of ["producer", "consumer"] as const) {
         console.log(verdict(role, ratio(results, role)));
