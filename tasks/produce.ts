@@ -22,6 +22,7 @@ import {
   UsageError,
 } from "../lib/kafka/cli.ts";
 import { createKafka } from "../lib/kafka/client.ts";
+import { registerCodecs } from "../lib/kafka/codecs.ts";
 import {
   type Acks,
   type Compression,
@@ -43,7 +44,7 @@ acknowledgement, then prints records and offsets per partition (stderr).
   --header k=v              add a header to every record (repeatable)
   --partition N             send every record to partition N
   --acks all|1|0            default all
-  --compression C           none (default), gzip
+  --compression C           none (default), gzip, snappy, zstd (lz4: no codec works under Deno)
   --linger-ms N             wait up to N ms to fill a batch (default 5)
   --batch-size N            records per request (default 1000)
   --sync                    send one line at a time and wait for each (slow; shows per-record offsets)
@@ -144,16 +145,18 @@ export async function runProduce(
     console.log(USAGE);
     return 0;
   }
+  if (o.compression === "snappy" || o.compression === "zstd") await registerCodecs();
   const config = loadConfig();
-  const producer = new TopicProducer(createKafka(config, { clientId: config.clients.producer }), {
-    topic: o.topic,
-    acks: o.acks,
-    compression: o.compression,
-    lingerMs: o.lingerMs,
-    batchSize: o.batchSize,
-    headers: Object.keys(o.headers).length ? o.headers : undefined,
-  });
+  let producer: TopicProducer;
   try {
+    producer = new TopicProducer(createKafka(config, { clientId: config.clients.producer }), {
+      topic: o.topic,
+      acks: o.acks,
+      compression: o.compression,
+      lingerMs: o.lingerMs,
+      batchSize: o.batchSize,
+      headers: Object.keys(o.headers).length ? o.headers : undefined,
+    });
     await producer.connect();
   } catch (e) {
     console.error(`produce: ${(e as Error).message}`);

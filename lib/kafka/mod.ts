@@ -22,6 +22,7 @@
  * @module
  */
 export * from "./client.ts";
+export * from "./codecs.ts";
 export * from "./partitioners.ts";
 export * from "./metrics.ts";
 export * from "./producer.ts";

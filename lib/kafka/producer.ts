@@ -10,9 +10,10 @@
  * {@linkcode sendVerified}, because kafkajs can resolve a send whose leader
  * died without having written some of its partitions (DESIGN.md "Facts").
  *
- * Compression: `gzip` works out of the box (kafkajs ships it); `snappy`,
- * `lz4` and `zstd` need a codec registered in kafkajs's `CompressionCodecs`
- * (see `codecs.ts`), and the constructor refuses one that is missing.
+ * Compression: `gzip` works out of the box (kafkajs ships it); `snappy` and
+ * `zstd` work after `registerCodecs()` from `codecs.ts`; no `lz4` codec works
+ * under Deno (see `codecs.ts`). The constructor refuses a codec that is not
+ * registered.
  *
  * Ordering: a key always maps to one partition, and each partition has at
  * most one request in flight, so records of one key are written in the order
@@ -252,8 +253,11 @@ export class TopicProducer {
     }
     if (!compressionAvailable(this.compression)) {
       throw new RangeError(
-        `compression "${this.compression}" has no codec registered in kafkajs: ` +
-          `call registerCodecs() from lib/kafka/codecs.ts first, or use gzip`,
+        this.compression === "lz4"
+          ? `compression "lz4": no lz4 codec works under Deno (see lib/kafka/codecs.ts); ` +
+            `use gzip, snappy or zstd`
+          : `compression "${this.compression}" has no codec registered in kafkajs: ` +
+            `await registerCodecs() from lib/kafka/codecs.ts first, or use gzip`,
       );
     }
     this.lingerMs = options.lingerMs ?? 5;
