@@ -149,6 +149,8 @@ Deno.test("bench flags", async (t) => {
       [{ compression: "brotli" }, /--compression/],
       [{ clients: "python" }, /--clients/],
       [{ "min-insync-replicas": "4" }, /must not exceed --replication-factor 3/],
+      [{ "batch-size": "1048576" }, /--batch-size .*message\.max\.bytes.*use at most 944640/],
+      [{ "batch-size": "300000", "record-size": "10" }, /exceed the broker's message\.max\.bytes/],
     ];
     for (const [flags, message] of bad) {
       assert.throws(

@@ -64,6 +64,11 @@ export class BenchSettingsError extends Error {
   }
 }
 
+/** Bytes a record adds to its value in a record batch (headers of the record, varints), roughly. */
+const RECORD_OVERHEAD = 30;
+/** What one record batch may hold: a little under Kafka's default `message.max.bytes`. */
+const MAX_BATCH_BYTES = 1_000_000;
+
 const COMPRESSIONS = ["none", "gzip", "snappy", "lz4", "zstd"] as const;
 
 /**
@@ -119,6 +124,17 @@ export function benchSettings(
     clients,
     bufferMemory: int("buffer-memory", defaults.bufferMemory, 1),
   };
+  const perBatch = Math.max(1, Math.floor(s.batchSize / s.recordSize));
+  if (perBatch * (s.recordSize + RECORD_OVERHEAD) > MAX_BATCH_BYTES) {
+    throw new BenchSettingsError(
+      "batch-size",
+      s.batchSize,
+      `a batch of ${perBatch} records of ${s.recordSize} B would exceed the broker's ` +
+        `message.max.bytes (1 MiB by default); use at most ${
+          Math.floor(MAX_BATCH_BYTES / (s.recordSize + RECORD_OVERHEAD)) * s.recordSize
+        }`,
+    );
+  }
   if (s.minInsyncReplicas > s.replicationFactor) {
     throw new BenchSettingsError(
       "min-insync-replicas",
