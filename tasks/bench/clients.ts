@@ -119,6 +119,10 @@ export async function main(args: string[]): Promise<number> {
     }
     return 0;
   } catch (e) {
+    if (e instanceof BenchSettingsError) {
+      console.error(e.message);
+      return 2;
+    }
     console.error(`bench clients failed: ${(e as Error).message}`);
     return 1;
   }
