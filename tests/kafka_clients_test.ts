@@ -278,6 +278,12 @@ Deno.test("kafka clients: producer, consumer group, dead letters", async (t) => 
         assert.match(byOffset.get("2")!.error, /inventory service unavailable/);
         const lag = await admin.lag(groupId, topic);
         assert.equal(lag.find((l) => l.partition === 1)!.committed, "4", "all four committed");
+        // To reprocess, an operator resets the (now empty) group's offsets.
+        await admin.resetOffsets(groupId, topic, "earliest");
+        const reset = await admin.lag(groupId, topic);
+        assert.equal(reset.find((l) => l.partition === 1)!.lag, 4, "four records to read again");
+        await admin.resetOffsets(groupId, topic, "latest");
+        assert.equal((await admin.lag(groupId, topic)).reduce((n, l) => n + l.lag, 0), 0);
       },
     );
 

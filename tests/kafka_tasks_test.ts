@@ -191,6 +191,53 @@ Deno.test("console tasks: admin, produce, consume", async (t) => {
       assert.match(r.stderr, /Processed a total of 0 messages/);
     });
 
+    await t.step(
+      "consume: Ctrl-C (SIGINT) leaves the group and commits what was printed",
+      async () => {
+        const group2 = `${group}.sigint`;
+        const child = new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "-A",
+            "tasks/consume.ts",
+            "--topic",
+            topic,
+            "--group",
+            group2,
+            "--from-beginning",
+          ],
+          cwd: ROOT,
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+          env: { NO_COLOR: "1" },
+        }).spawn();
+        const stderr = new Response(child.stderr).text();
+        let printed = 0;
+        let buffer = "";
+        const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+        try {
+          while (printed < lines.length) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            buffer += value;
+            printed = buffer.split("\n").length - 1;
+          }
+        } finally {
+          child.kill("SIGINT");
+        }
+        while (!(await reader.read()).done) { /* drain */ }
+        const status = await child.status;
+        assert.equal(printed, lines.length);
+        assert.equal(status.code, 0, await stderr);
+        assert.match(await stderr, /Processed a total of 30 messages/);
+        const rows = await admin.lag(group2, topic);
+        assert.equal(rows.reduce((n, r) => n + r.lag, 0), 0, "everything printed was committed");
+        assert.equal((await admin.describeGroup(group2)).state, "Empty", "the member left");
+        await admin.deleteGroups([group2]);
+      },
+    );
+
     await t.step("topics delete", async () => {
       ok(await task("admin", ["topics", "delete", topic]), "delete");
       deleted = true;
