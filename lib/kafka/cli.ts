@@ -15,7 +15,19 @@
 import type { IHeaders } from "kafkajs";
 import type { Acks } from "./producer.ts";
 
-/** A command-line mistake; the task prints it with its usage and exits 2. */
+/**
+ * A command-line mistake; the task prints it with its usage and exits 2.
+ *
+ * @example
+ * ```ts
+ * import { UsageError } from "./cli.ts";
+ * function requireTopic(topic?: string): string {
+ *   if (!topic) throw new UsageError("--topic is required");
+ *   return topic;
+ * }
+ * console.log(requireTopic("orders"));
+ * ```
+ */
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);

@@ -26,7 +26,11 @@ export type ErrorClass = "retriable" | "fatal";
  * @example
  * ```ts
  * import { RetriableError } from "./errors.ts";
- * throw new RetriableError("inventory service timed out");
+ * async function reserve(call: () => Promise<Response>): Promise<void> {
+ *   const res = await call();
+ *   if (res.status === 503) throw new RetriableError("inventory service unavailable");
+ * }
+ * console.log(typeof reserve);
  * ```
  */
 export class RetriableError extends Error {
@@ -43,7 +47,10 @@ export class RetriableError extends Error {
  * @example
  * ```ts
  * import { FatalError } from "./errors.ts";
- * throw new FatalError("validation", "order has no customer id");
+ * function validate(order: { customerId?: string }): void {
+ *   if (!order.customerId) throw new FatalError("validation", "order has no customer id");
+ * }
+ * validate({ customerId: "c-7" });
  * ```
  */
 export class FatalError extends Error {

@@ -181,7 +181,19 @@ export function defaultPartitioner(
       : javaPartition(record.key, partitions);
 }
 
-/** A record whose region is missing or not configured. */
+/**
+ * A record whose region is missing or not configured.
+ *
+ * @example
+ * ```ts
+ * import { regionPartitioner, UnknownRegionError } from "./partitioners.ts";
+ * try {
+ *   regionPartitioner({ eu: [0, 1] })({ key: "mars:1" }, 2);
+ * } catch (e) {
+ *   if (e instanceof UnknownRegionError) console.log(e.region); // "mars"
+ * }
+ * ```
+ */
 export class UnknownRegionError extends Error {
   constructor(readonly region: string | undefined, readonly known: string[]) {
     super(

@@ -141,7 +141,20 @@ export interface TopicProducerOptions {
   ackTimeoutMs?: number;
 }
 
-/** Some enqueued records could not be delivered. */
+/**
+ * Some enqueued records could not be delivered; thrown by `flush()`.
+ *
+ * @example
+ * ```ts
+ * import { DeliveryError } from "./producer.ts";
+ * declare const producer: import("./producer.ts").TopicProducer;
+ * try {
+ *   await producer.flush();
+ * } catch (e) {
+ *   if (e instanceof DeliveryError) console.error(`${e.failed} records not written`);
+ * }
+ * ```
+ */
 export class DeliveryError extends Error {
   constructor(readonly topic: string, readonly failed: number, cause: unknown) {
     super(
@@ -155,7 +168,15 @@ export class DeliveryError extends Error {
   }
 }
 
-/** The producer was used before `connect()` or after `disconnect()`. */
+/**
+ * The producer was used before `connect()` or after `disconnect()`.
+ *
+ * @example
+ * ```ts
+ * import { ProducerStateError } from "./producer.ts";
+ * console.log(new ProducerStateError("call connect() before producing").message);
+ * ```
+ */
 export class ProducerStateError extends Error {
   constructor(what: string) {
     super(`TopicProducer: ${what}`);

@@ -74,7 +74,15 @@ export interface ProcessorResult {
   inFlight: number;
 }
 
-/** Thrown inside the processor to simulate a crash; caught by `run()`. */
+/**
+ * Thrown inside the processor to simulate a crash; caught by `run()`.
+ *
+ * @example
+ * ```ts
+ * import { SimulatedCrash } from "./semantics.ts";
+ * console.log(new SimulatedCrash(1500, 1003).message); // simulated crash after 1500 records (1003 in flight)
+ * ```
+ */
 export class SimulatedCrash extends Error {
   constructor(readonly after: number, readonly inFlight: number) {
     super(`simulated crash after ${after} records (${inFlight} in flight)`);
