@@ -9,6 +9,7 @@ import {
   BenchSettingsError,
   DEFAULT_BENCH,
   runClientBench,
+  warmupOf,
 } from "../lib/kafka/bench.ts";
 import { barChart } from "../lib/ops/chart.ts";
 import { comparisonRows, type PerfResult, perfResult, ratio, verdict } from "../lib/ops/perf.ts";
@@ -87,6 +88,25 @@ Deno.test("ProducerPerformance output", async (t) => {
   });
 });
 
+const WARMUP_OUTPUT =
+  `Warmup first 20000 records. Steady state results will print after the complete test summary.
+100000 records sent, 104275.286757 records/sec (50.92 MB/sec), 131.74 ms avg latency, 603.00 ms max latency, 174 ms 50th, 283 ms 95th, 423 ms 99th, 440 ms 99.9th.
+80000 steady state records sent, 122511.485452 records/sec (59.82 MB/sec), 141.93 ms avg latency, 286.00 ms max latency, 184 ms 50th, 272 ms 95th, 283 ms 99th, 286 ms 99.9th.
+`;
+
+Deno.test("ProducerPerformance with --warmup-records: the steady-state line", () => {
+  const r = parseProducerPerformance(WARMUP_OUTPUT, 512);
+  assert.equal(r.records, 80000);
+  assert.equal(r.recordsPerSec, 122511.485452);
+  assert.equal(r.p50Ms, 184);
+  assert.equal(r.p99Ms, 283);
+  const args = producerPerfArgs("h:1", { ...DEFAULT_BENCH, topic: "t", warmupRecords: 7 });
+  assert.equal(args[args.indexOf("--warmup-records") + 1], "7");
+  assert.ok(
+    !producerPerfArgs("h:1", { ...DEFAULT_BENCH, topic: "t" }).includes("--warmup-records"),
+  );
+});
+
 Deno.test("ConsumerPerformance output", async (t) => {
   await t.step("fetch figures, join time as setup", () => {
     const r = parseConsumerPerformance(CONSUMER_OUTPUT, 50000);
@@ -140,6 +160,8 @@ Deno.test("bench flags", async (t) => {
     assert.equal(s.recordSize, 100);
     assert.equal(s.acks, "all");
     assert.equal(s.lingerMs, 0);
+    assert.equal(warmupOf(s), 200, "a fifth of the run by default");
+    assert.equal(warmupOf(benchSettings({ "warmup-records": "0" })), 0);
   });
   await t.step("bad values name the flag", () => {
     const bad: [Record<string, string>, RegExp][] = [
@@ -151,6 +173,10 @@ Deno.test("bench flags", async (t) => {
       [{ "min-insync-replicas": "4" }, /must not exceed --replication-factor 3/],
       [{ "batch-size": "1048576" }, /--batch-size .*message\.max\.bytes.*use at most 944640/],
       [{ "batch-size": "300000", "record-size": "10" }, /exceed the broker's message\.max\.bytes/],
+      [
+        { records: "100", "warmup-records": "100" },
+        /--warmup-records 100: must be below --records 100/,
+      ],
     ];
     for (const [flags, message] of bad) {
       assert.throws(
@@ -245,8 +271,10 @@ Deno.test("bench clients against the live stack: every client moves every record
     results.map((r) => `${r.tool} ${r.role}`),
     ["java producer", "ours producer", "java consumer", "ours consumer"],
   );
+  const warmup = Math.floor(records / 5);
   for (const r of results) {
-    assert.equal(r.records, records, `${r.tool} ${r.role} records`);
+    const measured = r.role === "producer" ? records - warmup : records;
+    assert.equal(r.records, measured, `${r.tool} ${r.role} records`);
     assert.ok(r.recordsPerSec > 0 && Number.isFinite(r.recordsPerSec), `${r.tool} ${r.role} rate`);
   }
   const ourConsumer = results.find((r) => r.tool === "ours" && r.role === "consumer")!;

@@ -36,6 +36,8 @@ export interface ProducerPerfSettings {
   batchSize: number;
   lingerMs: number;
   compression: "none" | "gzip" | "snappy" | "lz4" | "zstd";
+  /** The first records, left out of the steady-state figures (JIT warm-up); default 0. */
+  warmupRecords?: number;
 }
 
 /** Where and how to run a Java tool. */
@@ -100,6 +102,7 @@ export function producerPerfArgs(bootstrap: string, s: ProducerPerfSettings): st
     "-1",
     "--reporting-interval",
     "60000",
+    ...(s.warmupRecords ? ["--warmup-records", String(s.warmupRecords)] : []),
     "--command-property",
     `acks=${s.acks}`,
     `batch.size=${s.batchSize}`,
@@ -134,11 +137,12 @@ export function consumerPerfArgs(bootstrap: string, s: ConsumerPerfSettings): st
 }
 
 const PRODUCER_SUMMARY =
-  /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency, ([\d.]+) ms max latency, (\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th, (\d+) ms 99\.9th/g;
+  /(\d+) (?:steady state )?records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency, ([\d.]+) ms max latency, (\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th, (\d+) ms 99\.9th/g;
 
 /**
  * Parses the final summary line of `ProducerPerformance` (the one with
- * percentiles; progress lines have none). Throws when there is none.
+ * percentiles; progress lines have none): with `--warmup-records`, the
+ * steady-state line printed last. Throws when there is none.
  *
  * @example
  * ```ts

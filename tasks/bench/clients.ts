@@ -29,8 +29,9 @@ export const HELP = `usage: deno task bench clients [flags]
 
 Producer and consumer throughput (records/s, MB/s) and producer latency p50/p99 of our
 client (lib/kafka on kafkajs) and Kafka's Java tools, run one after the other with the same
-settings on fresh topics of the same layout. Both consumers read the topic the Java producer
-wrote. Prints both and the ratio ours/java.
+settings on fresh topics of the same layout. Producer figures are steady state: both sides
+leave out the first --warmup-records (the JVM compiles its hot code meanwhile). Both consumers
+read the topic the Java producer wrote. Prints both and the ratio ours/java.
 
   --records N               records per producer and consumer (default ${d.records})
   --record-size BYTES       value size (default ${d.recordSize})
@@ -42,6 +43,7 @@ wrote. Prints both and the ratio ours/java.
   --replication-factor N    (default ${d.replicationFactor})
   --min-insync-replicas N   (default ${d.minInsyncReplicas})
   --buffer-memory BYTES     unacknowledged bytes a producer may hold (default ${d.bufferMemory})
+  --warmup-records N        first records left out of both producers' figures (default: a fifth)
   --clients both|java|ours  which side to run (default ${d.clients})
   --keep                    keep the benchmark topics
   -h, --help                this text`;
@@ -72,6 +74,7 @@ export async function main(args: string[]): Promise<number> {
         "replication-factor": { type: "string" },
         "min-insync-replicas": { type: "string" },
         "buffer-memory": { type: "string" },
+        "warmup-records": { type: "string" },
         clients: { type: "string" },
         keep: { type: "boolean" },
         help: { type: "boolean", short: "h" },
