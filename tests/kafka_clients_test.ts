@@ -315,6 +315,32 @@ Deno.test("kafka clients: producer, consumer group, dead letters", async (t) => 
       },
     );
 
+    await t.step("acks 0, 1 and all: what each answer says", async () => {
+      const topic = await newTopic("test.kafka.acks", 3);
+      const reports: Record<string, DeliveryReport[]> = {};
+      for (const acks of [0, 1, -1] as const) {
+        const producer = new TopicProducer(kafka, { topic, acks });
+        assert.equal(producer.idempotent, acks === -1, "idempotence only with acks=all");
+        await producer.connect();
+        try {
+          reports[acks] = await producer.send(
+            Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: `acks${acks}-${i}` })),
+          );
+        } finally {
+          await producer.disconnect();
+        }
+      }
+      assert.ok(reports[0].every((r) => r.offset === "-1"), "acks=0: the broker answers nothing");
+      assert.ok(reports[1].every((r) => Number(r.offset) >= 0), "acks=1: the leader's offset");
+      assert.ok(reports[-1].every((r) => Number(r.offset) >= 0), "acks=all: the offset");
+      assert.throws(
+        () => new TopicProducer(kafka, { topic, acks: 1, idempotent: true }),
+        /idempotent producer needs acks=-1/,
+      );
+      const seen = await collect(kafka, topic, 30);
+      assert.equal(seen.length, 30, "all three wrote their records on a healthy cluster");
+    });
+
     await t.step("seek to earliest, a timestamp and latest; pause and resume", async () => {
       const topic = await newTopic("test.kafka.seek", 1);
       const producer = new TopicProducer(kafka, { topic });

@@ -341,7 +341,8 @@ export class ClusterAdmin {
   /**
    * Moves a group's committed offsets on `topic` (the group must have no
    * running members): to the earliest or latest offset, the first offset at
-   * or after a timestamp, or a given offset.
+   * or after a timestamp, or a given offset. (kafkajs does this by briefly
+   * joining the group, so it takes a few seconds.)
    */
   async resetOffsets(groupId: string, topic: string, target: SeekTarget): Promise<void> {
     let partitions: { partition: number; offset: string }[];
