@@ -27,6 +27,7 @@ import { type PerfResult, perfResult } from "../ops/perf.ts";
 import { javaConsumerPerf, javaProducerPerf, type ProducerPerfSettings } from "../ops/perf_java.ts";
 import { installKafka } from "../ops/stack/install.ts";
 import { createKafka } from "./client.ts";
+import { registerCodecs } from "./codecs.ts";
 import { GroupConsumer } from "./consumer.ts";
 import { type Acks, compressionAvailable, TopicProducer } from "./producer.ts";
 
@@ -391,11 +392,13 @@ export async function runClientBench(
   if (warmupOf(s) >= s.records) {
     throw new BenchSettingsError("warmup-records", warmupOf(s), `must be below ${s.records}`);
   }
+  if (runOurs && s.compression !== "none" && s.compression !== "gzip") await registerCodecs();
   if (runOurs && !compressionAvailable(s.compression)) {
     throw new BenchSettingsError(
       "compression",
       s.compression,
-      "kafkajs has no codec for it under Deno here; use none or gzip, or --clients java",
+      "kafkajs has no codec for it under Deno (see lib/kafka/codecs.ts); " +
+        "use none, gzip, snappy or zstd, or --clients java",
     );
   }
   const libs = runJava ? await installKafka(config.stack.kafkaVersion, log) : "";

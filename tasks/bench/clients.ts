@@ -38,7 +38,7 @@ read the topic the Java producer wrote. Prints both and the ratio ours/java.
   --acks 0|1|all            (default ${d.acks}; idempotence on exactly with all)
   --batch-size BYTES        producer batch.size (default ${d.batchSize})
   --linger-ms MS            producer linger.ms (default ${d.lingerMs})
-  --compression TYPE        none|gzip|snappy|lz4|zstd (default ${d.compression}; ours: none, gzip)
+  --compression TYPE        none|gzip|snappy|lz4|zstd (default ${d.compression}; ours: no lz4)
   --partitions N            (default ${d.partitions})
   --replication-factor N    (default ${d.replicationFactor})
   --min-insync-replicas N   (default ${d.minInsyncReplicas})
