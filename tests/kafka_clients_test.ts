@@ -12,7 +12,7 @@ import { createKafka } from "../lib/kafka/client.ts";
 import { type Assignment, GroupConsumer } from "../lib/kafka/consumer.ts";
 import { readDeadLetter } from "../lib/kafka/dlq.ts";
 import { RetriableError } from "../lib/kafka/errors.ts";
-import { javaPartition } from "../lib/kafka/partitioners.ts";
+import { javaPartition, regionPartitioner, UnknownRegionError } from "../lib/kafka/partitioners.ts";
 import { compressionAvailable, type DeliveryReport, TopicProducer } from "../lib/kafka/producer.ts";
 import { registerCodecs } from "../lib/kafka/codecs.ts";
 import { config, requireKafka, uniqueName, waitFor } from "./support.ts";
@@ -312,6 +312,31 @@ Deno.test("kafka clients: producer, consumer group, dead letters", async (t) => 
         }
       },
     );
+
+    await t.step("a custom region partitioner keeps each region on its partitions", async () => {
+      const topic = await newTopic("test.kafka.region", 6);
+      const producer = new TopicProducer(kafka, {
+        topic,
+        partitioner: regionPartitioner({ eu: [0, 1], us: [2, 3], apac: [4, 5] }),
+      });
+      await producer.connect();
+      try {
+        const reports = await producer.send(
+          ["eu", "us", "apac"].flatMap((region) =>
+            Array.from({ length: 20 }, (_, i) => ({ key: `${region}:c${i}`, value: region }))
+          ),
+        );
+        assert.equal(reports.length, 60);
+        await assert.rejects(producer.send([{ key: "mars:1", value: "?" }]), UnknownRegionError);
+      } finally {
+        await producer.disconnect();
+      }
+      const seen = await collect(kafka, topic, 60);
+      const ranges: Record<string, number[]> = { eu: [0, 1], us: [2, 3], apac: [4, 5] };
+      for (const r of seen) {
+        assert.ok(ranges[r.value].includes(r.partition), `${r.key} on ${r.partition}`);
+      }
+    });
 
     await t.step("acks 0, 1 and all: what each answer says", async () => {
       const topic = await newTopic("test.kafka.acks", 3);
