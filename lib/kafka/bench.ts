@@ -42,7 +42,15 @@ export interface BenchSettings extends Omit<ProducerPerfSettings, "topic"> {
   bufferMemory: number;
 }
 
-/** The defaults of `deno task bench clients` (a run of well under 2 minutes). */
+/**
+ * The defaults of `deno task bench clients` (a run of well under 2 minutes).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_BENCH } from "./bench.ts";
+ * const quick = { ...DEFAULT_BENCH, records: 20_000 };
+ * ```
+ */
 export const DEFAULT_BENCH: BenchSettings = {
   records: 500_000,
   recordSize: 512,
@@ -71,7 +79,19 @@ export function warmupOf(s: BenchSettings): number {
   return s.warmupRecords ?? Math.floor(s.records / 5);
 }
 
-/** A flag value the benchmark cannot use; the message names the flag and the fix. */
+/**
+ * A flag value the benchmark cannot use; the message names the flag and the fix.
+ *
+ * @example
+ * ```ts
+ * import { benchSettings, BenchSettingsError } from "./bench.ts";
+ * try {
+ *   benchSettings({ acks: "2" });
+ * } catch (e) {
+ *   if (e instanceof BenchSettingsError) console.error(e.message); // --acks "2": use 0, 1 or all (-1)
+ * }
+ * ```
+ */
 export class BenchSettingsError extends Error {
   constructor(flag: string, value: unknown, fix: string) {
     super(`--${flag} ${JSON.stringify(value)}: ${fix}`);

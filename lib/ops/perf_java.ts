@@ -57,7 +57,20 @@ export interface ConsumerPerfSettings {
   timeoutMs?: number;
 }
 
-/** A Java tool failed or printed nothing we recognise; the message carries its output. */
+/**
+ * A Java tool failed or printed nothing we recognise; the message carries the
+ * end of its output.
+ *
+ * @example
+ * ```ts
+ * import { JavaToolError, parseConsumerPerformance } from "./perf_java.ts";
+ * try {
+ *   parseConsumerPerformance("Exception in thread main", 10);
+ * } catch (e) {
+ *   if (e instanceof JavaToolError) console.error(e.message);
+ * }
+ * ```
+ */
 export class JavaToolError extends Error {
   constructor(tool: string, detail: string, output: string) {
     const tail = output.trim().split("\n").slice(-15).join("\n");
@@ -68,7 +81,15 @@ export class JavaToolError extends Error {
   }
 }
 
-/** Fully qualified main classes of the tools (Kafka 4.x moved them to `org.apache.kafka.tools`). */
+/**
+ * Fully qualified main classes of the tools (Kafka 4.x moved them to `org.apache.kafka.tools`).
+ *
+ * @example
+ * ```ts
+ * import { JAVA_TOOLS } from "./perf_java.ts";
+ * console.log(JAVA_TOOLS.producer); // org.apache.kafka.tools.ProducerPerformance
+ * ```
+ */
 export const JAVA_TOOLS = {
   producer: "org.apache.kafka.tools.ProducerPerformance",
   consumer: "org.apache.kafka.tools.ConsumerPerformance",

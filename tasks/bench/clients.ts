@@ -24,7 +24,15 @@ import { formatTable } from "../../lib/ops/table.ts";
 
 const d = DEFAULT_BENCH;
 
-/** The help text of `deno task bench clients`. */
+/**
+ * The help text of `deno task bench clients`.
+ *
+ * @example
+ * ```ts
+ * import { HELP } from "./clients.ts";
+ * console.log(HELP.split("\n")[0]); // usage: deno task bench clients [flags]
+ * ```
+ */
 export const HELP = `usage: deno task bench clients [flags]
 
 Producer and consumer throughput (records/s, MB/s) and producer latency p50/p99 of our
