@@ -24,7 +24,12 @@ import process from "node:process";
 import type { Kafka } from "kafkajs";
 import type { Config } from "../config.ts";
 import { type PerfResult, perfResult } from "../ops/perf.ts";
-import { javaConsumerPerf, javaProducerPerf, type ProducerPerfSettings } from "../ops/perf_java.ts";
+import {
+  javaAvailable,
+  javaConsumerPerf,
+  javaProducerPerf,
+  type ProducerPerfSettings,
+} from "../ops/perf_java.ts";
 import { installKafka } from "../ops/stack/install.ts";
 import { createKafka } from "./client.ts";
 import { registerCodecs } from "./codecs.ts";
@@ -419,6 +424,13 @@ export async function runClientBench(
       s.compression,
       "kafkajs has no codec for it under Deno (see lib/kafka/codecs.ts); " +
         "use none, gzip, snappy or zstd, or --clients java",
+    );
+  }
+  if (runJava && !(await javaAvailable())) {
+    throw new BenchSettingsError(
+      "clients",
+      s.clients,
+      "no `java` on this machine for Kafka's tools: install a JDK 17+, or use --clients ours",
     );
   }
   const libs = runJava ? await installKafka(config.stack.kafkaVersion, log) : "";

@@ -252,6 +252,30 @@ export function parseConsumerPerformance(output: string, expected: number): Perf
   };
 }
 
+/**
+ * Whether a `java` binary answers `java -version` (Docker-mode learners may
+ * have none; the Java side of a benchmark is then skipped).
+ *
+ * @example
+ * ```ts
+ * import { javaAvailable } from "./perf_java.ts";
+ * console.log(await javaAvailable() ? "both sides" : "ours only");
+ * ```
+ */
+export async function javaAvailable(): Promise<boolean> {
+  try {
+    const out = await new Deno.Command("java", {
+      args: ["-version"],
+      stdout: "null",
+      stderr: "null",
+    })
+      .output();
+    return out.success;
+  } catch {
+    return false;
+  }
+}
+
 const LOG4J2 = [
   "status = error",
   "appender.err.type = Console",
