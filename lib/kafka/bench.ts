@@ -247,6 +247,10 @@ export async function ourProducerPerf(
   topic: string,
   s: BenchSettings,
 ): Promise<PerfResult> {
+  const warmup = warmupOf(s);
+  if (warmup >= s.records) {
+    throw new BenchSettingsError("warmup-records", warmup, `must be below ${s.records}`);
+  }
   const batchSize = Math.max(1, Math.floor(s.batchSize / s.recordSize));
   const producer = new TopicProducer(kafka, {
     topic,
@@ -261,7 +265,6 @@ export async function ourProducerPerf(
   try {
     const values = payloads(s.recordSize);
     producer.resetMetrics();
-    const warmup = warmupOf(s);
     let cpu = process.cpuUsage();
     let started = performance.now();
     for (let i = 0; i < s.records; i++) {
