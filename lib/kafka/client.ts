@@ -78,8 +78,17 @@ const LEVEL_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(LEVELS).map(([name, level]) => [level, name.toUpperCase()]),
 );
 
-/** Lines kafkajs logs that say nothing useful under Deno (see DESIGN.md "Facts"). */
-const NOISE = [/TimeoutNegativeWarning/, /negative number/i];
+/**
+ * Lines kafkajs logs that say nothing useful here: timer warnings under Deno
+ * (see DESIGN.md "Facts"), and the notice that an idempotent producer's
+ * retries are bounded, which `TopicProducer` does on purpose (a send must
+ * fail in bounded time; `sendVerified` re-sends what is missing).
+ */
+const NOISE = [
+  /TimeoutNegativeWarning/,
+  /negative number/i,
+  /Limiting retries for the idempotent producer/,
+];
 
 function writeLine({ namespace, level, log }: LogEntry): void {
   const { message, timestamp: _t, logger: _l, ...extra } = log;

@@ -22,7 +22,7 @@
  *
  * @module
  */
-import type { Message, Producer, ProducerRecord, RecordMetadata } from "kafkajs";
+import type { Message, ProducerRecord, RecordMetadata, Sender } from "kafkajs";
 
 /** A message whose partition is fixed before sending. */
 export type PartitionedMessage = Message & { partition: number };
@@ -78,7 +78,8 @@ export function missingPartitions(
  * Sends `record`, then re-sends the messages of every partition the answer
  * omits, up to `maxAttempts` sends in all; throws {@linkcode UnacknowledgedError}
  * if some are still missing. Use an idempotent producer: a re-send can repeat
- * a partition whose first request did land.
+ * a partition whose first request did land. `producer` may also be an open
+ * kafkajs transaction (anything with kafkajs's `send`).
  *
  * @example
  * ```ts
@@ -88,7 +89,7 @@ export function missingPartitions(
  * ```
  */
 export async function sendVerified(
-  producer: Producer,
+  producer: Sender,
   record: VerifiedRecord,
   options: { maxAttempts?: number; onResend?: (partitions: number[], records: number) => void } =
     {},

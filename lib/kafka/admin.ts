@@ -1,0 +1,363 @@
+/**
+ * Cluster administration in one small class: topics (create, describe,
+ * delete, add partitions, configs), the cluster itself (brokers, the active
+ * controller, each partition's leader, replicas and in-sync replicas),
+ * consumer groups and their per-partition lag.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { createKafka } from "./client.ts";
+ * import { ClusterAdmin } from "./admin.ts";
+ * const admin = new ClusterAdmin(createKafka(loadConfig()));
+ * await admin.connect();
+ * await admin.createTopic("orders", { partitions: 6, replicationFactor: 3 });
+ * console.log((await admin.describeCluster()).controller);
+ * await admin.disconnect();
+ * ```
+ *
+ * @module
+ */
+import {
+  type Admin,
+  AssignerProtocol,
+  ConfigResourceTypes,
+  type ITopicMetadata,
+  type Kafka,
+} from "kafkajs";
+import type { Assignment, SeekTarget } from "./consumer.ts";
+
+/** One partition's replication state. */
+export interface PartitionInfo {
+  topic: string;
+  partition: number;
+  /** Broker id of the leader; -1 when the partition has none (offline). */
+  leader: number;
+  replicas: number[];
+  /** In-sync replicas: those caught up with the leader. */
+  isr: number[];
+  offline: number[];
+}
+
+/** A broker of the cluster. */
+export interface BrokerInfo {
+  nodeId: number;
+  host: string;
+  port: number;
+}
+
+/** What {@linkcode ClusterAdmin.describeCluster} reports. */
+export interface ClusterInfo {
+  clusterId: string;
+  /** Broker id of the active KRaft controller as the brokers report it. */
+  controller: number | null;
+  brokers: BrokerInfo[];
+  /** Leader, replicas and ISR of every partition of the described topics. */
+  partitions: PartitionInfo[];
+}
+
+/** A topic and its partitions. */
+export interface TopicInfo {
+  name: string;
+  partitions: PartitionInfo[];
+}
+
+/** Options for {@linkcode ClusterAdmin.createTopic}. */
+export interface CreateTopicOptions {
+  /** Default 3. */
+  partitions?: number;
+  /** Default 3 (every broker has a copy). */
+  replicationFactor?: number;
+  /** Topic configs, e.g. `{ "min.insync.replicas": "2", "retention.ms": "3600000" }`. */
+  configs?: Record<string, string>;
+}
+
+/** One topic config value and where it comes from. */
+export interface ConfigValue {
+  value: string;
+  /** true when the topic uses the broker's default. */
+  isDefault: boolean;
+  readOnly: boolean;
+  sensitive: boolean;
+}
+
+/** A consumer group in a listing. */
+export interface GroupOverview {
+  groupId: string;
+  protocolType: string;
+}
+
+/** A consumer group's state and its members' partitions. */
+export interface GroupInfo {
+  groupId: string;
+  state: string;
+  /** The partition assignor in use (e.g. `RoundRobinAssigner`). */
+  protocol: string;
+  members: { memberId: string; clientId: string; host: string; assignment: Assignment }[];
+}
+
+/** How far a group is behind on one partition. */
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  /** The group's committed offset; `null` when it has committed nothing here. */
+  committed: string | null;
+  /** The log-end offset (the next offset to be written). */
+  end: string;
+  /** Records not yet consumed: end - committed (end - start when nothing is committed). */
+  lag: number;
+}
+
+function partitionsOf(topic: ITopicMetadata): PartitionInfo[] {
+  return topic.partitions
+    .map((p) => ({
+      topic: topic.name,
+      partition: p.partitionId,
+      leader: p.leader,
+      replicas: [...p.replicas].sort((a, b) => a - b),
+      isr: [...p.isr].sort((a, b) => a - b),
+      offline: [...(p.offlineReplicas ?? [])].sort((a, b) => a - b),
+    }))
+    .sort((a, b) => a.partition - b.partition);
+}
+
+/**
+ * Admin operations on the cluster. Lifecycle: `connect()`, calls, `disconnect()`.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { createKafka } from "./client.ts";
+ * import { ClusterAdmin } from "./admin.ts";
+ * const admin = new ClusterAdmin(createKafka(loadConfig()));
+ * await admin.connect();
+ * for (const row of await admin.lag("orders-audit")) console.log(row.partition, row.lag);
+ * await admin.disconnect();
+ * ```
+ */
+export class ClusterAdmin {
+  readonly #admin: Admin;
+
+  constructor(kafka: Kafka) {
+    this.#admin = kafka.admin();
+  }
+
+  /** The underlying kafkajs admin, for what this class does not wrap. */
+  get raw(): Admin {
+    return this.#admin;
+  }
+
+  async connect(): Promise<void> {
+    await this.#admin.connect();
+  }
+
+  async disconnect(): Promise<void> {
+    await this.#admin.disconnect();
+  }
+
+  /** Topic names, sorted; internal ones (`__consumer_offsets`, ...) only with `internal`. */
+  async listTopics(internal = false): Promise<string[]> {
+    const names = await this.#admin.listTopics();
+    return names.filter((n) => internal || !n.startsWith("__")).sort();
+  }
+
+  /**
+   * Creates a topic and waits for its leaders; false when it already existed
+   * (its settings are then left as they are).
+   */
+  async createTopic(name: string, options: CreateTopicOptions = {}): Promise<boolean> {
+    return await this.#admin.createTopics({
+      waitForLeaders: true,
+      topics: [{
+        topic: name,
+        numPartitions: options.partitions ?? 3,
+        replicationFactor: options.replicationFactor ?? 3,
+        configEntries: Object.entries(options.configs ?? {}).map(([n, value]) => ({
+          name: n,
+          value,
+        })),
+      }],
+    });
+  }
+
+  /** Deletes topics (their data is gone). */
+  async deleteTopics(names: string[]): Promise<void> {
+    if (names.length) await this.#admin.deleteTopics({ topics: names });
+  }
+
+  /** Each partition's leader, replicas and ISR. */
+  async describeTopic(name: string): Promise<TopicInfo> {
+    const meta = await this.#admin.fetchTopicMetadata({ topics: [name] });
+    return { name, partitions: partitionsOf(meta.topics[0]) };
+  }
+
+  /** Grows a topic to `total` partitions (Kafka never shrinks one; keys move!). */
+  async addPartitions(name: string, total: number): Promise<void> {
+    const current = (await this.describeTopic(name)).partitions.length;
+    if (!Number.isInteger(total) || total <= current) {
+      throw new RangeError(
+        `${name} has ${current} partitions; the new total must be larger (Kafka cannot remove partitions)`,
+      );
+    }
+    await this.#admin.createPartitions({ topicPartitions: [{ topic: name, count: total }] });
+  }
+
+  /** The topic's configs; `all` includes the broker defaults too. */
+  async topicConfig(name: string, all = false): Promise<Record<string, ConfigValue>> {
+    const res = await this.#admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name }],
+    });
+    const out: Record<string, ConfigValue> = {};
+    for (const e of res.resources[0].configEntries) {
+      if (!all && e.isDefault) continue;
+      out[e.configName] = {
+        value: e.configValue,
+        isDefault: e.isDefault,
+        readOnly: e.readOnly,
+        sensitive: e.isSensitive,
+      };
+    }
+    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  /**
+   * Sets topic configs, keeping the others. (kafkajs speaks the legacy
+   * AlterConfigs request, which replaces the whole set, so the current
+   * overrides are read and sent along.) A value of `null` removes an override.
+   */
+  async alterTopicConfig(name: string, changes: Record<string, string | null>): Promise<void> {
+    const current = await this.topicConfig(name);
+    const merged: Record<string, string> = {};
+    for (const [k, v] of Object.entries(current)) if (!v.readOnly) merged[k] = v.value;
+    for (const [k, v] of Object.entries(changes)) {
+      if (v === null) delete merged[k];
+      else merged[k] = v;
+    }
+    await this.#admin.alterConfigs({
+      validateOnly: false,
+      resources: [{
+        type: ConfigResourceTypes.TOPIC,
+        name,
+        configEntries: Object.entries(merged).map(([k, value]) => ({ name: k, value })),
+      }],
+    });
+  }
+
+  /**
+   * Brokers, the active controller, and every partition's leader, replicas
+   * and ISR for `topics` (default: every non-internal topic).
+   */
+  async describeCluster(topics?: string[]): Promise<ClusterInfo> {
+    const cluster = await this.#admin.describeCluster();
+    const names = topics ?? await this.listTopics();
+    const meta = names.length
+      ? await this.#admin.fetchTopicMetadata({ topics: names })
+      : { topics: [] };
+    return {
+      clusterId: cluster.clusterId,
+      controller: cluster.controller,
+      brokers: [...cluster.brokers].sort((a, b) => a.nodeId - b.nodeId),
+      partitions: meta.topics.flatMap(partitionsOf)
+        .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition),
+    };
+  }
+
+  /** True when every partition of `topic` has a leader and a full ISR. */
+  async inSync(topic: string): Promise<boolean> {
+    const { partitions } = await this.describeTopic(topic);
+    return partitions.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length);
+  }
+
+  /** Consumer groups, sorted by id. */
+  async listGroups(): Promise<GroupOverview[]> {
+    const { groups } = await this.#admin.listGroups();
+    return groups
+      .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType }))
+      .sort((a, b) => a.groupId.localeCompare(b.groupId));
+  }
+
+  /** A group's state and which partitions each member holds. */
+  async describeGroup(groupId: string): Promise<GroupInfo> {
+    const { groups } = await this.#admin.describeGroups([groupId]);
+    const g = groups[0];
+    return {
+      groupId: g.groupId,
+      state: g.state,
+      protocol: g.protocol,
+      members: g.members.map((m) => {
+        let assignment: Assignment = {};
+        if (m.memberAssignment?.length) {
+          const decoded = AssignerProtocol.MemberAssignment.decode(m.memberAssignment);
+          assignment = Object.fromEntries(
+            Object.entries(decoded?.assignment ?? {}).map((
+              [t, ps],
+            ) => [t, [...ps].sort((a, b) => a - b)]),
+          );
+        }
+        return { memberId: m.memberId, clientId: m.clientId, host: m.clientHost, assignment };
+      }).sort((a, b) =>
+        a.clientId.localeCompare(b.clientId) || a.memberId.localeCompare(b.memberId)
+      ),
+    };
+  }
+
+  /** Deletes groups (they must have no active members). */
+  async deleteGroups(groupIds: string[]): Promise<void> {
+    if (groupIds.length) await this.#admin.deleteGroups(groupIds);
+  }
+
+  /**
+   * Per-partition lag of `groupId` on `topic` (default: every topic it has
+   * committed offsets for): log-end offset minus committed offset.
+   */
+  async lag(groupId: string, topic?: string): Promise<PartitionLag[]> {
+    const committed = await this.#admin.fetchOffsets({
+      groupId,
+      topics: topic ? [topic] : undefined,
+    });
+    const rows: PartitionLag[] = [];
+    for (const t of committed) {
+      const ends = new Map(
+        (await this.#admin.fetchTopicOffsets(t.topic)).map((o) => [o.partition, o]),
+      );
+      for (const p of t.partitions) {
+        const end = ends.get(p.partition);
+        if (!end) continue;
+        const has = p.offset !== "-1" && p.offset !== "";
+        const from = has ? BigInt(p.offset) : BigInt(end.low);
+        rows.push({
+          topic: t.topic,
+          partition: p.partition,
+          committed: has ? p.offset : null,
+          end: end.high,
+          lag: Number(BigInt(end.high) - from),
+        });
+      }
+    }
+    return rows.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+  }
+
+  /**
+   * Moves a group's committed offsets on `topic` (the group must have no
+   * running members): to the earliest or latest offset, the first offset at
+   * or after a timestamp, or a given offset. (kafkajs does this by briefly
+   * joining the group, so it takes a few seconds.)
+   */
+  async resetOffsets(groupId: string, topic: string, target: SeekTarget): Promise<void> {
+    let partitions: { partition: number; offset: string }[];
+    if (target === "earliest" || target === "latest") {
+      const offsets = await this.#admin.fetchTopicOffsets(topic);
+      partitions = offsets.map((o) => ({
+        partition: o.partition,
+        offset: target === "earliest" ? o.low : o.high,
+      }));
+    } else if ("timestamp" in target) {
+      partitions = await this.#admin.fetchTopicOffsetsByTimestamp(topic, target.timestamp);
+    } else {
+      const { partitions: ps } = await this.describeTopic(topic);
+      partitions = ps.map((p) => ({ partition: p.partition, offset: target.offset }));
+    }
+    await this.#admin.setOffsets({ groupId, topic, partitions });
+  }
+}

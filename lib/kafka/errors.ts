@@ -1,0 +1,121 @@
+/**
+ * Retriable or fatal? A consumer's handler fails for two kinds of reasons:
+ * the world is briefly wrong (a broker moved, a connection dropped, a
+ * downstream service timed out: try again) or the record is (bad bytes, a
+ * broken contract: retrying changes nothing, send it to the dead-letter
+ * topic and go on). {@linkcode classifyError} decides which.
+ *
+ * @example
+ * ```ts
+ * import { classifyError, FatalError, RetriableError } from "./errors.ts";
+ * console.log(classifyError(new RetriableError("db busy"))); // "retriable"
+ * console.log(classifyError(new FatalError("validation", "qty < 0"))); // "fatal"
+ * console.log(classifyError(new SyntaxError("Unexpected token"))); // "fatal"
+ * ```
+ *
+ * @module
+ */
+import type { DeadLetterReason } from "./dlq.ts";
+
+/** What to do about an error: try again, or give the record up. */
+export type ErrorClass = "retriable" | "fatal";
+
+/**
+ * Thrown by a handler to say "this may work if tried again".
+ *
+ * @example
+ * ```ts
+ * import { RetriableError } from "./errors.ts";
+ * async function reserve(call: () => Promise<Response>): Promise<void> {
+ *   const res = await call();
+ *   if (res.status === 503) throw new RetriableError("inventory service unavailable");
+ * }
+ * console.log(typeof reserve);
+ * ```
+ */
+export class RetriableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "RetriableError";
+  }
+}
+
+/**
+ * Thrown by a handler to say "this record can never be processed", with the
+ * dead-letter reason to record.
+ *
+ * @example
+ * ```ts
+ * import { FatalError } from "./errors.ts";
+ * function validate(order: { customerId?: string }): void {
+ *   if (!order.customerId) throw new FatalError("validation", "order has no customer id");
+ * }
+ * validate({ customerId: "c-7" });
+ * ```
+ */
+export class FatalError extends Error {
+  constructor(readonly reason: DeadLetterReason, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "FatalError";
+  }
+}
+
+/** Node/Deno network error codes that mean "the other side is briefly unavailable". */
+const TRANSIENT_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EAI_AGAIN",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
+
+/**
+ * Classifies `error`: our own {@linkcode RetriableError} / {@linkcode FatalError}
+ * say so; kafkajs errors carry a `retriable` flag; network failures and
+ * timeouts are retriable; everything else (a `TypeError`, a `SyntaxError`
+ * from bad JSON, a validation failure) is fatal.
+ *
+ * @example
+ * ```ts
+ * import { classifyError } from "./errors.ts";
+ * const e = Object.assign(new Error("connect failed"), { code: "ECONNREFUSED" });
+ * console.log(classifyError(e)); // "retriable"
+ * ```
+ */
+export function classifyError(error: unknown): ErrorClass {
+  if (error instanceof RetriableError) return "retriable";
+  if (error instanceof FatalError) return "fatal";
+  if (error && typeof error === "object") {
+    const e = error as { retriable?: unknown; code?: unknown; name?: unknown };
+    if (typeof e.retriable === "boolean") return e.retriable ? "retriable" : "fatal";
+    if (typeof e.code === "string" && TRANSIENT_CODES.has(e.code)) return "retriable";
+    if (e.name === "TimeoutError" || error instanceof Deno.errors.TimedOut) return "retriable";
+    if (
+      error instanceof Deno.errors.ConnectionRefused ||
+      error instanceof Deno.errors.ConnectionReset
+    ) return "retriable";
+  }
+  return "fatal";
+}
+
+/**
+ * The dead-letter reason for an error that ended a record's processing:
+ * a {@linkcode FatalError}'s own reason, `deserialization` for a
+ * `SyntaxError` (bytes that do not parse), `retries-exhausted` for a
+ * retriable error that outlived its retries, else `processing`.
+ *
+ * @example
+ * ```ts
+ * import { deadLetterReason } from "./errors.ts";
+ * console.log(deadLetterReason(new SyntaxError("bad JSON"))); // "deserialization"
+ * ```
+ */
+export function deadLetterReason(error: unknown): DeadLetterReason {
+  if (error instanceof FatalError) return error.reason;
+  if (error instanceof SyntaxError) return "deserialization";
+  if (classifyError(error) === "retriable") return "retries-exhausted";
+  return "processing";
+}

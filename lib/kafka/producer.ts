@@ -1,0 +1,601 @@
+/**
+ * A producer for one topic that teaches the settings that matter: acks,
+ * idempotence, compression, retries with backoff, batching (linger and batch
+ * size, several batches in flight), headers and delivery reports, with
+ * counters and a latency histogram.
+ *
+ * Every record's partition is chosen here, before kafkajs sees it (Java's
+ * murmur2 placement for keys, an explicit partition, or the keyless
+ * strategy), and every acknowledged send goes through
+ * {@linkcode sendVerified}, because kafkajs can resolve a send whose leader
+ * died without having written some of its partitions (DESIGN.md "Facts").
+ *
+ * Compression: `gzip` works out of the box (kafkajs ships it); `snappy` and
+ * `zstd` work after `registerCodecs()` from `codecs.ts`; no `lz4` codec works
+ * under Deno (see `codecs.ts`). The constructor refuses a codec that is not
+ * registered.
+ *
+ * Ordering: a key always maps to one partition, and each partition has at
+ * most one request in flight, so records of one key are written in the order
+ * they were sent, with `send()` and `enqueue()` alike. (kafkajs does not keep
+ * concurrent sends to one partition in order, even for an idempotent
+ * producer: two requests can overtake each other before they reach the
+ * broker. The tests caught it; this class serialises per partition instead.)
+ * Throughput comes from batching and from several partitions' batches
+ * travelling at once (up to `maxInFlight` requests).
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { createKafka } from "./client.ts";
+ * import { TopicProducer } from "./producer.ts";
+ * const producer = new TopicProducer(createKafka(loadConfig()), { topic: "orders" });
+ * await producer.connect();
+ * const [report] = await producer.send([{ key: "customer-7", value: "{}" }]);
+ * console.log(report.partition, report.offset);
+ * await producer.disconnect();
+ * ```
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import {
+  CompressionCodecs,
+  CompressionTypes,
+  type IHeaders,
+  type Kafka,
+  type Message,
+  type Producer,
+  type RecordMetadata,
+} from "kafkajs";
+import { ClientMetrics, type MetricsSnapshot } from "./metrics.ts";
+import { defaultPartitioner, type KeylessStrategy, type Partitioner } from "./partitioners.ts";
+import { type PartitionedMessage, sendVerified } from "./verified.ts";
+
+/** How many replicas must have a record before the send is acknowledged. */
+export type Acks = 0 | 1 | -1;
+
+/** Record-batch compression codecs Kafka knows. */
+export type Compression = "none" | "gzip" | "snappy" | "lz4" | "zstd";
+
+/** The kafkajs codec id for each {@linkcode Compression}. */
+export const COMPRESSION_TYPES: Record<Compression, CompressionTypes> = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+  snappy: CompressionTypes.Snappy,
+  lz4: CompressionTypes.LZ4,
+  zstd: CompressionTypes.ZSTD,
+};
+
+/**
+ * Whether kafkajs can use `codec` right now (gzip and none always; the others
+ * only once a codec is registered in `CompressionCodecs`).
+ *
+ * @example
+ * ```ts
+ * import { compressionAvailable } from "./producer.ts";
+ * console.log(compressionAvailable("gzip"), compressionAvailable("zstd")); // true false
+ * ```
+ */
+export function compressionAvailable(codec: Compression): boolean {
+  if (codec === "none") return true;
+  const factory = (CompressionCodecs as Record<number, (() => unknown) | undefined>)[
+    COMPRESSION_TYPES[codec]
+  ];
+  if (!factory) return false;
+  try {
+    return Boolean(factory());
+  } catch {
+    return false;
+  }
+}
+
+/** One record to produce. */
+export interface ProducerMessage {
+  /** Decides the partition (Java's murmur2) unless `partition` is given. */
+  key?: string | Uint8Array | null;
+  value: string | Uint8Array | null;
+  /** An explicit partition wins over the key. */
+  partition?: number;
+  headers?: IHeaders;
+  /** Milliseconds since the epoch, as a string (kafkajs's convention). */
+  timestamp?: string;
+}
+
+/** Where an acknowledged record landed. */
+export interface DeliveryReport {
+  topic: string;
+  partition: number;
+  /** The record's offset; `"-1"` with acks=0, where the broker answers nothing. */
+  offset: string;
+}
+
+/** Options for {@linkcode TopicProducer}. */
+export interface TopicProducerOptions {
+  topic: string;
+  /** 0: fire and forget; 1: the leader has it; -1 (all, default): every in-sync replica has it. */
+  acks?: Acks;
+  /** Idempotent producer (no duplicates from retries); default true with acks=-1. Needs acks=-1. */
+  idempotent?: boolean;
+  /** Default `none`. */
+  compression?: Compression;
+  /** Retries of a failed request (default 10). */
+  retries?: number;
+  /** First retry delay in ms; it doubles (with jitter) each retry (default 100). */
+  retryBackoffMs?: number;
+  /** How long a partial batch waits for more records before it is sent (default 5 ms). */
+  lingerMs?: number;
+  /** Records per partition in one request for `enqueue` (default 1000; Java's `batch.size` is per partition too, in bytes). */
+  batchSize?: number;
+  /** Requests `enqueue` keeps in flight at once, each for other partitions (default 8). */
+  maxInFlight?: number;
+  /** Records buffered or in flight before {@linkcode TopicProducer.ready} waits (default 4 batches more than in flight). */
+  maxBuffered?: number;
+  /** A custom partitioner for records without an explicit partition. */
+  partitioner?: Partitioner;
+  /** How keyless records are spread by the default partitioner (default `sticky`). */
+  keyless?: KeylessStrategy;
+  /** Headers added to every record (a record's own headers win). */
+  headers?: IHeaders;
+  /** How long the broker may take to reach `acks` replicas (default 30 000 ms). */
+  ackTimeoutMs?: number;
+}
+
+/**
+ * Some enqueued records could not be delivered; thrown by `flush()`.
+ *
+ * @example
+ * ```ts
+ * import { DeliveryError } from "./producer.ts";
+ * declare const producer: import("./producer.ts").TopicProducer;
+ * try {
+ *   await producer.flush();
+ * } catch (e) {
+ *   if (e instanceof DeliveryError) console.error(`${e.failed} records not written`);
+ * }
+ * ```
+ */
+export class DeliveryError extends Error {
+  constructor(readonly topic: string, readonly failed: number, cause: unknown) {
+    super(
+      `${failed} record(s) to ${topic} were not delivered: ${
+        (cause as Error)?.message ?? cause
+      }. ` +
+        `Check the cluster (deno task health) and the topic (deno task admin topics describe ${topic}).`,
+      { cause },
+    );
+    this.name = "DeliveryError";
+  }
+}
+
+/**
+ * The producer was used before `connect()` or after `disconnect()`.
+ *
+ * @example
+ * ```ts
+ * import { ProducerStateError } from "./producer.ts";
+ * console.log(new ProducerStateError("call connect() before producing").message);
+ * ```
+ */
+export class ProducerStateError extends Error {
+  constructor(what: string) {
+    super(`TopicProducer: ${what}`);
+    this.name = "ProducerStateError";
+  }
+}
+
+interface Pending {
+  message: PartitionedMessage;
+  bytes: number;
+  at: number;
+  resolve: (r: DeliveryReport) => void;
+  reject: (e: unknown) => void;
+}
+
+const noop = () => {};
+
+function toBuffer(v: string | Uint8Array | null | undefined): string | Buffer | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v === "string" || Buffer.isBuffer(v)) return v as string | Buffer;
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+
+function sizeOf(v: string | Uint8Array | null | undefined): number {
+  if (v === undefined || v === null) return 0;
+  return typeof v === "string" ? Buffer.byteLength(v) : v.byteLength;
+}
+
+/**
+ * A producer bound to one topic. Lifecycle: `connect()`, then `send()` /
+ * `enqueue()`, `flush()`, `disconnect()`.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { createKafka } from "./client.ts";
+ * import { TopicProducer } from "./producer.ts";
+ * const p = new TopicProducer(createKafka(loadConfig()), { topic: "clicks", lingerMs: 10 });
+ * await p.connect();
+ * for (let i = 0; i < 10_000; i++) {
+ *   await p.ready(); // back-pressure: waits while the buffer is full
+ *   p.enqueue({ key: `user-${i % 100}`, value: "click" });
+ * }
+ * await p.flush();
+ * console.log(p.metrics().recordsPerSec);
+ * await p.disconnect();
+ * ```
+ */
+export class TopicProducer {
+  readonly topic: string;
+  readonly acks: Acks;
+  readonly idempotent: boolean;
+  readonly compression: Compression;
+  readonly lingerMs: number;
+  readonly batchSize: number;
+  readonly maxInFlight: number;
+  readonly maxBuffered: number;
+  readonly #kafka: Kafka;
+  readonly #producer: Producer;
+  readonly #partitioner: Partitioner;
+  readonly #defaultHeaders?: IHeaders;
+  readonly #ackTimeoutMs: number;
+  #partitions = 0;
+  #connected = false;
+  #metrics = new ClientMetrics();
+  /** Records waiting, per partition, in enqueue order. */
+  #queues = new Map<number, Pending[]>();
+  #queued = 0;
+  /** Partitions with a request in flight: at most one each, to keep order. */
+  #busy = new Set<number>();
+  #inFlight = 0;
+  #inFlightRecords = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #lingerDue = false;
+  #flushing = 0;
+  #failures = 0;
+  #lastError: unknown;
+  #waiters: (() => void)[] = [];
+
+  constructor(kafka: Kafka, options: TopicProducerOptions) {
+    this.topic = options.topic;
+    this.acks = options.acks ?? -1;
+    if (![0, 1, -1].includes(this.acks)) {
+      throw new RangeError(`acks must be 0, 1 or -1 (all), got ${options.acks}`);
+    }
+    this.idempotent = options.idempotent ?? this.acks === -1;
+    if (this.idempotent && this.acks !== -1) {
+      throw new RangeError(
+        `an idempotent producer needs acks=-1 (all), got acks=${this.acks}: set idempotent: false`,
+      );
+    }
+    this.compression = options.compression ?? "none";
+    if (!(this.compression in COMPRESSION_TYPES)) {
+      throw new RangeError(`unknown compression "${this.compression}": use none, gzip, ...`);
+    }
+    if (!compressionAvailable(this.compression)) {
+      throw new RangeError(
+        this.compression === "lz4"
+          ? `compression "lz4": no lz4 codec works under Deno (see lib/kafka/codecs.ts); ` +
+            `use gzip, snappy or zstd`
+          : `compression "${this.compression}" has no codec registered in kafkajs: ` +
+            `await registerCodecs() from lib/kafka/codecs.ts first, or use gzip`,
+      );
+    }
+    this.lingerMs = options.lingerMs ?? 5;
+    this.batchSize = options.batchSize ?? 1000;
+    this.maxInFlight = options.maxInFlight ?? 8;
+    this.maxBuffered = options.maxBuffered ?? this.batchSize * (this.maxInFlight + 4);
+    for (
+      const [name, v, min] of [
+        ["lingerMs", this.lingerMs, 0],
+        ["batchSize", this.batchSize, 1],
+        ["maxInFlight", this.maxInFlight, 1],
+        ["maxBuffered", this.maxBuffered, 1],
+      ] as const
+    ) {
+      if (!Number.isInteger(v) || v < min) {
+        throw new RangeError(`${name} must be an integer >= ${min}, got ${v}`);
+      }
+    }
+    this.#ackTimeoutMs = options.ackTimeoutMs ?? 30_000;
+    this.#kafka = kafka;
+    this.#partitioner = options.partitioner ??
+      defaultPartitioner(options.keyless ?? "sticky", this.batchSize);
+    this.#defaultHeaders = options.headers;
+    this.#producer = kafka.producer({
+      idempotent: this.idempotent,
+      // Several sends share one producer; kafkajs serialises an idempotent
+      // producer's requests per broker itself.
+      maxInFlightRequests: this.idempotent ? undefined : this.maxInFlight,
+      allowAutoTopicCreation: false,
+      retry: {
+        retries: options.retries ?? 10,
+        initialRetryTime: options.retryBackoffMs ?? 100,
+      },
+    });
+  }
+
+  /** Partitions of the topic, as of `connect()` or the last `refreshPartitions()`. */
+  get partitions(): number {
+    return this.#partitions;
+  }
+
+  /** Connects and reads the topic's partition count (the topic must exist). */
+  async connect(): Promise<void> {
+    await this.#producer.connect();
+    try {
+      await this.refreshPartitions();
+    } catch (e) {
+      await this.#producer.disconnect();
+      throw e;
+    }
+    this.#connected = true;
+    this.#metrics.reset();
+  }
+
+  /** Re-reads the partition count, e.g. after `ClusterAdmin.addPartitions`. */
+  async refreshPartitions(): Promise<number> {
+    const admin = this.#kafka.admin();
+    await admin.connect();
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: [this.topic] }).catch((e) => {
+        throw new Error(
+          `topic ${this.topic} cannot be described (${(e as Error).message}): ` +
+            `create it first, e.g. deno task admin topics create ${this.topic} --partitions 3`,
+        );
+      });
+      this.#partitions = meta.topics[0].partitions.length;
+      return this.#partitions;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** The partition this producer would choose for `message`. */
+  partitionFor(message: ProducerMessage): number {
+    if (!this.#connected) throw new ProducerStateError("call connect() before producing");
+    if (message.partition !== undefined) {
+      if (
+        !Number.isInteger(message.partition) || message.partition < 0 ||
+        message.partition >= this.#partitions
+      ) {
+        throw new RangeError(
+          `partition ${message.partition} does not exist: ${this.topic} has ${this.#partitions}`,
+        );
+      }
+      return message.partition;
+    }
+    const p = this.#partitioner(message, this.#partitions);
+    if (!Number.isInteger(p) || p < 0 || p >= this.#partitions) {
+      throw new RangeError(`the partitioner chose ${p}, outside 0..${this.#partitions - 1}`);
+    }
+    return p;
+  }
+
+  #toKafka(message: ProducerMessage): PartitionedMessage {
+    const out: Message & { partition: number } = {
+      key: toBuffer(message.key),
+      value: toBuffer(message.value),
+      partition: this.partitionFor(message),
+    };
+    if (this.#defaultHeaders || message.headers) {
+      out.headers = { ...this.#defaultHeaders, ...message.headers };
+    }
+    if (message.timestamp !== undefined) out.timestamp = message.timestamp;
+    return out;
+  }
+
+  /** One request for `messages`; reports in the same order. */
+  async #deliver(messages: PartitionedMessage[]): Promise<DeliveryReport[]> {
+    const record = {
+      topic: this.topic,
+      acks: this.acks,
+      timeout: this.#ackTimeoutMs,
+      compression: COMPRESSION_TYPES[this.compression],
+      messages,
+    };
+    if (this.acks === 0) {
+      // No answer comes back, so there is nothing to verify: acks=0 can lose records.
+      await this.#producer.send(record);
+      return messages.map((m) => ({ topic: this.topic, partition: m.partition, offset: "-1" }));
+    }
+    const { metadata, resent } = await sendVerified(this.#producer, record);
+    this.#metrics.resent += resent;
+    const base = new Map<number, bigint>();
+    for (const m of metadata as RecordMetadata[]) {
+      base.set(m.partition, BigInt(m.baseOffset ?? m.offset ?? "-1"));
+    }
+    const next = new Map<number, bigint>();
+    return messages.map((m) => {
+      const offset = next.get(m.partition) ?? base.get(m.partition) ?? -1n;
+      next.set(m.partition, offset + 1n);
+      return { topic: this.topic, partition: m.partition, offset: String(offset) };
+    });
+  }
+
+  /**
+   * Synchronous send: resolves once every record is acknowledged (per
+   * `acks`), with one delivery report per record in input order.
+   */
+  async send(messages: ProducerMessage[]): Promise<DeliveryReport[]> {
+    if (messages.length === 0) return [];
+    const started = performance.now();
+    const out = messages.map((m) => this.#toKafka(m));
+    let bytes = 0;
+    for (const m of messages) bytes += sizeOf(m.key) + sizeOf(m.value);
+    try {
+      const reports = await this.#deliver(out);
+      this.#metrics.recordSent(messages.length, bytes);
+      this.#metrics.latency.record(performance.now() - started, messages.length);
+      return reports;
+    } catch (e) {
+      this.#metrics.recordError(messages.length);
+      throw e;
+    }
+  }
+
+  /**
+   * Asynchronous send: buffers the record and resolves with its delivery
+   * report once its batch is acknowledged. A partition's batch leaves when it
+   * holds `batchSize` records or the oldest waiting record has waited
+   * `lingerMs`; up to `maxInFlight` requests travel at once, one per partition. Ignoring the returned promise is
+   * fine: failures are also counted and thrown by {@linkcode flush}.
+   */
+  enqueue(message: ProducerMessage): Promise<DeliveryReport> {
+    const kafkaMessage = this.#toKafka(message);
+    const { promise, resolve, reject } = Promise.withResolvers<DeliveryReport>();
+    promise.catch(noop); // a caller that ignores the promise learns of failures from flush()
+    const partition = kafkaMessage.partition;
+    let queue = this.#queues.get(partition);
+    if (!queue) this.#queues.set(partition, queue = []);
+    queue.push({
+      message: kafkaMessage,
+      bytes: sizeOf(message.key) + sizeOf(message.value),
+      at: performance.now(),
+      resolve,
+      reject,
+    });
+    this.#queued++;
+    if (queue.length >= this.batchSize && !this.#busy.has(partition)) this.#pump();
+    else if (this.#timer === undefined) this.#armLinger();
+    return promise;
+  }
+
+  #armLinger(): void {
+    if (this.lingerMs === 0) {
+      this.#lingerDue = true;
+      queueMicrotask(() => this.#pump());
+      return;
+    }
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#lingerDue = true;
+      this.#pump();
+    }, this.lingerMs);
+  }
+
+  /**
+   * Sends what may leave now: when a free partition has a full batch, or the
+   * linger time is up, or a flush waits, one request takes up to `batchSize`
+   * records of every partition that has no request in flight.
+   */
+  #pump(): void {
+    while (this.#inFlight < this.maxInFlight && this.#queued > 0) {
+      const urgent = this.#lingerDue || this.#flushing > 0;
+      const free: number[] = [];
+      let full = false;
+      for (const [partition, queue] of this.#queues) {
+        if (queue.length === 0 || this.#busy.has(partition)) continue;
+        free.push(partition);
+        if (queue.length >= this.batchSize) full = true;
+      }
+      if (free.length === 0 || !(urgent || full)) break;
+      const batch: Pending[] = [];
+      for (const partition of free) {
+        const queue = this.#queues.get(partition)!;
+        const taken = queue.length > this.batchSize
+          ? queue.splice(0, this.batchSize)
+          : queue.splice(0);
+        for (const p of taken) batch.push(p);
+        this.#busy.add(partition);
+      }
+      this.#queued -= batch.length;
+      if (this.#queued === 0) {
+        this.#lingerDue = false;
+        if (this.#timer !== undefined) clearTimeout(this.#timer);
+        this.#timer = undefined;
+      }
+      this.#inFlight++;
+      this.#inFlightRecords += batch.length;
+      this.#dispatch(batch).finally(() => {
+        this.#inFlight--;
+        this.#inFlightRecords -= batch.length;
+        for (const partition of free) this.#busy.delete(partition);
+        this.#pump();
+        this.#wake();
+      });
+    }
+    if (this.#queued > 0 && this.#timer === undefined && !this.#lingerDue) this.#armLinger();
+  }
+
+  async #dispatch(batch: Pending[]): Promise<void> {
+    try {
+      const reports = await this.#deliver(batch.map((p) => p.message));
+      const now = performance.now();
+      let bytes = 0;
+      for (let i = 0; i < batch.length; i++) {
+        const p = batch[i];
+        bytes += p.bytes;
+        this.#metrics.latency.record(now - p.at);
+        p.resolve(reports[i]);
+      }
+      this.#metrics.recordSent(batch.length, bytes);
+    } catch (e) {
+      this.#failures += batch.length;
+      this.#lastError = e;
+      this.#metrics.recordError(batch.length);
+      for (const p of batch) p.reject(e);
+    }
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Records buffered and not yet acknowledged. */
+  get buffered(): number {
+    return this.#queued + this.#inFlightRecords;
+  }
+
+  /** Resolves when fewer than `maxBuffered` records are buffered or in flight (back-pressure). */
+  async ready(): Promise<void> {
+    while (this.buffered >= this.maxBuffered) {
+      await new Promise<void>((r) => this.#waiters.push(r));
+    }
+  }
+
+  /**
+   * Sends everything buffered and waits for it; throws {@linkcode DeliveryError}
+   * if any enqueued record failed since the last flush.
+   */
+  async flush(): Promise<void> {
+    this.#flushing++;
+    try {
+      this.#pump();
+      while (this.buffered > 0) {
+        await new Promise<void>((r) => this.#waiters.push(r));
+      }
+    } finally {
+      this.#flushing--;
+    }
+    if (this.#failures > 0) {
+      const failed = this.#failures;
+      this.#failures = 0;
+      throw new DeliveryError(this.topic, failed, this.#lastError);
+    }
+  }
+
+  /** Counters and latency percentiles since `connect()` (or the last reset). */
+  metrics(): MetricsSnapshot {
+    return this.#metrics.snapshot();
+  }
+
+  /** Zeroes the counters and restarts the clock (e.g. after a warm-up). */
+  resetMetrics(): void {
+    this.#metrics.reset();
+  }
+
+  /** Flushes what is buffered, then disconnects. */
+  async disconnect(): Promise<void> {
+    try {
+      if (this.#connected) await this.flush();
+    } finally {
+      this.#connected = false;
+      if (this.#timer !== undefined) clearTimeout(this.#timer);
+      this.#timer = undefined;
+      await this.#producer.disconnect();
+    }
+  }
+}

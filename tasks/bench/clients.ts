@@ -1,0 +1,142 @@
+/**
+ * `deno task bench clients [flags]`: our producer and consumer (lib/kafka)
+ * side by side with Kafka's own `ProducerPerformance` and `ConsumerPerformance`
+ * from the same jars, same settings, same topic layout; prints both and the
+ * ratio ours/Java.
+ *
+ * @example
+ * ```sh
+ * deno task bench clients --records 100000 --record-size 512 --acks all
+ * ```
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { loadConfig } from "../../lib/config.ts";
+import {
+  benchSettings,
+  BenchSettingsError,
+  DEFAULT_BENCH,
+  runClientBench,
+} from "../../lib/kafka/bench.ts";
+import { comparisonRows, ratio, verdict } from "../../lib/ops/perf.ts";
+import { formatTable } from "../../lib/ops/table.ts";
+
+const d = DEFAULT_BENCH;
+
+/**
+ * The help text of `deno task bench clients`.
+ *
+ * @example
+ * ```ts
+ * import { HELP } from "./clients.ts";
+ * console.log(HELP.split("\n")[0]); // usage: deno task bench clients [flags]
+ * ```
+ */
+export const HELP = `usage: deno task bench clients [flags]
+
+Producer and consumer throughput (records/s, MB/s) and producer latency p50/p99 of our
+client (lib/kafka on kafkajs) and Kafka's Java tools, run one after the other with the same
+settings on fresh topics of the same layout. Producer figures are steady state: both sides
+leave out the first --warmup-records (the JVM compiles its hot code meanwhile). Both consumers
+read the topic the Java producer wrote. Prints both and the ratio ours/java.
+
+  --records N               records per producer and consumer (default ${d.records})
+  --record-size BYTES       value size (default ${d.recordSize})
+  --acks 0|1|all            (default ${d.acks}; idempotence on exactly with all)
+  --batch-size BYTES        producer batch.size (default ${d.batchSize})
+  --linger-ms MS            producer linger.ms (default ${d.lingerMs})
+  --compression TYPE        none|gzip|snappy|lz4|zstd (default ${d.compression}; ours: no lz4)
+  --partitions N            (default ${d.partitions})
+  --replication-factor N    (default ${d.replicationFactor})
+  --min-insync-replicas N   (default ${d.minInsyncReplicas})
+  --buffer-memory BYTES     unacknowledged bytes a producer may hold (default ${d.bufferMemory})
+  --warmup-records N        first records left out of both producers' figures (default: a fifth)
+  --clients both|java|ours  which side to run (default ${d.clients})
+  --keep                    keep the benchmark topics
+  -h, --help                this text`;
+
+/**
+ * Runs the benchmark with command-line `args`; returns the exit code
+ * (0 ok, 1 failed, 2 bad flags).
+ *
+ * @example
+ * ```ts
+ * import { main } from "./clients.ts";
+ * const code = await main(["--records", "10000"]);
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args,
+      options: {
+        records: { type: "string" },
+        "record-size": { type: "string" },
+        acks: { type: "string" },
+        "batch-size": { type: "string" },
+        "linger-ms": { type: "string" },
+        compression: { type: "string" },
+        partitions: { type: "string" },
+        "replication-factor": { type: "string" },
+        "min-insync-replicas": { type: "string" },
+        "buffer-memory": { type: "string" },
+        "warmup-records": { type: "string" },
+        clients: { type: "string" },
+        keep: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    }).values;
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  let settings;
+  try {
+    const { keep: _k, help: _h, ...flags } = values;
+    settings = benchSettings(flags as Record<string, string | undefined>);
+  } catch (e) {
+    if (e instanceof BenchSettingsError) {
+      console.error(`${e.message}\n\n${HELP}`);
+      return 2;
+    }
+    throw e;
+  }
+  const s = settings;
+  console.log(
+    `${s.records} records of ${s.recordSize} B, acks=${s.acks}, batch.size=${s.batchSize}, ` +
+      `linger.ms=${s.lingerMs}, compression=${s.compression}, ${s.partitions} partitions, ` +
+      `RF ${s.replicationFactor}, min.insync.replicas=${s.minInsyncReplicas}`,
+  );
+  try {
+    const results = await runClientBench(loadConfig(), s, {
+      log: (line) => console.log(`  ${line}`),
+      keepTopics: values.keep === true,
+    });
+    const { header, rows } = comparisonRows(results);
+    console.log("\n" + formatTable(header, rows) + "\n");
+    for (const r of results.filter((r) => r.note)) {
+      console.log(`note: ${r.tool} ${r.role}: ${r.note}`);
+    }
+    if (s.clients === "both") {
+      for (const role of ["producer", "consumer"] as const) {
+        console.log(verdict(role, ratio(results, role)));
+      }
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof BenchSettingsError) {
+      console.error(e.message);
+      return 2;
+    }
+    console.error(`bench clients failed: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,217 @@
+/**
+ * `deno task consume`: print records as lines, in the spirit of
+ * `kafka-console-consumer`. Without `--group` it reads in a throwaway group
+ * and commits nothing; with `--group` it commits what it printed.
+ * Stops after `--max-messages`, after `--timeout-ms` without a record, or on
+ * Ctrl-C (leaving the group cleanly).
+ *
+ * @example
+ * ```sh
+ * deno task consume --topic orders --from-beginning --max-messages 10 --print-key
+ * ```
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { loadConfig } from "../lib/config.ts";
+import { formatRecord, parseIntFlag, UsageError } from "../lib/kafka/cli.ts";
+import { createKafka } from "../lib/kafka/client.ts";
+import { GroupConsumer, shutdownOnSignals } from "../lib/kafka/consumer.ts";
+import { ClusterAdmin } from "../lib/kafka/admin.ts";
+
+/** The usage text `--help` prints. */
+export const USAGE = `usage: deno task consume --topic T [flags]
+
+Prints one line per record: [Partition:p] [Offset:o] [headers] [key] value,
+separated by tabs (or --separator).
+
+  --topic T                 topic to read
+  --group G                 consumer group (commits what was printed); default:
+                            a throwaway group that commits nothing and is deleted
+  --from-beginning          with no committed offset, start at the oldest record
+                            (default: only records written from now on)
+  --max-messages N          exit after N records
+  --timeout-ms N            exit when no record arrives for N ms
+  --print-key               print the key
+  --print-headers           print headers as k:v,k2:v2 (NO_HEADERS when none)
+  --print-partition         print Partition:p
+  --print-offset            print Offset:o
+  --separator S             between fields (default tab)
+  --isolation L             read_committed (default) or read_uncommitted
+  --help                    this text
+
+Exit status 0, 1 when Kafka fails, 2 on a usage error. Ctrl-C leaves the group cleanly.`;
+
+/** Parsed `deno task consume` flags. */
+export interface ConsumeOptions {
+  help: boolean;
+  topic: string;
+  group?: string;
+  fromBeginning: boolean;
+  maxMessages?: number;
+  timeoutMs?: number;
+  printKey: boolean;
+  printHeaders: boolean;
+  printPartition: boolean;
+  printOffset: boolean;
+  separator: string;
+  readCommitted: boolean;
+}
+
+/**
+ * Parses `deno task consume` flags; throws {@linkcode UsageError} on mistakes.
+ *
+ * @example
+ * ```ts
+ * import { parseConsumeArgs } from "./consume.ts";
+ * console.log(parseConsumeArgs(["--topic", "t", "--max-messages", "5"]).maxMessages); // 5
+ * ```
+ */
+export function parseConsumeArgs(args: string[]): ConsumeOptions {
+  let v;
+  try {
+    v = parseArgs({
+      args,
+      strict: true,
+      options: {
+        help: { type: "boolean", short: "h" },
+        topic: { type: "string" },
+        group: { type: "string" },
+        "from-beginning": { type: "boolean" },
+        "max-messages": { type: "string" },
+        "timeout-ms": { type: "string" },
+        "print-key": { type: "boolean" },
+        "print-headers": { type: "boolean" },
+        "print-partition": { type: "boolean" },
+        "print-offset": { type: "boolean" },
+        separator: { type: "string" },
+        isolation: { type: "string" },
+      },
+    }).values;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const help = v.help ?? false;
+  if (!help && !v.topic) throw new UsageError("--topic is required");
+  const isolation = v.isolation ?? "read_committed";
+  if (isolation !== "read_committed" && isolation !== "read_uncommitted") {
+    throw new UsageError(
+      `--isolation must be read_committed or read_uncommitted, got "${isolation}"`,
+    );
+  }
+  return {
+    help,
+    topic: v.topic ?? "",
+    group: v.group,
+    fromBeginning: v["from-beginning"] ?? false,
+    maxMessages: parseIntFlag(v["max-messages"], "--max-messages", 1),
+    timeoutMs: parseIntFlag(v["timeout-ms"], "--timeout-ms", 1),
+    printKey: v["print-key"] ?? false,
+    printHeaders: v["print-headers"] ?? false,
+    printPartition: v["print-partition"] ?? false,
+    printOffset: v["print-offset"] ?? false,
+    separator: v.separator ?? "\t",
+    readCommitted: isolation === "read_committed",
+  };
+}
+
+/**
+ * Runs the console consumer, printing with `print`; returns the exit status.
+ *
+ * @example
+ * ```ts
+ * import { runConsume } from "./consume.ts";
+ * Deno.exit(await runConsume(["--topic", "orders", "--from-beginning", "--max-messages", "3"]));
+ * ```
+ */
+export async function runConsume(
+  args: string[],
+  print: (line: string) => void = console.log,
+): Promise<number> {
+  let o: ConsumeOptions;
+  try {
+    o = parseConsumeArgs(args);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`consume: ${e.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (o.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const config = loadConfig();
+  const kafka = createKafka(config, { clientId: "console-consumer" });
+  const throwaway = o.group === undefined;
+  const groupId = o.group ?? `console-consumer-${crypto.randomUUID().slice(0, 8)}`;
+  const consumer = new GroupConsumer(kafka, {
+    groupId,
+    topics: [o.topic],
+    fromBeginning: o.fromBeginning,
+    autoCommit: false,
+    readCommitted: o.readCommitted,
+  });
+  const finished = Promise.withResolvers<number>();
+  let printed = 0;
+  let lastRecordAt = Date.now();
+  const processed = new Map<number, string>(); // partition -> last printed offset
+  const release = shutdownOnSignals([], () => finished.resolve(0));
+  let idle: ReturnType<typeof setInterval> | undefined;
+  let status: number;
+  try {
+    await consumer.connect();
+    consumer.raw.on(consumer.raw.events.CRASH, ({ payload }) => {
+      if (!payload.restart) {
+        console.error(`consume: ${payload.error.message}`);
+        finished.resolve(1);
+      }
+    });
+    await consumer.run({
+      eachMessage: ({ partition, message }) => {
+        if (o.maxMessages !== undefined && printed >= o.maxMessages) return;
+        print(formatRecord({ partition, ...message }, o));
+        printed++;
+        lastRecordAt = Date.now();
+        processed.set(partition, message.offset);
+        if (o.maxMessages !== undefined && printed >= o.maxMessages) {
+          consumer.pause();
+          finished.resolve(0);
+        }
+      },
+    });
+    if (o.timeoutMs !== undefined) {
+      const limit = o.timeoutMs;
+      idle = setInterval(() => {
+        if (Date.now() - lastRecordAt >= limit) finished.resolve(0);
+      }, Math.min(250, limit));
+    }
+    status = await finished.promise;
+  } catch (e) {
+    console.error(`consume: ${(e as Error).message}`);
+    status = 1;
+  } finally {
+    release();
+    if (idle !== undefined) clearInterval(idle);
+  }
+  try {
+    if (!throwaway && processed.size) {
+      await consumer.commit(
+        [...processed].map(([partition, offset]) => ({ topic: o.topic, partition, offset })),
+      );
+    }
+    await consumer.disconnect();
+    if (throwaway) {
+      const admin = new ClusterAdmin(kafka);
+      await admin.connect();
+      await admin.deleteGroups([groupId]).catch(() => {});
+      await admin.disconnect();
+    }
+  } catch (e) {
+    console.error(`consume: ${(e as Error).message}`);
+    status = 1;
+  }
+  console.error(`Processed a total of ${printed} messages`);
+  return status;
+}
+
+if (import.meta.main) Deno.exit(await runConsume(Deno.args));

@@ -1,0 +1,333 @@
+/**
+ * Module 2's pure logic, no broker: murmur2 against the vectors in Kafka's own
+ * `UtilsTest`, key placement against kafkajs's Java-compatible partitioner,
+ * the region and keyless partitioners, the latency histogram, error
+ * classification, and the console tasks' flag parsing.
+ */
+import assert from "node:assert/strict";
+import { Partitioners } from "kafkajs";
+import {
+  defaultPartitioner,
+  javaPartition,
+  keylessPartitioner,
+  murmur2,
+  regionPartitioner,
+  toPositive,
+  UnknownRegionError,
+} from "../lib/kafka/partitioners.ts";
+import { ClientMetrics, LatencyHistogram } from "../lib/kafka/metrics.ts";
+import {
+  classifyError,
+  deadLetterReason,
+  FatalError,
+  RetriableError,
+} from "../lib/kafka/errors.ts";
+import {
+  formatRecord,
+  parseAcks,
+  parsePairs,
+  readLines,
+  splitLine,
+  UsageError,
+} from "../lib/kafka/cli.ts";
+import { parseAdminArgs } from "../tasks/admin.ts";
+import { parseProduceArgs } from "../tasks/produce.ts";
+import { parseConsumeArgs } from "../tasks/consume.ts";
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+Deno.test("murmur2 and Java's key placement", async (t) => {
+  await t.step("the vectors of Kafka's UtilsTest.testMurmur2", () => {
+    const cases: [Uint8Array, number][] = [
+      [bytes("21"), -973932308],
+      [bytes("foobar"), -790332482],
+      [bytes("a-little-bit-long-string"), -985981536],
+      [bytes("a-little-bit-longer-string"), -1486304829],
+      [bytes("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8"), -58897971],
+      [new Uint8Array([0x61, 0x62, 0x63]), 479470107],
+    ];
+    for (const [input, expected] of cases) {
+      assert.equal(murmur2(input), expected, new TextDecoder().decode(input));
+    }
+  });
+
+  await t.step("toPositive clears the sign bit like Java (not Math.abs)", () => {
+    assert.equal(toPositive(-1), 0x7fffffff);
+    assert.equal(toPositive(-2147483648), 0);
+    assert.equal(toPositive(42), 42);
+  });
+
+  await t.step("javaPartition agrees with kafkajs's Java-compatible partitioner", () => {
+    const kafkajs = Partitioners.DefaultPartitioner();
+    for (const partitions of [1, 3, 6, 7, 12]) {
+      const partitionMetadata = Array.from(
+        { length: partitions },
+        (_, i) => ({ partitionId: i, leader: 1, replicas: [1], isr: [1], partitionErrorCode: 0 }),
+      );
+      for (let i = 0; i < 300; i++) {
+        const key = `customer-${i}-ü`;
+        const theirs = kafkajs({ topic: "t", partitionMetadata, message: { key, value: null } });
+        assert.equal(javaPartition(key, partitions), theirs, `${key} over ${partitions}`);
+      }
+    }
+  });
+
+  await t.step("string and byte keys land alike; bad partition counts throw", () => {
+    assert.equal(javaPartition("foobar", 6), javaPartition(bytes("foobar"), 6));
+    assert.throws(() => javaPartition("k", 0), RangeError);
+  });
+});
+
+Deno.test("partitioners", async (t) => {
+  await t.step("round-robin keyless spreads record by record", () => {
+    const next = keylessPartitioner("round-robin");
+    assert.deepEqual(Array.from({ length: 7 }, () => next({}, 3)), [0, 1, 2, 0, 1, 2, 0]);
+  });
+
+  await t.step("sticky keyless keeps one partition per batch", () => {
+    const next = keylessPartitioner("sticky", 2);
+    assert.deepEqual(Array.from({ length: 7 }, () => next({}, 3)), [0, 0, 1, 1, 2, 2, 0]);
+  });
+
+  await t.step("default: keys by murmur2, keyless by strategy", () => {
+    const p = defaultPartitioner("round-robin");
+    assert.equal(p({ key: "foobar" }, 6), javaPartition("foobar", 6));
+    assert.deepEqual([p({}, 2), p({ key: null }, 2), p({}, 2)], [0, 1, 0]);
+  });
+
+  await t.step("region partitioner: each region stays in its range, one key one partition", () => {
+    const p = regionPartitioner({ eu: [0, 1], us: [2, 3], apac: [4, 5] });
+    const seen = new Map<string, Set<number>>();
+    for (let i = 0; i < 200; i++) {
+      for (const region of ["eu", "us", "apac"]) {
+        const part = p({ key: `${region}:customer-${i}` }, 6);
+        const set = seen.get(region) ?? new Set();
+        set.add(part);
+        seen.set(region, set);
+        assert.equal(part, p({ key: `${region}:customer-${i}` }, 6), "stable per key");
+      }
+    }
+    assert.deepEqual([...seen.get("eu")!].sort(), [0, 1]);
+    assert.deepEqual([...seen.get("us")!].sort(), [2, 3]);
+    assert.deepEqual([...seen.get("apac")!].sort(), [4, 5]);
+  });
+
+  await t.step("region partitioner: the header wins over the key prefix", () => {
+    const p = regionPartitioner({ eu: [0, 0], us: [1, 1] });
+    assert.equal(p({ key: "eu:7", headers: { region: "us" } }, 2), 1);
+    assert.equal(p({ key: "eu:7" }, 2), 0);
+  });
+
+  await t.step("region partitioner: clear errors for bad input and config", () => {
+    const p = regionPartitioner({ eu: [0, 1] });
+    assert.throws(() => p({ key: "mars:1" }, 2), UnknownRegionError);
+    assert.throws(() => p({ key: "no-prefix" }, 2), /no region/);
+    assert.throws(() => p({ key: "eu:1" }, 1), /needs 2 partitions/);
+    assert.throws(() => regionPartitioner({ a: [0, 1], b: [1, 2] }), /both claim partition 1/);
+    assert.throws(() => regionPartitioner({ a: [2, 1] }), RangeError);
+  });
+});
+
+Deno.test("metrics", async (t) => {
+  await t.step("histogram percentiles within 1% of the exact nearest rank", () => {
+    const h = new LatencyHistogram();
+    const values = Array.from({ length: 10_000 }, (_, i) => (i + 1) / 10); // 0.1 .. 1000 ms
+    for (const v of values) h.record(v);
+    for (const p of [50, 95, 99, 99.9]) {
+      const exact = values[Math.ceil((p / 100) * values.length) - 1];
+      const got = h.percentile(p);
+      assert.ok(Math.abs(got - exact) / exact <= 0.01, `p${p}: ${got} vs ${exact}`);
+    }
+    assert.equal(h.count, 10_000);
+    assert.equal(h.min, 0.1);
+    assert.equal(h.max, 1000);
+    assert.ok(Math.abs(h.mean - 500.05) < 1e-6);
+  });
+
+  await t.step("empty, weighted, merged and reset histograms", () => {
+    const h = new LatencyHistogram();
+    assert.ok(Number.isNaN(h.percentile(50)));
+    h.record(10, 99);
+    h.record(1000);
+    assert.ok(Math.abs(h.percentile(99) - 10) <= 0.1);
+    assert.equal(h.percentile(100), 1000);
+    const other = new LatencyHistogram();
+    other.record(0);
+    h.merge(other);
+    assert.equal(h.count, 101);
+    assert.equal(h.min, 0);
+    h.reset();
+    assert.equal(h.count, 0);
+    assert.throws(() => h.record(-1), RangeError);
+    assert.throws(() => h.record(Number.NaN), RangeError);
+    assert.throws(() => h.percentile(101), RangeError);
+  });
+
+  await t.step("client metrics: rates from counters and the clock", () => {
+    const m = new ClientMetrics(1000);
+    m.recordSent(500, 256_000);
+    m.recordSent(500, 256_000);
+    m.recordError(3);
+    const s = m.snapshot(3000);
+    assert.equal(s.records, 1000);
+    assert.equal(s.batches, 2);
+    assert.equal(s.errors, 3);
+    assert.equal(s.elapsedMs, 2000);
+    assert.equal(s.recordsPerSec, 500);
+    assert.equal(s.mbPerSec, 0.256);
+    m.reset(5000);
+    assert.equal(m.snapshot(6000).records, 0);
+  });
+});
+
+Deno.test("error classification", async (t) => {
+  await t.step("our own error classes say what they are", () => {
+    assert.equal(classifyError(new RetriableError("db busy")), "retriable");
+    assert.equal(classifyError(new FatalError("validation", "qty < 0")), "fatal");
+  });
+  await t.step("kafkajs's retriable flag is respected", () => {
+    assert.equal(classifyError(Object.assign(new Error("x"), { retriable: true })), "retriable");
+    assert.equal(classifyError(Object.assign(new Error("x"), { retriable: false })), "fatal");
+  });
+  await t.step("network failures are retriable, bad data is fatal", () => {
+    assert.equal(classifyError(Object.assign(new Error("c"), { code: "ECONNRESET" })), "retriable");
+    assert.equal(classifyError(new Deno.errors.ConnectionRefused("no")), "retriable");
+    assert.equal(classifyError(new SyntaxError("Unexpected token")), "fatal");
+    assert.equal(classifyError(new TypeError("x is undefined")), "fatal");
+    assert.equal(classifyError("a string"), "fatal");
+  });
+  await t.step("dead-letter reasons", () => {
+    assert.equal(deadLetterReason(new FatalError("validation", "v")), "validation");
+    assert.equal(deadLetterReason(new SyntaxError("bad JSON")), "deserialization");
+    assert.equal(deadLetterReason(new RetriableError("still down")), "retries-exhausted");
+    assert.equal(deadLetterReason(new Error("boom")), "processing");
+  });
+});
+
+Deno.test("console helpers and flag parsing", async (t) => {
+  await t.step("key=value pairs, acks, line splitting", () => {
+    assert.deepEqual(parsePairs(["a=1", "b=x=y"], "--config"), { a: "1", b: "x=y" });
+    assert.throws(() => parsePairs(["novalue"], "--header"), UsageError);
+    assert.deepEqual([parseAcks("all"), parseAcks("1"), parseAcks("0"), parseAcks(undefined)], [
+      -1,
+      1,
+      0,
+      -1,
+    ]);
+    assert.throws(() => parseAcks("2"), UsageError);
+    assert.deepEqual(splitLine("k:v:w", ":"), { key: "k", value: "v:w" });
+    assert.deepEqual(splitLine("plain", undefined), { key: null, value: "plain" });
+    assert.throws(() => splitLine("nokey", ":"), /no key separator/);
+  });
+
+  await t.step("readLines splits across chunks, drops \\r and empty lines", async () => {
+    const chunks = ["a:1\r\nb:", "2\n\nc:3"].map((s) => new TextEncoder().encode(s));
+    const stream = ReadableStream.from(chunks);
+    const lines: string[] = [];
+    for await (const line of readLines(stream)) lines.push(line);
+    assert.deepEqual(lines, ["a:1", "b:2", "c:3"]);
+  });
+
+  await t.step("formatRecord follows kafka-console-consumer's layout", () => {
+    const r = { partition: 2, offset: "9", key: "k", value: "v", headers: { h: "1", g: "2" } };
+    assert.equal(formatRecord(r), "v");
+    assert.equal(
+      formatRecord(r, { printKey: true, printHeaders: true, printPartition: true }),
+      "Partition:2\th:1,g:2\tk\tv",
+    );
+    assert.equal(
+      formatRecord({ ...r, key: null, headers: {} }, {
+        printKey: true,
+        printHeaders: true,
+        printOffset: true,
+        separator: "|",
+      }),
+      "Offset:9|NO_HEADERS|null|v",
+    );
+  });
+
+  await t.step("admin flags", () => {
+    const c = parseAdminArgs([
+      "topics",
+      "create",
+      "orders",
+      "--partitions",
+      "6",
+      "--replication-factor",
+      "2",
+      "--config",
+      "min.insync.replicas=2",
+    ]);
+    assert.equal(c.command, "topics create");
+    assert.deepEqual(c.names, ["orders"]);
+    assert.equal(c.partitions, 6);
+    assert.equal(c.replicationFactor, 2);
+    assert.deepEqual(c.configs, { "min.insync.replicas": "2" });
+    assert.equal(parseAdminArgs([]).command, "help");
+    assert.equal(parseAdminArgs(["lag", "g", "--topic", "t"]).topics[0], "t");
+    assert.equal(parseAdminArgs(["cluster"]).command, "cluster");
+    assert.deepEqual(
+      parseAdminArgs(["topics", "alter-config", "t", "--delete", "retention.ms"]).deletes,
+      ["retention.ms"],
+    );
+    assert.throws(() => parseAdminArgs(["topics", "create"]), /missing <topic>/);
+    assert.throws(() => parseAdminArgs(["topics", "add-partitions", "t"]), /--total/);
+    assert.throws(() => parseAdminArgs(["topics", "alter-config", "t"]), /--set/);
+    assert.throws(
+      () => parseAdminArgs(["topics", "create", "t", "--partitions", "0"]),
+      /--partitions/,
+    );
+    assert.throws(() => parseAdminArgs(["frob"]), /unknown command/);
+    assert.throws(() => parseAdminArgs(["cluster", "--nope"]), UsageError);
+  });
+
+  await t.step("produce flags", () => {
+    const o = parseProduceArgs([
+      "--topic",
+      "t",
+      "--key-separator",
+      ":",
+      "--header",
+      "a=1",
+      "--header",
+      "b=2",
+      "--acks",
+      "1",
+      "--compression",
+      "gzip",
+    ]);
+    assert.equal(o.topic, "t");
+    assert.equal(o.keySeparator, ":");
+    assert.deepEqual(o.headers, { a: "1", b: "2" });
+    assert.equal(o.acks, 1);
+    assert.equal(o.compression, "gzip");
+    assert.equal(o.lingerMs, 5);
+    assert.equal(parseProduceArgs(["--help"]).help, true);
+    assert.throws(() => parseProduceArgs([]), /--topic is required/);
+    assert.throws(() => parseProduceArgs(["--topic", "t", "--compression", "brotli"]), UsageError);
+    assert.throws(() => parseProduceArgs(["--topic", "t", "--partition", "-1"]), UsageError);
+  });
+
+  await t.step("consume flags", () => {
+    const o = parseConsumeArgs([
+      "--topic",
+      "t",
+      "--group",
+      "g",
+      "--from-beginning",
+      "--max-messages",
+      "5",
+      "--print-key",
+      "--isolation",
+      "read_uncommitted",
+    ]);
+    assert.equal(o.group, "g");
+    assert.equal(o.fromBeginning, true);
+    assert.equal(o.maxMessages, 5);
+    assert.equal(o.printKey, true);
+    assert.equal(o.readCommitted, false);
+    assert.equal(parseConsumeArgs(["--topic", "t"]).fromBeginning, false);
+    assert.throws(() => parseConsumeArgs(["--topic", "t", "--max-messages", "0"]), UsageError);
+    assert.throws(() => parseConsumeArgs(["--topic", "t", "--isolation", "x"]), UsageError);
+  });
+});
