@@ -23,6 +23,7 @@ import { Buffer } from "node:buffer";
 import process from "node:process";
 import type { Kafka } from "kafkajs";
 import type { Config } from "../config.ts";
+import { withDeadline } from "../ops/deadline.ts";
 import { type PerfResult, perfResult } from "../ops/perf.ts";
 import {
   javaAvailable,
@@ -357,21 +358,11 @@ export async function ourConsumerPerf(
         return Promise.resolve();
       },
     });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new Error(`our consumer read ${count} of ${records} records in ${timeoutMs} ms`),
-          ),
-        timeoutMs,
-      );
-    });
-    try {
-      await Promise.race([done, expired]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withDeadline(
+      done,
+      timeoutMs,
+      () => `our consumer read ${count} of ${records} records in ${timeoutMs} ms`,
+    );
     const rebalances = consumer.rebalances.length;
     const seconds = Math.max(1e-3, (last - joined) / 1000);
     const notes = [

@@ -33,6 +33,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, Producer } from "kafkajs";
+import { withDeadline } from "../ops/deadline.ts";
 import { type PartitionedMessage, sendVerified } from "./verified.ts";
 
 /** A delivery guarantee. */
@@ -242,22 +243,13 @@ export class DeliveryProcessor {
       await consumer.subscribe({ topic: o.input, fromBeginning: true });
       await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
       const timeoutMs = o.timeoutMs ?? 60_000;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
+      await withDeadline(
         done.promise,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new Error(
-                  `${o.semantics} processor did not catch up with ${o.input} in ${timeoutMs} ms ` +
-                    `(${result.consumed} consumed): check the cluster with deno task health`,
-                ),
-              ),
-            timeoutMs,
-          );
-        }),
-      ]).finally(() => clearTimeout(timer));
+        timeoutMs,
+        () =>
+          `${o.semantics} processor did not catch up with ${o.input} in ${timeoutMs} ms ` +
+          `(${result.consumed} consumed): check the cluster with deno task health`,
+      );
     } finally {
       await consumer.disconnect();
       // A crashed exactly-once processor leaves its transaction open on purpose.
@@ -345,21 +337,11 @@ export async function readOutput(
         },
       });
       const timeoutMs = options.timeoutMs ?? 60_000;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
+      await withDeadline(
         done.promise,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new Error(
-                  `readOutput: no end marker on ${[...open]} of ${topic} in ${timeoutMs} ms`,
-                ),
-              ),
-            timeoutMs,
-          );
-        }),
-      ]).finally(() => clearTimeout(timer));
+        timeoutMs,
+        () => `readOutput: no end marker on ${[...open]} of ${topic} in ${timeoutMs} ms`,
+      );
     } finally {
       await consumer.disconnect();
     }

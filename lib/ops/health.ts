@@ -16,6 +16,7 @@
 import type { Config } from "../config.ts";
 import { createKafka } from "../kafka/client.ts";
 import { createObjectStoreClient } from "../lake/client.ts";
+import { withDeadline } from "./deadline.ts";
 import { formatTable } from "./table.ts";
 
 /** One row of a health report. */
@@ -36,18 +37,6 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-async function withTimeout<T>(what: string, p: Promise<T>, ms: number): Promise<T> {
-  let id: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    id = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(id);
-  }
-}
-
 /**
  * Kafka rows: one per expected broker, the controller, and under-replicated
  * partitions across all topics.
@@ -64,8 +53,8 @@ export async function checkKafka(config: Config, timeoutMs = 10_000): Promise<He
   const admin = kafka.admin();
   const rows: HealthCheck[] = [];
   try {
-    await withTimeout("connecting to Kafka", admin.connect(), timeoutMs);
-    const cluster = await withTimeout("describeCluster", admin.describeCluster(), timeoutMs);
+    await withDeadline(admin.connect(), timeoutMs, "connecting to Kafka");
+    const cluster = await withDeadline(admin.describeCluster(), timeoutMs, "describeCluster");
     const ids = cluster.brokers.map((b) => b.nodeId).sort((a, b) => a - b);
     for (let i = 0; i < Math.max(config.kafka.brokerCount, cluster.brokers.length); i++) {
       const b = cluster.brokers.find((x) => x.nodeId === ids[i]);
@@ -93,14 +82,14 @@ export async function checkKafka(config: Config, timeoutMs = 10_000): Promise<He
         ? `node ${cluster.controller}`
         : "no active controller",
     });
-    const topics = await withTimeout("listTopics", admin.listTopics(), timeoutMs);
+    const topics = await withDeadline(admin.listTopics(), timeoutMs, "listTopics");
     let partitions = 0;
     const under: string[] = [];
     if (topics.length > 0) {
-      const meta = await withTimeout(
-        "fetchTopicMetadata",
+      const meta = await withDeadline(
         admin.fetchTopicMetadata({ topics }),
         timeoutMs,
+        "fetchTopicMetadata",
       );
       for (const t of meta.topics) {
         for (const p of t.partitions) {
@@ -198,10 +187,10 @@ export async function checkMinio(config: Config, timeoutMs = 5_000): Promise<Hea
   }
   try {
     const client = createObjectStoreClient(config);
-    const exists = await withTimeout(
-      "bucketExists",
+    const exists = await withDeadline(
       client.bucketExists(config.s3.bucket),
       timeoutMs,
+      "bucketExists",
     );
     rows.push({
       service: "minio",
