@@ -283,3 +283,50 @@ Deno.test("bench clients against the live stack: every client moves every record
     assert.ok(r.p50Ms !== undefined && r.p99Ms !== undefined && r.p50Ms <= r.p99Ms);
   }
 });
+
+Deno.test("kafkajs varints written in place (lib/kafka/producer.ts) are LEB128 of the zigzag value", async () => {
+  await import("../lib/kafka/producer.ts"); // applies the in-place varint writer
+  const { default: Encoder } = await import("kafkajs/src/protocol/encoder.js");
+  const { default: Decoder } = await import("kafkajs/src/protocol/decoder.js");
+  assert.ok(
+    !String(Encoder.prototype.writeUVarInt).includes("Buffer.from"),
+    "the in-place writer replaced kafkajs's allocating one",
+  );
+  const leb128 = (signed: number): number[] => {
+    let v = ((signed << 1) ^ (signed >> 31)) >>> 0; // zigzag
+    const out: number[] = [];
+    while (v >= 0x80) {
+      out.push((v & 0x7f) | 0x80);
+      v = Math.floor(v / 128);
+    }
+    out.push(v);
+    return out;
+  };
+  const values = [
+    0,
+    1,
+    -1,
+    63,
+    -64,
+    64,
+    -65,
+    127,
+    128,
+    300,
+    -300,
+    16383,
+    16384,
+    2 ** 31 - 1,
+    -(2 ** 31),
+  ];
+  for (let i = 0; i < 200; i++) values.push(Math.floor((Math.random() - 0.5) * 2 ** 32) | 0);
+  for (const v of values) {
+    const encoder = new Encoder();
+    encoder.writeVarInt(v).writeVarInt(7); // a second value proves the offset moved right
+    const bytes = [...encoder.buffer];
+    assert.deepEqual(bytes, [...leb128(v), ...leb128(7)], `varint of ${v}`);
+    const decoder = new Decoder(encoder.buffer);
+    assert.equal(decoder.readVarInt(), v);
+    assert.equal(decoder.readVarInt(), 7);
+  }
+});
