@@ -48,45 +48,10 @@ import {
   type Producer,
   type RecordMetadata,
 } from "kafkajs";
-import KafkaEncoder from "kafkajs/src/protocol/encoder.js";
+import "./varint.ts"; // kafkajs writes varints without a Buffer per varint (see varint.ts)
 import { ClientMetrics, type MetricsSnapshot } from "./metrics.ts";
 import { defaultPartitioner, type KeylessStrategy, type Partitioner } from "./partitioners.ts";
 import { type PartitionedMessage, sendVerified } from "./verified.ts";
-
-/** The part of kafkajs's internal protocol encoder that {@linkcode writeVarintsInPlace} touches. */
-interface EncoderInternals {
-  buf: Uint8Array;
-  offset: number;
-  ensureAvailable(length: number): void;
-  writeUVarInt(value: number): EncoderInternals;
-}
-
-/**
- * kafkajs writes every varint of a record (about six per record) through
- * `Buffer.from([...bytes])`, and under Deno's `node:buffer` each of those
- * allocations is costly: a CPU profile of `TopicProducer` showed 38% of the
- * time in Buffer allocation. This writes the same LEB128 bytes straight into
- * the encoder's buffer instead, once, when this module loads; with it our
- * producer went from 65-68k to 87-90k records/s (512 B, acks=all; README,
- * "Benchmark"). Left alone if a kafkajs version lacks the methods.
- */
-function writeVarintsInPlace(): void {
-  const proto = (KafkaEncoder as { prototype?: Partial<EncoderInternals> }).prototype;
-  if (typeof proto?.writeUVarInt !== "function" || typeof proto.ensureAvailable !== "function") {
-    return;
-  }
-  proto.writeUVarInt = function (this: EncoderInternals, value: number): EncoderInternals {
-    this.ensureAvailable(5); // a 32-bit value takes at most 5 bytes
-    let rest = value;
-    while ((rest & 0xffffff80) !== 0) {
-      this.buf[this.offset++] = (rest & 0x7f) | 0x80;
-      rest >>>= 7;
-    }
-    this.buf[this.offset++] = rest & 0x7f;
-    return this;
-  };
-}
-writeVarintsInPlace();
 
 /** How many replicas must have a record before the send is acknowledged. */
 export type Acks = 0 | 1 | -1;
