@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseFlags, runCommand } from "../lib/ops/cli.ts";
 import { loadConfig } from "../lib/config.ts";
 import { ClusterAdmin } from "../lib/kafka/admin.ts";
 import { parseIntFlag, parsePairs, UsageError } from "../lib/kafka/cli.ts";
@@ -71,27 +71,21 @@ export interface AdminCommand {
  * ```
  */
 export function parseAdminArgs(args: string[]): AdminCommand {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        help: { type: "boolean", short: "h" },
-        internal: { type: "boolean" },
-        partitions: { type: "string" },
-        "replication-factor": { type: "string" },
-        config: { type: "string", multiple: true },
-        set: { type: "string", multiple: true },
-        delete: { type: "string", multiple: true },
-        total: { type: "string" },
-        topic: { type: "string", multiple: true },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const parsed = parseFlags({
+    args,
+    allowPositionals: true,
+    options: {
+      help: { type: "boolean", short: "h" },
+      internal: { type: "boolean" },
+      partitions: { type: "string" },
+      "replication-factor": { type: "string" },
+      config: { type: "string", multiple: true },
+      set: { type: "string", multiple: true },
+      delete: { type: "string", multiple: true },
+      total: { type: "string" },
+      topic: { type: "string", multiple: true },
+    },
+  });
   const { values: v, positionals: p } = parsed;
   const base = {
     names: [] as string[],
@@ -165,15 +159,11 @@ function partitionTable(
  * Deno.exit(await runAdmin(["cluster"]));
  * ```
  */
-export async function runAdmin(args: string[]): Promise<number> {
-  let cmd: AdminCommand;
-  try {
-    cmd = parseAdminArgs(args);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    console.error(`admin: ${e.message}\n\n${USAGE}`);
-    return 2;
-  }
+export function runAdmin(args: string[]): Promise<number> {
+  return runCommand("admin", USAGE, args, parseAdminArgs, execute);
+}
+
+async function execute(cmd: AdminCommand): Promise<number> {
   if (cmd.command === "help") {
     console.log(USAGE);
     return 0;

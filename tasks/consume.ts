@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseFlags, runCommand } from "../lib/ops/cli.ts";
 import { loadConfig } from "../lib/config.ts";
 import { formatRecord, parseIntFlag, UsageError } from "../lib/kafka/cli.ts";
 import { createKafka } from "../lib/kafka/client.ts";
@@ -68,29 +68,23 @@ export interface ConsumeOptions {
  * ```
  */
 export function parseConsumeArgs(args: string[]): ConsumeOptions {
-  let v;
-  try {
-    v = parseArgs({
-      args,
-      strict: true,
-      options: {
-        help: { type: "boolean", short: "h" },
-        topic: { type: "string" },
-        group: { type: "string" },
-        "from-beginning": { type: "boolean" },
-        "max-messages": { type: "string" },
-        "timeout-ms": { type: "string" },
-        "print-key": { type: "boolean" },
-        "print-headers": { type: "boolean" },
-        "print-partition": { type: "boolean" },
-        "print-offset": { type: "boolean" },
-        separator: { type: "string" },
-        isolation: { type: "string" },
-      },
-    }).values;
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const v = parseFlags({
+    args,
+    options: {
+      help: { type: "boolean", short: "h" },
+      topic: { type: "string" },
+      group: { type: "string" },
+      "from-beginning": { type: "boolean" },
+      "max-messages": { type: "string" },
+      "timeout-ms": { type: "string" },
+      "print-key": { type: "boolean" },
+      "print-headers": { type: "boolean" },
+      "print-partition": { type: "boolean" },
+      "print-offset": { type: "boolean" },
+      separator: { type: "string" },
+      isolation: { type: "string" },
+    },
+  }).values;
   const help = v.help ?? false;
   if (!help && !v.topic) throw new UsageError("--topic is required");
   const isolation = v.isolation ?? "read_committed";
@@ -124,22 +118,14 @@ export function parseConsumeArgs(args: string[]): ConsumeOptions {
  * Deno.exit(await runConsume(["--topic", "orders", "--from-beginning", "--max-messages", "3"]));
  * ```
  */
-export async function runConsume(
+export function runConsume(
   args: string[],
   print: (line: string) => void = console.log,
 ): Promise<number> {
-  let o: ConsumeOptions;
-  try {
-    o = parseConsumeArgs(args);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    console.error(`consume: ${e.message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (o.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  return runCommand("consume", USAGE, args, parseConsumeArgs, (o) => consume(o, print));
+}
+
+async function consume(o: ConsumeOptions, print: (line: string) => void): Promise<number> {
   const config = loadConfig();
   const kafka = createKafka(config, { clientId: "console-consumer" });
   const throwaway = o.group === undefined;

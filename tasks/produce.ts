@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseFlags, runCommand } from "../lib/ops/cli.ts";
 import { loadConfig } from "../lib/config.ts";
 import {
   parseAcks,
@@ -76,27 +76,21 @@ export interface ProduceOptions {
  * ```
  */
 export function parseProduceArgs(args: string[]): ProduceOptions {
-  let v;
-  try {
-    v = parseArgs({
-      args,
-      strict: true,
-      options: {
-        help: { type: "boolean", short: "h" },
-        topic: { type: "string" },
-        "key-separator": { type: "string" },
-        header: { type: "string", multiple: true },
-        partition: { type: "string" },
-        acks: { type: "string" },
-        compression: { type: "string" },
-        "linger-ms": { type: "string" },
-        "batch-size": { type: "string" },
-        sync: { type: "boolean" },
-      },
-    }).values;
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const v = parseFlags({
+    args,
+    options: {
+      help: { type: "boolean", short: "h" },
+      topic: { type: "string" },
+      "key-separator": { type: "string" },
+      header: { type: "string", multiple: true },
+      partition: { type: "string" },
+      acks: { type: "string" },
+      compression: { type: "string" },
+      "linger-ms": { type: "string" },
+      "batch-size": { type: "string" },
+      sync: { type: "boolean" },
+    },
+  }).values;
   const help = v.help ?? false;
   if (!help && !v.topic) throw new UsageError("--topic is required");
   if (v["key-separator"] === "") throw new UsageError("--key-separator must not be empty");
@@ -129,22 +123,14 @@ export function parseProduceArgs(args: string[]): ProduceOptions {
  * Deno.exit(await runProduce(["--topic", "orders"], Deno.stdin.readable));
  * ```
  */
-export async function runProduce(
+export function runProduce(
   args: string[],
   input: ReadableStream<Uint8Array>,
 ): Promise<number> {
-  let o: ProduceOptions;
-  try {
-    o = parseProduceArgs(args);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    console.error(`produce: ${e.message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (o.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  return runCommand("produce", USAGE, args, parseProduceArgs, (o) => produce(o, input));
+}
+
+async function produce(o: ProduceOptions, input: ReadableStream<Uint8Array>): Promise<number> {
   if (o.compression === "snappy" || o.compression === "zstd") await registerCodecs();
   const config = loadConfig();
   let producer: TopicProducer;

@@ -12,8 +12,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { loadConfig } from "../lib/config.ts";
+import { parseFlags, runCommand, UsageError } from "../lib/ops/cli.ts";
 import { formatTable } from "../lib/ops/table.ts";
 import {
   checkCatalog,
@@ -42,22 +42,33 @@ flags:
   --strategy topic|record|topic-record   subject naming strategy (default: topic)
   --help                                 this text`;
 
-async function main(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+const COMMANDS = ["list", "diff", "check", "register"] as const;
+
+function parseSchemasArgs(args: string[]) {
+  const { values, positionals } = parseFlags({
     args,
     allowPositionals: true,
     options: { strategy: { type: "string", default: "topic" }, help: { type: "boolean" } },
   });
   const [command, ...rest] = positionals;
-  if (values.help || !command) {
-    console.log(USAGE);
-    return command || values.help ? 0 : 2;
+  if (!command) throw new UsageError("name a command");
+  if (!(COMMANDS as readonly string[]).includes(command)) {
+    throw new UsageError(`unknown command "${command}"`);
   }
   const strategy = values.strategy as SubjectStrategy;
   if (!SUBJECT_STRATEGIES.includes(strategy)) {
-    console.error(`--strategy must be one of ${SUBJECT_STRATEGIES.join(", ")}\n\n${USAGE}`);
-    return 2;
+    throw new UsageError(`--strategy must be one of ${SUBJECT_STRATEGIES.join(", ")}`);
   }
+  return { command: command as typeof COMMANDS[number], rest, strategy };
+}
+
+function main(args: string[]): Promise<number> {
+  return runCommand("schemas", USAGE, args, parseSchemasArgs, run);
+}
+
+async function run(
+  { command, rest, strategy }: ReturnType<typeof parseSchemasArgs>,
+): Promise<number> {
   const config = loadConfig();
   const catalog = await loadCatalog();
   const registry = new RegistryClient(config.schemaRegistry.url);
@@ -152,9 +163,6 @@ async function main(args: string[]): Promise<number> {
       );
       return 0;
     }
-    default:
-      console.error(`unknown command "${command}"\n\n${USAGE}`);
-      return 2;
   }
 }
 

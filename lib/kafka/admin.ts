@@ -25,6 +25,7 @@ import {
   type ITopicMetadata,
   type Kafka,
 } from "kafkajs";
+import { pollUntil } from "../ops/stack/probe.ts";
 import type { Assignment, SeekTarget } from "./consumer.ts";
 
 /** One partition's replication state. */
@@ -191,8 +192,12 @@ export class ClusterAdmin {
     return { name, partitions: partitionsOf(meta.topics[0]) };
   }
 
-  /** Grows a topic to `total` partitions (Kafka never shrinks one; keys move!). */
-  async addPartitions(name: string, total: number): Promise<void> {
+  /**
+   * Grows a topic to `total` partitions (Kafka never shrinks one; keys move!)
+   * and returns once the metadata shows them all with a leader, so the next
+   * producer already sees the new count.
+   */
+  async addPartitions(name: string, total: number, timeoutMs = 30_000): Promise<void> {
     const current = (await this.describeTopic(name)).partitions.length;
     if (!Number.isInteger(total) || total <= current) {
       throw new RangeError(
@@ -200,6 +205,10 @@ export class ClusterAdmin {
       );
     }
     await this.#admin.createPartitions({ topicPartitions: [{ topic: name, count: total }] });
+    await pollUntil(`${name} with ${total} partitions`, async () => {
+      const { partitions } = await this.describeTopic(name);
+      return partitions.length === total && partitions.every((p) => p.leader >= 0);
+    }, timeoutMs);
   }
 
   /** The topic's configs; `all` includes the broker defaults too. */

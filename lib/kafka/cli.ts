@@ -15,25 +15,8 @@
 import type { IHeaders } from "kafkajs";
 import type { Acks } from "./producer.ts";
 
-/**
- * A command-line mistake; the task prints it with its usage and exits 2.
- *
- * @example
- * ```ts
- * import { UsageError } from "./cli.ts";
- * function requireTopic(topic?: string): string {
- *   if (!topic) throw new UsageError("--topic is required");
- *   return topic;
- * }
- * console.log(requireTopic("orders"));
- * ```
- */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
+import { UsageError } from "../ops/cli.ts";
+export { UsageError };
 
 /**
  * `["a=1", "b=x=y"]` to `{ a: "1", b: "x=y" }`; `flag` names the option in errors.

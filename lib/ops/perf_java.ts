@@ -95,6 +95,11 @@ export const JAVA_TOOLS = {
   consumer: "org.apache.kafka.tools.ConsumerPerformance",
 } as const;
 
+/** The flags both Java perf tools take: where, which topic, how many records. */
+function commonPerfArgs(bootstrap: string, s: { topic: string; records: number }): string[] {
+  return ["--bootstrap-server", bootstrap, "--topic", s.topic, "--num-records", String(s.records)];
+}
+
 /**
  * The command-line arguments of `ProducerPerformance` for `settings`. Idempotence is
  * set explicitly (on exactly when acks=all), so both clients in a comparison agree.
@@ -111,12 +116,7 @@ export const JAVA_TOOLS = {
  */
 export function producerPerfArgs(bootstrap: string, s: ProducerPerfSettings): string[] {
   return [
-    "--bootstrap-server",
-    bootstrap,
-    "--topic",
-    s.topic,
-    "--num-records",
-    String(s.records),
+    ...commonPerfArgs(bootstrap, s),
     "--record-size",
     String(s.recordSize),
     "--throughput",
@@ -144,12 +144,7 @@ export function producerPerfArgs(bootstrap: string, s: ProducerPerfSettings): st
  */
 export function consumerPerfArgs(bootstrap: string, s: ConsumerPerfSettings): string[] {
   return [
-    "--bootstrap-server",
-    bootstrap,
-    "--topic",
-    s.topic,
-    "--num-records",
-    String(s.records),
+    ...commonPerfArgs(bootstrap, s),
     "--group",
     s.group,
     "--timeout",

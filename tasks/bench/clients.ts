@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseFlags, runCommand, UsageError } from "../../lib/ops/cli.ts";
 import { loadConfig } from "../../lib/config.ts";
 import {
   benchSettings,
@@ -66,48 +66,41 @@ read the topic the Java producer wrote. Prints both and the ratio ours/java.
  * const code = await main(["--records", "10000"]);
  * ```
  */
-export async function main(args: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
+export function main(args: string[]): Promise<number> {
+  return runCommand("bench clients", HELP, args, parseClientBenchArgs, run);
+}
+
+function parseClientBenchArgs(args: string[]) {
+  const { values } = parseFlags({
+    args,
+    options: {
+      records: { type: "string" },
+      "record-size": { type: "string" },
+      acks: { type: "string" },
+      "batch-size": { type: "string" },
+      "linger-ms": { type: "string" },
+      compression: { type: "string" },
+      partitions: { type: "string" },
+      "replication-factor": { type: "string" },
+      "min-insync-replicas": { type: "string" },
+      "buffer-memory": { type: "string" },
+      "warmup-records": { type: "string" },
+      clients: { type: "string" },
+      keep: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const { keep, help: _h, ...flags } = values;
   try {
-    values = parseArgs({
-      args,
-      options: {
-        records: { type: "string" },
-        "record-size": { type: "string" },
-        acks: { type: "string" },
-        "batch-size": { type: "string" },
-        "linger-ms": { type: "string" },
-        compression: { type: "string" },
-        partitions: { type: "string" },
-        "replication-factor": { type: "string" },
-        "min-insync-replicas": { type: "string" },
-        "buffer-memory": { type: "string" },
-        "warmup-records": { type: "string" },
-        clients: { type: "string" },
-        keep: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }).values;
+    return { settings: benchSettings(flags), keep: keep === true };
   } catch (e) {
-    console.error(`${(e as Error).message}\n\n${HELP}`);
-    return 2;
+    throw e instanceof BenchSettingsError ? new UsageError(e.message) : e;
   }
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  let settings;
-  try {
-    const { keep: _k, help: _h, ...flags } = values;
-    settings = benchSettings(flags as Record<string, string | undefined>);
-  } catch (e) {
-    if (e instanceof BenchSettingsError) {
-      console.error(`${e.message}\n\n${HELP}`);
-      return 2;
-    }
-    throw e;
-  }
-  const s = settings;
+}
+
+async function run(
+  { settings: s, keep }: ReturnType<typeof parseClientBenchArgs>,
+): Promise<number> {
   console.log(
     `${s.records} records of ${s.recordSize} B, acks=${s.acks}, batch.size=${s.batchSize}, ` +
       `linger.ms=${s.lingerMs}, compression=${s.compression}, ${s.partitions} partitions, ` +
@@ -116,7 +109,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     const results = await runClientBench(loadConfig(), s, {
       log: (line) => console.log(`  ${line}`),
-      keepTopics: values.keep === true,
+      keepTopics: keep,
     });
     const { header, rows } = comparisonRows(results);
     console.log("\n" + formatTable(header, rows) + "\n");

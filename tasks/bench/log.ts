@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseFlags, runCommand, UsageError } from "../../lib/ops/cli.ts";
 import { benchCases, benchLog, type LogBenchResult } from "../../lib/log/bench.ts";
 import { formatTable } from "../../lib/ops/table.ts";
 
@@ -28,7 +28,7 @@ const USAGE = `usage: deno task bench log [--records N] [--seconds S] [--sizes B
 function numbers(flag: string, text: string): number[] {
   const list = text.split(",").map((s) => Number(s.trim()));
   if (list.length === 0 || list.some((n) => !Number.isSafeInteger(n) || n <= 0)) {
-    throw new Error(`--${flag} needs positive integers separated by commas, got "${text}"`);
+    throw new UsageError(`--${flag} needs positive integers separated by commas, got "${text}"`);
   }
   return list;
 }
@@ -45,49 +45,48 @@ const perSecond = (n: number) => Math.round(n).toLocaleString("en-US");
  * const code = await main(["--records", "500", "--sizes", "100", "--batch", "10"]);
  * ```
  */
-export async function main(args: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args,
-      options: {
-        records: { type: "string", default: "20000" },
-        seconds: { type: "string", default: "3" },
-        sizes: { type: "string", default: "100,1024" },
-        batch: { type: "string", default: "1,100" },
-        fsync: { type: "string", default: "both" },
-        dir: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }).values;
-  } catch (e) {
-    console.error(`${(e as Error).message}\n\n${USAGE}`);
-    return 2;
+export function main(args: string[]): Promise<number> {
+  return runCommand("bench log", USAGE, args, parseLogBenchArgs, run);
+}
+
+function parseLogBenchArgs(args: string[]) {
+  const { values } = parseFlags({
+    args,
+    options: {
+      records: { type: "string", default: "20000" },
+      seconds: { type: "string", default: "3" },
+      sizes: { type: "string", default: "100,1024" },
+      batch: { type: "string", default: "1,100" },
+      fsync: { type: "string", default: "both" },
+      dir: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const [records] = numbers("records", values.records);
+  const seconds = Number(values.seconds);
+  if (!(seconds > 0)) {
+    throw new UsageError(`--seconds needs a positive number, got ${values.seconds}`);
   }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const choices: Record<string, ("never" | "batch")[]> = {
+    both: ["never", "batch"],
+    never: ["never"],
+    batch: ["batch"],
+  };
+  const fsync = choices[values.fsync];
+  if (!fsync) throw new UsageError(`--fsync is both, never or batch, got "${values.fsync}"`);
   let cases;
-  let records: number;
-  let seconds: number;
   try {
-    [records] = numbers("records", values.records);
-    seconds = Number(values.seconds);
-    if (!(seconds > 0)) throw new Error(`--seconds needs a positive number, got ${values.seconds}`);
-    const choices: Record<string, ("never" | "batch")[]> = {
-      both: ["never", "batch"],
-      never: ["never"],
-      batch: ["batch"],
-    };
-    const fsync = choices[values.fsync];
-    if (!fsync) throw new Error(`--fsync is both, never or batch, got "${values.fsync}"`);
     cases = benchCases(numbers("sizes", values.sizes), numbers("batch", values.batch), fsync);
   } catch (e) {
-    console.error(`${(e as Error).message}\n\n${USAGE}`);
-    return 2;
+    throw e instanceof UsageError ? e : new UsageError((e as Error).message);
   }
-  const dir = await Deno.makeTempDir({ dir: values.dir, prefix: "shopstream-bench-log-" });
+  return { records, seconds, cases, dir: values.dir };
+}
+
+async function run(
+  { records, seconds, cases, dir: parent }: ReturnType<typeof parseLogBenchArgs>,
+): Promise<number> {
+  const dir = await Deno.makeTempDir({ dir: parent, prefix: "shopstream-bench-log-" });
   const results: LogBenchResult[] = [];
   try {
     console.log(`${cases.length} cases, up to ${records} records or ${seconds} s each, in ${dir}`);
