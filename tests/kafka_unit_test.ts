@@ -15,6 +15,7 @@ import {
   toPositive,
   UnknownRegionError,
 } from "../lib/kafka/partitioners.ts";
+import { isRetriedResponse } from "../lib/kafka/client.ts";
 import { ClientMetrics, LatencyHistogram } from "../lib/kafka/metrics.ts";
 import {
   classifyError,
@@ -330,4 +331,35 @@ Deno.test("console helpers and flag parsing", async (t) => {
     assert.throws(() => parseConsumeArgs(["--topic", "t", "--max-messages", "0"]), UsageError);
     assert.throws(() => parseConsumeArgs(["--topic", "t", "--isolation", "x"]), UsageError);
   });
+});
+
+Deno.test("kafkajs log lines: retried broker answers are hidden, real failures are not", () => {
+  const retried = [
+    "The coordinator is loading and hence can't process requests for this group",
+    "This is not the correct coordinator for this group",
+    "There is no leader for this topic-partition as we are in the middle of a leadership election",
+    "This server is not the leader for that topic-partition",
+    "This server does not host this topic-partition",
+    "The group is rebalancing, so a rejoin is needed",
+  ];
+  for (const error of retried) {
+    assert.ok(
+      isRetriedResponse("Connection", "Response Produce(key: 0, version: 7)", error),
+      error,
+    );
+    assert.ok(!isRetriedResponse("Producer", "Response Produce(key: 0, version: 7)", error), error);
+  }
+  for (
+    const error of [
+      "Not enough in-sync replicas",
+      "The request attempted to perform an operation on an invalid topic",
+      "Broker: Message size too large",
+    ]
+  ) {
+    assert.ok(
+      !isRetriedResponse("Connection", "Response Produce(key: 0, version: 7)", error),
+      error,
+    );
+  }
+  assert.ok(!isRetriedResponse("Connection", "Connection error: read ECONNRESET", retried[0]));
 });

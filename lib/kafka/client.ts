@@ -90,13 +90,48 @@ const NOISE = [
   /Limiting retries for the idempotent producer/,
 ];
 
-function writeLine({ namespace, level, log }: LogEntry): void {
+/**
+ * Broker answers kafkajs logs as errors on arrival although it retries them
+ * itself: a coordinator still loading, a leader election, a rebalance, a topic
+ * the broker does not know yet. They are expected on a fresh cluster, after a
+ * broker restart and in every rebalance; if the retries run out, the call
+ * fails with the error anyway. Shown only with KAFKAJS_LOG_LEVEL=debug.
+ */
+const RETRIED = [
+  /coordinator is loading/,
+  /not the correct coordinator/,
+  /leadership election/,
+  /not the leader for that topic-partition/,
+  /does not host this topic-partition/,
+  /group is rebalancing/,
+];
+
+/**
+ * Whether a kafkajs log entry reports a broker answer kafkajs retries by
+ * itself (a coordinator loading, a leader election, a rebalance, a topic not
+ * known yet); such lines are hidden unless the log level is DEBUG.
+ *
+ * @example
+ * ```ts
+ * import { isRetriedResponse } from "./client.ts";
+ * const error = "The coordinator is loading and hence can't process requests for this group";
+ * console.log(isRetriedResponse("Connection", "Response InitProducerId(key: 22, version: 1)", error)); // true
+ * console.log(isRetriedResponse("Connection", "Connection error: read ECONNRESET", "")); // false
+ * ```
+ */
+export function isRetriedResponse(namespace: string, message: string, error: unknown): boolean {
+  return namespace === "Connection" && message.startsWith("Response ") &&
+    RETRIED.some((re) => re.test(String(error)));
+}
+
+const writeLine = (configured: logLevel) => ({ namespace, level, log }: LogEntry): void => {
   const { message, timestamp: _t, logger: _l, ...extra } = log;
   if (NOISE.some((re) => re.test(message))) return;
+  if (configured < logLevel.DEBUG && isRetriedResponse(namespace, message, extra.error)) return;
   const tag = LEVEL_NAMES[level] ?? String(level);
   const detail = Object.keys(extra).length ? " " + JSON.stringify(extra) : "";
   console.error(`[kafkajs ${tag}]${namespace ? ` ${namespace}:` : ""} ${message}${detail}`);
-}
+};
 
 /**
  * A kafkajs client for the configured cluster.
@@ -115,7 +150,7 @@ export function createKafka(config: Config, options: KafkaClientOptions = {}): K
     connectionTimeout: config.kafka.connectionTimeoutMs,
     requestTimeout: config.kafka.requestTimeoutMs,
     logLevel: options.level ?? logLevelFromEnv(),
-    logCreator: () => writeLine,
+    logCreator: writeLine,
     retry: options.retries === undefined ? undefined : { retries: options.retries },
   });
 }
