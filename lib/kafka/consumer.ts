@@ -26,17 +26,11 @@
  *
  * @module
  */
-import type {
-  Admin,
-  Consumer,
-  EachBatchPayload,
-  EachMessagePayload,
-  Kafka,
-  Producer,
-} from "kafkajs";
-import { deadLetter, sendDeadLetters } from "./dlq.ts";
+import type { Admin, Consumer, EachBatchPayload, EachMessagePayload, Kafka } from "kafkajs";
+import { DeadLetterWriter } from "./dlq.ts";
 import { classifyError, deadLetterReason } from "./errors.ts";
 import { ClientMetrics, type MetricsSnapshot } from "./metrics.ts";
+import { sleep } from "../ops/deadline.ts";
 
 /** Partitions per topic, e.g. `{ orders: [0, 2] }`. */
 export type Assignment = Record<string, number[]>;
@@ -116,8 +110,6 @@ export interface DeadLettered {
   error: string;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
  * A member of a consumer group. Lifecycle: `connect()`, `run(...)`, then
  * `stop()` (leave the fetch loop) and/or `disconnect()` (leave the group,
@@ -153,8 +145,7 @@ export class GroupConsumer {
   readonly #kafka: Kafka;
   readonly #consumer: Consumer;
   #admin?: Admin;
-  #dlqProducer?: Producer;
-  #dlqPartitions = 0;
+  #dlq?: DeadLetterWriter;
   #assignment: Assignment = {};
   #memberId = "";
   #metrics = new ClientMetrics();
@@ -235,15 +226,8 @@ export class GroupConsumer {
       await this.#admin.connect();
       const dlq = this.#options.deadLetter;
       if (dlq) {
-        const meta = await this.#admin.fetchTopicMetadata({ topics: [dlq.topic] }).catch(() => {
-          throw new Error(
-            `dead-letter topic ${dlq.topic} does not exist: ` +
-              `create it first (deno task admin topics create ${dlq.topic} --partitions 3)`,
-          );
-        });
-        this.#dlqPartitions = meta.topics[0].partitions.length;
-        this.#dlqProducer = this.#kafka.producer({ idempotent: true });
-        await this.#dlqProducer.connect();
+        this.#dlq = new DeadLetterWriter(this.#kafka, dlq.topic);
+        await this.#dlq.connect();
       }
     } catch (e) {
       await this.disconnect();
@@ -304,15 +288,14 @@ export class GroupConsumer {
           backoff *= 2;
           continue;
         }
-        if (!dlq || !this.#dlqProducer) throw error;
-        const reason = retriable ? "retries-exhausted" : deadLetterReason(error);
+        if (!this.#dlq) throw error;
+        const reason = deadLetterReason(error); // retriable ones: "retries-exhausted"
         const { topic, partition, message } = payload;
-        const letter = deadLetter(
+        await this.#dlq.write(
           { topic, partition, offset: message.offset, message, group: this.groupId },
           reason,
           error,
         );
-        await sendDeadLetters(this.#dlqProducer, dlq.topic, [letter], this.#dlqPartitions);
         this.deadLettered.push({
           topic,
           partition,
@@ -397,9 +380,9 @@ export class GroupConsumer {
     try {
       await this.#consumer.disconnect();
     } finally {
-      await this.#dlqProducer?.disconnect();
+      await this.#dlq?.disconnect();
       await this.#admin?.disconnect();
-      this.#dlqProducer = undefined;
+      this.#dlq = undefined;
       this.#admin = undefined;
     }
   }

@@ -22,7 +22,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { IHeaders, Message, Producer } from "kafkajs";
+import type { IHeaders, Kafka, Message, Producer } from "kafkajs";
 import { type PartitionedMessage, sendVerified, type VerifiedResult } from "./verified.ts";
 
 /** Why a record went to the dead-letter topic. */
@@ -189,4 +189,66 @@ export function sendDeadLetters(
     return { ...m, partition: origin % partitions };
   });
   return sendVerified(producer, { topic, acks: -1, messages });
+}
+
+/**
+ * The writing end of a dead-letter topic, for consumers: `connect()` checks
+ * that the topic exists (a consumer that could not keep its bad records must
+ * not start) and connects an idempotent producer; `write()` sends one dead
+ * letter and resolves once it is acknowledged, so the caller may then commit
+ * the original.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { createKafka } from "./client.ts";
+ * import { DeadLetterWriter } from "./dlq.ts";
+ * const writer = new DeadLetterWriter(createKafka(loadConfig()), "shopstream.dlq");
+ * await writer.connect();
+ * const origin = { topic: "orders", partition: 0, offset: "9", message: { key: null, value: "?" } };
+ * await writer.write(origin, "deserialization", "no magic byte");
+ * await writer.disconnect();
+ * ```
+ */
+export class DeadLetterWriter {
+  #producer?: Producer;
+  #partitions = 0;
+
+  constructor(readonly kafka: Kafka, readonly topic: string) {}
+
+  /** Checks the topic exists and learns its partition count; connects the producer. */
+  async connect(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: [this.topic] }).catch(() => {
+        throw new Error(
+          `dead-letter topic ${this.topic} does not exist: ` +
+            `create it first (deno task admin topics create ${this.topic} --partitions 3)`,
+        );
+      });
+      this.#partitions = meta.topics[0].partitions.length;
+    } finally {
+      await admin.disconnect();
+    }
+    this.#producer = this.kafka.producer({ idempotent: true });
+    await this.#producer.connect();
+  }
+
+  /** Sends the dead letter for `origin` (see {@linkcode deadLetter}); resolves once acknowledged. */
+  async write(origin: DeadLetterOrigin, reason: DeadLetterReason, error: unknown): Promise<void> {
+    if (!this.#producer) throw new Error("DeadLetterWriter.write(): call connect() first");
+    await sendDeadLetters(
+      this.#producer,
+      this.topic,
+      [deadLetter(origin, reason, error)],
+      this.#partitions,
+    );
+  }
+
+  /** Disconnects the producer (safe to call twice). */
+  async disconnect(): Promise<void> {
+    await this.#producer?.disconnect();
+    this.#producer = undefined;
+  }
 }

@@ -44,3 +44,17 @@ export async function withDeadline<T>(
     clearTimeout(timer);
   }
 }
+
+/**
+ * Resolves after `ms` milliseconds: the one pause used by retry loops with
+ * backoff. (To wait for a condition, poll it with a deadline instead.)
+ *
+ * @example
+ * ```ts
+ * import { sleep } from "./deadline.ts";
+ * await sleep(10);
+ * ```
+ */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -27,10 +27,10 @@
  *
  * @module
  */
-import type { Consumer, Producer } from "kafkajs";
+import type { Consumer } from "kafkajs";
 import type { Config } from "../config.ts";
 import { createKafka } from "../kafka/client.ts";
-import { deadLetter, type DeadLetterReason, sendDeadLetters } from "../kafka/dlq.ts";
+import { type DeadLetterReason, DeadLetterWriter } from "../kafka/dlq.ts";
 import type { ContractDecoder } from "./decoder.ts";
 
 /** Where a decoded record came from. */
@@ -83,8 +83,7 @@ export class ContractConsumer<T = unknown> {
   readonly deadLetterTopic: string;
   readonly #options: ContractConsumerOptions<T>;
   #consumer?: Consumer;
-  #producer?: Producer;
-  #dlqPartitions = 0;
+  #dlq?: DeadLetterWriter;
 
   constructor(options: ContractConsumerOptions<T>) {
     this.#options = options;
@@ -96,32 +95,17 @@ export class ContractConsumer<T = unknown> {
     const kafka = createKafka(this.#options.config, {
       clientId: `contract-${this.#options.groupId}`,
     });
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const topics = await admin.listTopics();
-      if (!topics.includes(this.deadLetterTopic)) {
-        throw new Error(
-          `dead-letter topic ${this.deadLetterTopic} does not exist: create it first ` +
-            `(deno task admin create ${this.deadLetterTopic}), or nothing bad could be kept`,
-        );
-      }
-      const meta = await admin.fetchTopicMetadata({ topics: [this.deadLetterTopic] });
-      this.#dlqPartitions = meta.topics[0].partitions.length;
-    } finally {
-      await admin.disconnect();
-    }
-    this.#producer = kafka.producer({ idempotent: true });
+    this.#dlq = new DeadLetterWriter(kafka, this.deadLetterTopic);
+    await this.#dlq.connect();
     this.#consumer = kafka.consumer({ groupId: this.#options.groupId });
-    await this.#producer.connect();
     await this.#consumer.connect();
   }
 
   /** Subscribes and starts handling records (returns once the consumer is running). */
   async run(): Promise<void> {
     const consumer = this.#consumer;
-    const producer = this.#producer;
-    if (!consumer || !producer) throw new Error("ContractConsumer.run(): call connect() first");
+    const dlq = this.#dlq;
+    if (!consumer || !dlq) throw new Error("ContractConsumer.run(): call connect() first");
     const o = this.#options;
     await consumer.subscribe({ topic: o.topic, fromBeginning: o.fromBeginning ?? true });
     await consumer.run({
@@ -138,12 +122,11 @@ export class ContractConsumer<T = unknown> {
           this.stats.decoded++;
           return;
         }
-        const letter = deadLetter(
+        await dlq.write(
           { topic, partition, offset: message.offset, message, group: o.groupId },
           outcome.reason,
           outcome.error,
         );
-        await sendDeadLetters(producer, this.deadLetterTopic, [letter], this.#dlqPartitions);
         this.stats.deadLettered[outcome.reason] = (this.stats.deadLettered[outcome.reason] ?? 0) +
           1;
         o.onDeadLetter?.(outcome.reason, outcome.error, meta);
@@ -154,8 +137,8 @@ export class ContractConsumer<T = unknown> {
   /** Stops consuming and disconnects both clients. */
   async disconnect(): Promise<void> {
     await this.#consumer?.disconnect();
-    await this.#producer?.disconnect();
+    await this.#dlq?.disconnect();
     this.#consumer = undefined;
-    this.#producer = undefined;
+    this.#dlq = undefined;
   }
 }

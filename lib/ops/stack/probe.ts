@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { sleep } from "../deadline.ts";
 
 /**
  * Splits `host:port` (IPv6 hosts in brackets) into its parts.
@@ -108,7 +109,7 @@ export async function pollUntil(
         `the process exited${options.hint ? `; ${options.hint}` : ""}`,
       );
     }
-    await new Promise((r) => setTimeout(r, options.intervalMs ?? 250));
+    await sleep(options.intervalMs ?? 250);
   }
   throw new NotReadyError(service, timeoutMs, options.hint);
 }

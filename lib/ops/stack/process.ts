@@ -21,6 +21,7 @@
  *
  * @module
  */
+import { sleep } from "../deadline.ts";
 
 /** What to run and where its traces go. */
 export interface ProcessSpec {
@@ -61,8 +62,6 @@ export async function isOurProcess(pid: number, marker: string): Promise<boolean
     return false;
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A process this project starts in the background and can find again later. */
 export class ManagedProcess {

@@ -40,6 +40,7 @@ import { createKafka } from "../../kafka/client.ts";
 import { RegistryError } from "./errors.ts";
 import { encodeKey } from "./records.ts";
 import { RegistryState } from "./state.ts";
+import { sleep } from "../../ops/deadline.ts";
 
 /** Options for {@linkcode SchemaStore.open}. */
 export interface SchemaStoreOptions {
@@ -88,7 +89,6 @@ interface Waiter {
   timer: ReturnType<typeof setTimeout>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const message = (e: unknown) => (e as Error)?.message ?? String(e);
 
 /**
