@@ -11,6 +11,7 @@ import { createKafka } from "../lib/kafka/client.ts";
 import { sendVerified } from "../lib/kafka/verified.ts";
 import { openStack } from "../lib/ops/stack/mod.ts";
 import { config, requireKafka, uniqueName, waitFor } from "./support.ts";
+import { ClusterAdmin } from "../lib/kafka/admin.ts";
 
 /** Reads every record of `topic` with a fresh group; returns values by partition. */
 async function readAll(kafka: Kafka, topic: string, expected: number): Promise<string[]> {
@@ -45,18 +46,12 @@ async function endOffsets(admin: Admin, topic: string): Promise<number> {
   return offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
 }
 
-async function allInSync(admin: Admin, topic: string): Promise<boolean> {
-  const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-  return meta.topics[0].partitions.every((p) =>
-    p.isr.length === p.replicas.length && p.leader >= 0
-  );
-}
-
 Deno.test("stack: live cluster", async (t) => {
   await requireKafka();
   const kafka = createKafka(config, { clientId: "test-stack" });
-  const admin = kafka.admin();
-  await admin.connect();
+  const clusterAdmin = new ClusterAdmin(kafka);
+  await clusterAdmin.connect();
+  const admin = clusterAdmin.raw;
   const topics: string[] = [];
   try {
     await t.step("3 brokers and an active controller", async () => {
@@ -147,7 +142,7 @@ Deno.test("stack: live cluster", async (t) => {
         }
         await waitFor(
           `${topic} back in sync after kafka-${victim} restarted`,
-          () => allInSync(admin, topic),
+          () => clusterAdmin.inSync(topic),
           90_000,
         );
 
@@ -180,6 +175,6 @@ Deno.test("stack: live cluster", async (t) => {
     });
   } finally {
     if (topics.length) await admin.deleteTopics({ topics }).catch(() => {});
-    await admin.disconnect();
+    await clusterAdmin.disconnect();
   }
 });
