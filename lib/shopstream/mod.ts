@@ -15,6 +15,5 @@
 export * from "./regions.ts";
 export * from "./random.ts";
 export * from "./generator.ts";
-export * from "./rules.ts";
 export * from "./tally.ts";
 export * from "./producer.ts";
