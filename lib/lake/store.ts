@@ -1,0 +1,244 @@
+/**
+ * A small object store over the MinIO client for one bucket: put, get, list,
+ * remove, with bytes as `Uint8Array` both ways (the client itself wants a
+ * Node `Buffer` to upload and hands back a stream to download).
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { LakeStore } from "./store.ts";
+ * const store = LakeStore.fromConfig(loadConfig());
+ * await store.ensureBucket();
+ * await store.put("scratch/hello.txt", new TextEncoder().encode("hi"));
+ * console.log(new TextDecoder().decode(await store.get("scratch/hello.txt"))); // hi
+ * console.log((await store.list("scratch/")).map((o) => o.key)); // ["scratch/hello.txt"]
+ * await store.removeAll("scratch/");
+ * ```
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import type { Client } from "minio";
+import type { Config } from "../config.ts";
+import { createObjectStoreClient } from "./client.ts";
+
+/** One listed object. */
+export interface StoredObject {
+  /** The full key, e.g. `bronze/t/region=EU/.../p000-...parquet`. */
+  readonly key: string;
+  /** Size in bytes. */
+  readonly size: number;
+  readonly etag: string;
+  readonly lastModified: Date;
+}
+
+/** How {@linkcode LakeStore.list} walks the keys below a prefix. */
+export interface ListOptions {
+  /** Every key below the prefix (default), or only the next level (`false`). */
+  readonly recursive?: boolean;
+}
+
+/**
+ * The objects of one bucket.
+ *
+ * @example
+ * ```ts
+ * import { createObjectStoreClient } from "./client.ts";
+ * import { loadConfig } from "../config.ts";
+ * import { LakeStore } from "./store.ts";
+ * const config = loadConfig();
+ * const store = new LakeStore(createObjectStoreClient(config), config.s3.bucket);
+ * console.log(store.bucket);
+ * ```
+ */
+export class LakeStore {
+  constructor(readonly client: Client, readonly bucket: string) {}
+
+  /**
+   * A store for `config.s3` (endpoint, credentials, bucket).
+   *
+   * @example
+   * ```ts
+   * import { loadConfig } from "../config.ts";
+   * import { LakeStore } from "./store.ts";
+   * console.log(LakeStore.fromConfig(loadConfig()).bucket); // e.g. "shopstream-lake"
+   * ```
+   */
+  static fromConfig(config: Config): LakeStore {
+    return new LakeStore(createObjectStoreClient(config), config.s3.bucket);
+  }
+
+  /**
+   * Creates the bucket if it is missing; true when it was created.
+   *
+   * @example
+   * ```ts
+   * import { loadConfig } from "../config.ts";
+   * import { LakeStore } from "./store.ts";
+   * console.log(await LakeStore.fromConfig(loadConfig()).ensureBucket()); // false when it existed
+   * ```
+   */
+  async ensureBucket(): Promise<boolean> {
+    if (await this.client.bucketExists(this.bucket)) return false;
+    try {
+      await this.client.makeBucket(this.bucket);
+    } catch (e) {
+      // Another process made it between the check and here.
+      if (await this.client.bucketExists(this.bucket)) return false;
+      throw e;
+    }
+    return true;
+  }
+
+  /**
+   * Writes `bytes` under `key`, replacing any object there (S3 puts are atomic:
+   * readers see the old object or the new one, never a mix).
+   *
+   * @example
+   * ```ts
+   * import { loadConfig } from "../config.ts";
+   * import { LakeStore } from "./store.ts";
+   * await LakeStore.fromConfig(loadConfig()).put("scratch/x.bin", new Uint8Array([1, 2, 3]));
+   * ```
+   */
+  async put(
+    key: string,
+    bytes: Uint8Array,
+    contentType = "application/octet-stream",
+  ): Promise<void> {
+    const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    await this.client.putObject(this.bucket, key, body, body.length, {
+      "Content-Type": contentType,
+    });
+  }
+
+  /**
+   * The bytes stored under `key`; throws (S3 code `NoSuchKey`) when there is none.
+   *
+   * @example
+   * ```ts
+   * import { loadConfig } from "../config.ts";
+   * import { LakeStore } from "./store.ts";
+   * console.log((await LakeStore.fromConfig(loadConfig()).get("scratch/x.bin")).length);
+   * ```
+   */
+  async get(key: string): Promise<Uint8Array> {
+    const stream = await this.client.getObject(this.bucket, key);
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of stream) {
+      const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
+      chunks.push(bytes);
+      size += bytes.length;
+    }
+    const out = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
+  }
+
+  /**
+   * Whether an object exists under `key`.
+   *
+   * @example
+   * ```ts
+   * import { loadConfig } from "../config.ts";
+   * import { LakeStore } from "./store.ts";
+   * console.log(await LakeStore.fromConfig(loadConfig()).exists("scratch/none")); // false
+   * ```
+   */
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.client.statObject(this.bucket, key);
+      return true;
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === "NotFound" || code === "NoSuchKey") return false;
+      throw e;
+    }
+  }
+
+  /**
+   * The objects whose key starts with `prefix`, sorted by key: every level
+   * below it, or with `recursive: false` only the objects directly below it
+   * (see {@linkcode LakeStore.folders} for the sub-folders).
+   *
+   * @example
+   * ```ts
+   * import { loadConfig } from "../config.ts";
+   * import { LakeStore } from "./store.ts";
+   * const objects = await LakeStore.fromConfig(loadConfig()).list("bronze/shopstream.orders/");
+   * console.log(objects.length);
+   * ```
+   */
+  async list(prefix: string, options: ListOptions = {}): Promise<StoredObject[]> {
+    const out: StoredObject[] = [];
+    const stream = this.client.listObjectsV2(this.bucket, prefix, options.recursive ?? true);
+    for await (const item of stream) {
+      if (item.name === undefined) continue;
+      out.push({
+        key: item.name,
+        size: item.size,
+        etag: item.etag,
+        lastModified: item.lastModified,
+      });
+    }
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /**
+   * The "folders" one level below `prefix` (each ending with `/`), sorted.
+   *
+   * @example
+   * ```ts
+   * import { loadConfig } from "../config.ts";
+   * import { LakeStore } from "./store.ts";
+   * console.log(await LakeStore.fromConfig(loadConfig()).folders("bronze/")); // ["bronze/shopstream.orders/", ...]
+   * ```
+   */
+  async folders(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    for await (const item of this.client.listObjectsV2(this.bucket, prefix, false)) {
+      if (item.prefix !== undefined) out.push(item.prefix);
+    }
+    return out.sort();
+  }
+
+  /**
+   * Deletes `key` (no error when it does not exist).
+   *
+   * @example
+   * ```ts
+   * import { loadConfig } from "../config.ts";
+   * import { LakeStore } from "./store.ts";
+   * await LakeStore.fromConfig(loadConfig()).remove("scratch/x.bin");
+   * ```
+   */
+  async remove(key: string): Promise<void> {
+    await this.client.removeObject(this.bucket, key);
+  }
+
+  /**
+   * Deletes every object below `prefix`; returns how many there were.
+   *
+   * @example
+   * ```ts
+   * import { loadConfig } from "../config.ts";
+   * import { LakeStore } from "./store.ts";
+   * console.log(await LakeStore.fromConfig(loadConfig()).removeAll("scratch/"));
+   * ```
+   */
+  async removeAll(prefix: string): Promise<number> {
+    if (prefix === "") {
+      throw new Error("removeAll needs a non-empty prefix (refusing to empty the bucket)");
+    }
+    const keys = (await this.list(prefix)).map((o) => o.key);
+    for (let i = 0; i < keys.length; i += 1000) {
+      await this.client.removeObjects(this.bucket, keys.slice(i, i + 1000));
+    }
+    return keys.length;
+  }
+}

@@ -1,0 +1,502 @@
+/**
+ * Bronze rows: Kafka records, decoded with their writer's schema, as Arrow
+ * tables and Parquet objects, plus the key rules the lake sink relies on.
+ *
+ * Columns (in this order): `_partition` int32, `_offset` int64,
+ * `_kafka_timestamp` timestamp[ms, UTC], `_schema_id` int32, the envelope
+ * flattened (`event_id`, `event_type`, `occurred_at` timestamp[ms, UTC],
+ * `region`, `schema_version`), then the event's own fields in snake_case: the
+ * union over every version of the subject, so a v1 row holds null in the
+ * v2-only columns. Nested records are flattened with their field name as
+ * prefix (Money `total` -> `total_amount_minor` int64 + `total_currency`);
+ * arrays (order items) are one JSON text column `<name>_json` (the Avro field
+ * names kept, e.g. `[{"sku":"kb-01","qty":1,"unitPrice":{"amountMinor":1999,"currency":"EUR"}}]`);
+ * decimals (taxRate, fxRate) are text with their exact digits (`"0.2100"`);
+ * enums are text. A field whose type widened between versions (clickstream
+ * `durationMs` int -> long) takes the wider column type.
+ *
+ * @example
+ * ```ts
+ * import { loadCatalog } from "../schema/catalog.ts";
+ * import { BronzeLayout, encodeBronze } from "./bronze.ts";
+ * const layout = BronzeLayout.forFamily((await loadCatalog()).family("clickstream"));
+ * console.log(layout.columns.map((c) => c.name).slice(9));
+ * // ["session_id", "customer_id", "page", "action", "duration_ms", "referrer"]
+ * const bytes = encodeBronze(layout, []);
+ * console.log(bytes.length > 0); // true: an empty table is still a valid file
+ * ```
+ *
+ * @module
+ */
+import {
+  Bool,
+  type DataType,
+  Field,
+  Float64,
+  Int32,
+  Int64,
+  makeData,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table,
+  TimestampMillisecond,
+  Utf8,
+  type Vector,
+  vectorFromArray,
+} from "apache-arrow";
+import type avsc from "avsc";
+import { encodeParquet } from "../lake/parquet.ts";
+import { bronzeKey, type HourPartition, parseBronzeKey, utcDateHour } from "../lake/paths.ts";
+import type { LoadedSchema, SchemaFamily } from "../schema/catalog.ts";
+
+/** The Arrow types bronze columns use. */
+export type BronzeColumnType = "int32" | "int64" | "float64" | "bool" | "utf8" | "timestamp";
+
+/** One bronze column: its name, type, and where its value sits in a decoded event. */
+export interface BronzeColumn {
+  readonly name: string;
+  readonly type: BronzeColumnType;
+  /** Field names from the event's root to the value, e.g. `["total", "amountMinor"]`. */
+  readonly path: readonly string[];
+  /** The value is written as JSON text (arrays, maps, multi-branch unions). */
+  readonly json: boolean;
+}
+
+/**
+ * One consumed record, its value decoded with the writer's schema (avsc
+ * values: `Date` for timestamps, `Decimal` for decimals).
+ */
+export interface BronzeRecord {
+  readonly partition: number;
+  /** Kafka offset; kafkajs gives it as a string. */
+  readonly offset: bigint | string | number;
+  /** Kafka record timestamp, epoch ms; kafkajs gives it as a string. */
+  readonly timestamp: number | string | Date;
+  /** The Confluent schema id the value was written with. */
+  readonly schemaId: number;
+  /** The decoded event: `{ envelope: {...}, orderId, ... }`. */
+  readonly value: unknown;
+}
+
+/** The group a record's bronze object belongs to: Kafka partition, region, UTC date and hour. */
+export interface BronzeGroup extends HourPartition {
+  readonly partition: number;
+}
+
+/**
+ * A record that cannot go to bronze (no envelope, no region, no event time):
+ * the sink dead-letters those before they reach here.
+ *
+ * @example
+ * ```ts
+ * import { BronzeRecordError, bronzeGroupOf } from "./bronze.ts";
+ * try {
+ *   bronzeGroupOf({ partition: 0, offset: "1", timestamp: 0, schemaId: 1, value: {} });
+ * } catch (e) {
+ *   console.log(e instanceof BronzeRecordError); // true
+ * }
+ * ```
+ */
+export class BronzeRecordError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BronzeRecordError";
+  }
+}
+
+const META_COLUMNS: readonly BronzeColumn[] = [
+  { name: "_partition", type: "int32", path: [], json: false },
+  { name: "_offset", type: "int64", path: [], json: false },
+  { name: "_kafka_timestamp", type: "timestamp", path: [], json: false },
+  { name: "_schema_id", type: "int32", path: [], json: false },
+];
+
+/**
+ * `camelCase` (or `PascalCase`) to `snake_case`.
+ *
+ * @example
+ * ```ts
+ * import { snakeCase } from "./bronze.ts";
+ * console.log(snakeCase("estimatedDelivery"), snakeCase("fxRate")); // estimated_delivery fx_rate
+ * ```
+ */
+export function snakeCase(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/([A-Z])([A-Z][a-z])/g, "$1_$2")
+    .toLowerCase();
+}
+
+// deno-lint-ignore no-explicit-any
+type AnyType = any;
+
+function leafType(type: AnyType, where: string): BronzeColumnType | "json" {
+  switch (type.typeName as string) {
+    case "string":
+    case "enum":
+    case "logical:decimal":
+      return "utf8";
+    case "int":
+      return "int32";
+    case "long":
+      return "int64";
+    case "float":
+    case "double":
+      return "float64";
+    case "boolean":
+      return "bool";
+    case "logical:timestamp-millis":
+      return "timestamp";
+    case "array":
+    case "map":
+      return "json";
+    default:
+      throw new Error(
+        `bronze has no column type for ${where} (Avro ${type.typeName}); ` +
+          "extend leafType in lib/shopstream/bronze.ts",
+      );
+  }
+}
+
+function flatten(
+  type: AnyType,
+  path: string[],
+  prefix: string,
+  out: BronzeColumn[],
+): void {
+  if (type.typeName === "record") {
+    for (const f of type.fields as { name: string; type: AnyType }[]) {
+      // The envelope's fields are the lake's common columns: no prefix.
+      const isEnvelope = path.length === 0 && f.name === "envelope";
+      const name = isEnvelope
+        ? ""
+        : prefix === ""
+        ? snakeCase(f.name)
+        : `${prefix}_${snakeCase(f.name)}`;
+      flatten(f.type, [...path, f.name], name, out);
+    }
+    return;
+  }
+  if (typeof type.typeName === "string" && type.typeName.startsWith("union")) {
+    const branches = (type.types as AnyType[]).filter((t) => t.typeName !== "null");
+    if (branches.length === 1 && type.typeName === "union:unwrapped") {
+      flatten(branches[0], path, prefix, out);
+    } else {
+      out.push({ name: `${prefix}_json`, type: "utf8", path, json: true });
+    }
+    return;
+  }
+  const leaf = leafType(type, path.join("."));
+  if (leaf === "json") out.push({ name: `${prefix}_json`, type: "utf8", path, json: true });
+  else out.push({ name: prefix, type: leaf, path, json: false });
+}
+
+function widen(a: BronzeColumn, b: BronzeColumn): BronzeColumn {
+  if (a.type === b.type && a.json === b.json) return a;
+  const pair = new Set([a.type, b.type]);
+  if (pair.size === 2 && pair.has("int32") && pair.has("int64")) return { ...a, type: "int64" };
+  throw new Error(
+    `bronze column ${a.name} is ${a.type} in one version and ${b.type} in another: ` +
+      "only int -> long widening is supported",
+  );
+}
+
+function arrowType(type: BronzeColumnType): DataType {
+  switch (type) {
+    case "int32":
+      return new Int32();
+    case "int64":
+      return new Int64();
+    case "float64":
+      return new Float64();
+    case "bool":
+      return new Bool();
+    case "utf8":
+      return new Utf8();
+    case "timestamp":
+      return new TimestampMillisecond("UTC");
+  }
+}
+
+function jsonText(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+}
+
+function cell(column: BronzeColumn, raw: unknown): unknown {
+  if (raw === undefined || raw === null) return null;
+  if (column.json) return jsonText(raw);
+  switch (column.type) {
+    case "int64":
+      return typeof raw === "bigint" ? raw : BigInt(raw as number | string);
+    case "timestamp":
+      return raw instanceof Date ? raw.getTime() : Number(raw);
+    case "utf8":
+      return typeof raw === "string" ? raw : String(raw); // Decimal.toString() is exact
+    default:
+      return raw;
+  }
+}
+
+function at(value: unknown, path: readonly string[]): unknown {
+  let v = value;
+  for (const p of path) {
+    if (v === null || v === undefined || typeof v !== "object") return undefined;
+    v = (v as Record<string, unknown>)[p];
+  }
+  return v;
+}
+
+function envelopeOf(record: BronzeRecord): { region: string; occurredAt: Date | number } {
+  const env = at(record.value, ["envelope"]) as Record<string, unknown> | undefined;
+  const region = env?.region;
+  const occurredAt = env?.occurredAt;
+  if (typeof region !== "string" || region === "") {
+    throw new BronzeRecordError(
+      `record p${record.partition}@${record.offset} has no envelope.region: dead-letter it`,
+    );
+  }
+  if (!(occurredAt instanceof Date) && typeof occurredAt !== "number") {
+    throw new BronzeRecordError(
+      `record p${record.partition}@${record.offset} has no envelope.occurredAt: dead-letter it`,
+    );
+  }
+  return { region, occurredAt };
+}
+
+/**
+ * The columns of a subject's bronze objects and the conversion of records to
+ * rows.
+ *
+ * @example
+ * ```ts
+ * import { loadCatalog } from "../schema/catalog.ts";
+ * import { BronzeLayout } from "./bronze.ts";
+ * const layout = BronzeLayout.forFamily((await loadCatalog()).family("order"));
+ * console.log(layout.columns.find((c) => c.name === "tax_rate")?.type); // "utf8"
+ * ```
+ */
+export class BronzeLayout {
+  /** Every column, metadata first. */
+  readonly columns: readonly BronzeColumn[];
+  /** The Arrow schema of the tables {@linkcode BronzeLayout.toTable} makes. */
+  readonly schema: Schema;
+
+  private constructor(columns: BronzeColumn[]) {
+    this.columns = columns;
+    this.schema = new Schema(columns.map((c) => new Field(c.name, arrowType(c.type), true)));
+  }
+
+  /**
+   * The layout for every version of a schema family (the union of their columns).
+   *
+   * @example
+   * ```ts
+   * import { loadCatalog } from "../schema/catalog.ts";
+   * import { BronzeLayout } from "./bronze.ts";
+   * const layout = BronzeLayout.forFamily((await loadCatalog()).family("payment"));
+   * console.log(layout.columns.some((c) => c.name === "fx_rate")); // true (v2 only)
+   * ```
+   */
+  static forFamily(family: SchemaFamily): BronzeLayout {
+    return BronzeLayout.forSchemas(family.versions);
+  }
+
+  /**
+   * The layout for the given schema versions, oldest first (column order follows first appearance).
+   *
+   * @example
+   * ```ts
+   * import { loadCatalog } from "../schema/catalog.ts";
+   * import { BronzeLayout } from "./bronze.ts";
+   * const order = (await loadCatalog()).family("order");
+   * console.log(BronzeLayout.forSchemas([order.versions[0]]).columns.some((c) => c.name === "channel")); // false
+   * ```
+   */
+  static forSchemas(versions: readonly Pick<LoadedSchema, "type">[]): BronzeLayout {
+    const byName = new Map<string, BronzeColumn>();
+    for (const v of versions) {
+      const cols: BronzeColumn[] = [];
+      flatten(v.type as avsc.Type, [], "", cols);
+      for (const c of cols) {
+        const seen = byName.get(c.name);
+        byName.set(c.name, seen ? widen(seen, c) : c);
+      }
+    }
+    return new BronzeLayout([...META_COLUMNS, ...byName.values()]);
+  }
+
+  /**
+   * The records as one Arrow table with this layout's columns.
+   *
+   * @example
+   * ```ts
+   * import { loadCatalog } from "../schema/catalog.ts";
+   * import { BronzeLayout } from "./bronze.ts";
+   * const layout = BronzeLayout.forFamily((await loadCatalog()).family("shipment"));
+   * console.log(layout.toTable([]).numCols); // layout.columns.length
+   * ```
+   */
+  toTable(records: readonly BronzeRecord[]): Table {
+    const children = [];
+    const meta: Record<string, (r: BronzeRecord) => unknown> = {
+      _partition: (r) => r.partition,
+      _offset: (r) => BigInt(r.offset),
+      _kafka_timestamp: (
+        r,
+      ) => (r.timestamp instanceof Date ? r.timestamp.getTime() : Number(r.timestamp)),
+      _schema_id: (r) => r.schemaId,
+    };
+    for (const column of this.columns) {
+      const values = new Array<unknown>(records.length);
+      const get = meta[column.name];
+      for (let i = 0; i < records.length; i++) {
+        values[i] = get ? get(records[i]) : cell(column, at(records[i].value, column.path));
+      }
+      const vector: Vector = vectorFromArray(values, arrowType(column.type));
+      // vectorFromArray builds one chunk: the batch below is a plain struct of them.
+      if (vector.data.length !== 1) throw new Error(`column ${column.name} came out in chunks`);
+      children.push(vector.data[0]);
+    }
+    const data = makeData({
+      type: new Struct(this.schema.fields),
+      length: records.length,
+      children,
+    });
+    return new Table(new RecordBatch(this.schema, data));
+  }
+}
+
+/**
+ * Parquet (zstd) bytes of the records' bronze rows.
+ *
+ * @example
+ * ```ts
+ * import { loadCatalog } from "../schema/catalog.ts";
+ * import { decodeParquet } from "../lake/parquet.ts";
+ * import { BronzeLayout, encodeBronze } from "./bronze.ts";
+ * const layout = BronzeLayout.forFamily((await loadCatalog()).family("shipment"));
+ * console.log(decodeParquet(encodeBronze(layout, [])).numRows); // 0
+ * ```
+ */
+export function encodeBronze(layout: BronzeLayout, records: readonly BronzeRecord[]): Uint8Array {
+  return encodeParquet(layout.toTable(records));
+}
+
+/**
+ * The bronze group of one record: its Kafka partition, region, and the UTC
+ * date and hour of its `envelope.occurredAt`.
+ *
+ * @example
+ * ```ts
+ * import { bronzeGroupOf } from "./bronze.ts";
+ * const value = { envelope: { region: "US", occurredAt: new Date("2026-11-26T23:59:00Z") } };
+ * console.log(bronzeGroupOf({ partition: 4, offset: "10", timestamp: 0, schemaId: 1, value }));
+ * // { partition: 4, region: "US", date: "2026-11-26", hour: "23" }
+ * ```
+ */
+export function bronzeGroupOf(record: BronzeRecord): BronzeGroup {
+  const { region, occurredAt } = envelopeOf(record);
+  return { partition: record.partition, region, ...utcDateHour(occurredAt) };
+}
+
+/**
+ * A group's identity as text, the key of {@linkcode lastOffsets}'s map:
+ * `p<PPP>/<region>/<date>/<hour>`.
+ *
+ * @example
+ * ```ts
+ * import { bronzeGroupId } from "./bronze.ts";
+ * console.log(bronzeGroupId({ partition: 3, region: "EU", date: "2026-01-01", hour: "07" })); // p003/EU/2026-01-01/07
+ * ```
+ */
+export function bronzeGroupId(group: BronzeGroup): string {
+  return `p${String(group.partition).padStart(3, "0")}/${group.region}/${group.date}/${group.hour}`;
+}
+
+/**
+ * The key of the bronze object holding `records`, which must all belong to
+ * one group (see {@linkcode bronzeGroupOf}); first/last are their smallest and
+ * largest offsets.
+ *
+ * @example
+ * ```ts
+ * import { bronzeObjectKey } from "./bronze.ts";
+ * const value = { envelope: { region: "EU", occurredAt: new Date("2026-01-01T07:10:00Z") } };
+ * const records = [5, 9].map((o) => ({ partition: 0, offset: String(o), timestamp: 0, schemaId: 1, value }));
+ * console.log(bronzeObjectKey("t", records));
+ * // bronze/t/region=EU/date=2026-01-01/hour=07/p000-00000000000000000005-00000000000000000009.parquet
+ * ```
+ */
+export function bronzeObjectKey(topic: string, records: readonly BronzeRecord[]): string {
+  if (records.length === 0) {
+    throw new BronzeRecordError("a bronze object needs at least one record");
+  }
+  const group = bronzeGroupOf(records[0]);
+  const id = bronzeGroupId(group);
+  let first = BigInt(records[0].offset);
+  let last = first;
+  for (const r of records) {
+    const g = bronzeGroupId(bronzeGroupOf(r));
+    if (g !== id) {
+      throw new BronzeRecordError(
+        `records of groups ${id} and ${g} in one bronze object: split them with groupBronze`,
+      );
+    }
+    const o = BigInt(r.offset);
+    if (o < first) first = o;
+    if (o > last) last = o;
+  }
+  return bronzeKey({ topic, ...group, first, last });
+}
+
+/**
+ * Splits records into their bronze groups (insertion order kept within each group).
+ *
+ * @example
+ * ```ts
+ * import { groupBronze } from "./bronze.ts";
+ * const at = (h: number) => ({ envelope: { region: "EU", occurredAt: new Date(Date.UTC(2026, 0, 1, h)) } });
+ * const groups = groupBronze([0, 1, 0].map((h, i) => ({ partition: 0, offset: String(i), timestamp: 0, schemaId: 1, value: at(h) })));
+ * console.log([...groups.keys()]); // ["p000/EU/2026-01-01/00", "p000/EU/2026-01-01/01"]
+ * ```
+ */
+export function groupBronze(
+  records: readonly BronzeRecord[],
+): Map<string, { group: BronzeGroup; records: BronzeRecord[] }> {
+  const out = new Map<string, { group: BronzeGroup; records: BronzeRecord[] }>();
+  for (const r of records) {
+    const group = bronzeGroupOf(r);
+    const id = bronzeGroupId(group);
+    const entry = out.get(id);
+    if (entry) entry.records.push(r);
+    else out.set(id, { group, records: [r] });
+  }
+  return out;
+}
+
+/**
+ * The sink's skip rule: from a listing of a topic's bronze keys, the largest
+ * `last` offset per group (id as {@linkcode bronzeGroupId}). A record whose
+ * offset is <= its group's value is already in bronze. Keys that are not
+ * bronze keys, or belong to another topic when `topic` is given, are ignored.
+ *
+ * @example
+ * ```ts
+ * import { lastOffsets } from "./bronze.ts";
+ * const m = lastOffsets([
+ *   "bronze/t/region=EU/date=2026-01-01/hour=07/p000-00000000000000000000-00000000000000000009.parquet",
+ *   "bronze/t/region=EU/date=2026-01-01/hour=07/p000-00000000000000000010-00000000000000000012.parquet",
+ * ], "t");
+ * console.log(m.get("p000/EU/2026-01-01/07")); // 12n
+ * ```
+ */
+export function lastOffsets(keys: Iterable<string>, topic?: string): Map<string, bigint> {
+  const out = new Map<string, bigint>();
+  for (const key of keys) {
+    const k = parseBronzeKey(key);
+    if (!k || (topic !== undefined && k.topic !== topic)) continue;
+    const id = bronzeGroupId(k);
+    const seen = out.get(id);
+    if (seen === undefined || k.last > seen) out.set(id, k.last);
+  }
+  return out;
+}

@@ -1,0 +1,365 @@
+import assert from "node:assert/strict";
+import { Field, Int64, Schema, Table, tableFromArrays, vectorFromArray } from "apache-arrow";
+import { Int32, TimestampMillisecond, Utf8 } from "apache-arrow";
+import { decodeParquet, encodeParquet, parquetCodecs } from "../lib/lake/parquet.ts";
+import {
+  bronzeKey,
+  goldKey,
+  LakeKeyError,
+  layerPrefix,
+  parseBronzeKey,
+  parseGoldKey,
+  parseLakeKey,
+  parseSilverKey,
+  silverKey,
+  utcDateHour,
+  zeroPad,
+} from "../lib/lake/paths.ts";
+import { loadCatalog } from "../lib/schema/catalog.ts";
+import { Decimal } from "../lib/schema/decimal.ts";
+import {
+  BronzeLayout,
+  bronzeObjectKey,
+  type BronzeRecord,
+  BronzeRecordError,
+  encodeBronze,
+  groupBronze,
+  lastOffsets,
+  snakeCase,
+} from "../lib/shopstream/bronze.ts";
+
+Deno.test("parquet: arrow table round trip keeps types, nulls, int64 and timestamps", async () => {
+  const big = 2n ** 62n + 7n;
+  const schema = new Schema([
+    new Field("i32", new Int32(), true),
+    new Field("i64", new Int64(), true),
+    new Field("ts", new TimestampMillisecond("UTC"), true),
+    new Field("s", new Utf8(), true),
+  ]);
+  const table = new Table(schema, {
+    i32: vectorFromArray([1, null, -3], new Int32()),
+    i64: vectorFromArray([big, -1n, null], new Int64()),
+    ts: vectorFromArray([Date.UTC(2026, 10, 26, 9), null, 0], new TimestampMillisecond("UTC")),
+    s: vectorFromArray(["kb-01", "é ü 日本", null], new Utf8()),
+  } as never);
+  const bytes = encodeParquet(table);
+  assert.equal(new TextDecoder().decode(bytes.subarray(0, 4)), "PAR1");
+  assert.deepEqual(await parquetCodecs(bytes), ["ZSTD"]);
+  const back = decodeParquet(bytes);
+  assert.deepEqual(
+    back.schema.fields.map((f) => `${f.name}:${f.type}`),
+    ["i32:Int32", "i64:Int64", "ts:Timestamp<MILLISECOND, UTC>", "s:Utf8"],
+  );
+  assert.deepEqual(back.toArray().map((r) => r.toJSON()), [
+    { i32: 1, i64: big, ts: Date.UTC(2026, 10, 26, 9), s: "kb-01" },
+    { i32: null, i64: -1n, ts: null, s: "é ü 日本" },
+    { i32: -3, i64: null, ts: 0, s: null },
+  ]);
+});
+
+Deno.test("parquet: codecs are selectable and an empty table is a valid file", async () => {
+  const t = tableFromArrays({ n: Int32Array.from({ length: 1000 }, (_, i) => i % 10) });
+  assert.deepEqual(await parquetCodecs(encodeParquet(t, { compression: "snappy" })), ["SNAPPY"]);
+  assert.deepEqual(await parquetCodecs(encodeParquet(t, { compression: "none" })), [
+    "UNCOMPRESSED",
+  ]);
+  assert.equal(decodeParquet(encodeParquet(t.slice(0, 0))).numRows, 0);
+  assert.equal(decodeParquet(encodeParquet(t, { rowGroupSize: 100 })).numRows, 1000);
+});
+
+Deno.test("paths: keys are built zero-padded and parse back", async (t) => {
+  await t.step("utc date and hour", () => {
+    assert.deepEqual(utcDateHour(Date.UTC(2026, 0, 1, 0, 0, 0)), {
+      date: "2026-01-01",
+      hour: "00",
+    });
+    assert.deepEqual(utcDateHour(new Date("2026-12-31T23:59:59.999Z")), {
+      date: "2026-12-31",
+      hour: "23",
+    });
+    // 01:30 in Tokyo on Jan 2nd is still Jan 1st in UTC
+    assert.deepEqual(utcDateHour(new Date("2026-01-02T01:30:00+09:00")), {
+      date: "2026-01-01",
+      hour: "16",
+    });
+    assert.throws(() => utcDateHour(Number.NaN), LakeKeyError);
+  });
+  await t.step("bronze", () => {
+    const parts = {
+      topic: "shopstream.orders",
+      region: "EU",
+      date: "2026-11-26",
+      hour: "09",
+      partition: 12,
+      first: 0n,
+      last: 18446744073709551615n,
+    };
+    const key = bronzeKey(parts);
+    assert.equal(
+      key,
+      "bronze/shopstream.orders/region=EU/date=2026-11-26/hour=09/p012-00000000000000000000-18446744073709551615.parquet",
+    );
+    assert.deepEqual(parseBronzeKey(key), parts);
+    assert.deepEqual(parseLakeKey(key), { layer: "bronze", ...parts });
+    assert.throws(() => bronzeKey({ ...parts, first: 5n, last: 4n }), LakeKeyError);
+    assert.throws(() => bronzeKey({ ...parts, region: "E/U" }), LakeKeyError);
+    assert.throws(() => bronzeKey({ ...parts, hour: "24" }), LakeKeyError);
+    assert.throws(() => bronzeKey({ ...parts, partition: 1000 }), LakeKeyError);
+    assert.equal(parseBronzeKey(key.replace("p012", "p12")), undefined);
+    assert.equal(parseBronzeKey(key.replace(".parquet", ".json")), undefined);
+  });
+  await t.step("silver, gold and prefixes", () => {
+    const s = { topic: "t.x", region: "APAC", date: "2026-01-02", hour: "03" };
+    assert.equal(silverKey(s), "silver/t.x/region=APAC/date=2026-01-02/hour=03/part-00000.parquet");
+    assert.deepEqual(parseSilverKey(silverKey(s)), s);
+    const g = { ...s, table: "orders_hourly" };
+    assert.equal(
+      goldKey(g),
+      "gold/t.x/orders_hourly/region=APAC/date=2026-01-02/hour=03/part-00000.parquet",
+    );
+    assert.deepEqual(parseGoldKey(goldKey(g)), g);
+    assert.equal(parseLakeKey(goldKey(g))?.layer, "gold");
+    assert.equal(parseLakeKey("bronze/t/readme.md"), undefined);
+    assert.equal(layerPrefix("silver", "t.x"), "silver/t.x/");
+    assert.equal(
+      layerPrefix("bronze", "t.x", { region: "EU", date: "2026-01-02", hour: "03" }),
+      "bronze/t.x/region=EU/date=2026-01-02/hour=03/",
+    );
+    assert.equal(zeroPad(5n, 20), "00000000000000000005");
+    assert.throws(() => zeroPad(-1, 3), LakeKeyError);
+  });
+});
+
+/** Records as the sink has them: encoded with the writer's schema and decoded again. */
+async function sampleRecords() {
+  const catalog = await loadCatalog();
+  const order = catalog.family("order");
+  const [v1, v2] = order.versions;
+  const money = (amountMinor: number, currency: string) => ({ amountMinor, currency });
+  const envelope = (id: string, at: string, region: string, version: number) => ({
+    eventId: id,
+    eventType: "order.placed",
+    occurredAt: new Date(at),
+    region,
+    schemaVersion: version,
+  });
+  const v1Value = {
+    envelope: envelope("e-1", "2026-11-26T09:15:00Z", "EU", 1),
+    orderId: "o-1",
+    customerId: "c-1",
+    items: [{ sku: "kb-01", qty: 2, unitPrice: money(1999, "EUR") }],
+    total: money(3998, "EUR"),
+    status: "PLACED",
+  };
+  const v2Value = {
+    envelope: envelope("e-2", "2026-11-26T09:59:59.999Z", "EU", 2),
+    orderId: "o-2",
+    customerId: "c-2",
+    items: [
+      { sku: "ms-02", qty: 1, unitPrice: money(2500, "EUR") },
+      { sku: "kb-01", qty: 1, unitPrice: money(1999, "EUR") },
+    ],
+    total: money(4499, "EUR"),
+    status: "SHIPPED",
+    channel: "app",
+    couponCode: null,
+    taxRate: Decimal.parse("0.2100"),
+  };
+  const decoded1 = v1.type.fromBuffer(v1.type.toBuffer(v1Value));
+  const decoded2 = v2.type.fromBuffer(v2.type.toBuffer(v2Value));
+  const records: BronzeRecord[] = [
+    { partition: 3, offset: "41", timestamp: "1795000000000", schemaId: 7, value: decoded1 },
+    { partition: 3, offset: "42", timestamp: 1795000000001, schemaId: 8, value: decoded2 },
+  ];
+  return { catalog, order, records };
+}
+
+Deno.test("bronze: layout is the union of a subject's versions, snake_case", async () => {
+  const catalog = await loadCatalog();
+  const names = (family: string) =>
+    BronzeLayout.forFamily(catalog.family(family)).columns.map((c) => `${c.name}:${c.type}`);
+  const head = [
+    "_partition:int32",
+    "_offset:int64",
+    "_kafka_timestamp:timestamp",
+    "_schema_id:int32",
+    "event_id:utf8",
+    "event_type:utf8",
+    "occurred_at:timestamp",
+    "region:utf8",
+    "schema_version:int32",
+  ];
+  assert.deepEqual(names("order"), [
+    ...head,
+    "order_id:utf8",
+    "customer_id:utf8",
+    "items_json:utf8",
+    "total_amount_minor:int64",
+    "total_currency:utf8",
+    "status:utf8",
+    "channel:utf8",
+    "coupon_code:utf8",
+    "tax_rate:utf8",
+  ]);
+  assert.deepEqual(names("payment").slice(head.length), [
+    "payment_id:utf8",
+    "order_id:utf8",
+    "amount_amount_minor:int64",
+    "amount_currency:utf8",
+    "method:utf8",
+    "status:utf8",
+    "settlement_currency:utf8",
+    "fx_rate:utf8",
+  ]);
+  assert.deepEqual(names("shipment").slice(head.length), [
+    "shipment_id:utf8",
+    "order_id:utf8",
+    "carrier:utf8",
+    "shipped_at:timestamp",
+    "estimated_delivery:timestamp",
+  ]);
+  // durationMs widened from int (v1) to long (v2): the column is int64
+  assert.deepEqual(names("clickstream").slice(head.length), [
+    "session_id:utf8",
+    "customer_id:utf8",
+    "page:utf8",
+    "action:utf8",
+    "duration_ms:int64",
+    "referrer:utf8",
+  ]);
+  assert.equal(snakeCase("schemaVersion"), "schema_version");
+  assert.equal(snakeCase("URLPath"), "url_path");
+});
+
+Deno.test("bronze: v1 and v2 records become rows, v1 null in v2-only columns, through Parquet", async () => {
+  const { order, records } = await sampleRecords();
+  const layout = BronzeLayout.forFamily(order);
+  const rows = decodeParquet(encodeBronze(layout, records)).toArray().map((r) => r.toJSON());
+  assert.deepEqual(rows, [
+    {
+      _partition: 3,
+      _offset: 41n,
+      _kafka_timestamp: 1795000000000,
+      _schema_id: 7,
+      event_id: "e-1",
+      event_type: "order.placed",
+      occurred_at: Date.parse("2026-11-26T09:15:00Z"),
+      region: "EU",
+      schema_version: 1,
+      order_id: "o-1",
+      customer_id: "c-1",
+      items_json: '[{"sku":"kb-01","qty":2,"unitPrice":{"amountMinor":1999,"currency":"EUR"}}]',
+      total_amount_minor: 3998n,
+      total_currency: "EUR",
+      status: "PLACED",
+      channel: null,
+      coupon_code: null,
+      tax_rate: null,
+    },
+    {
+      _partition: 3,
+      _offset: 42n,
+      _kafka_timestamp: 1795000000001,
+      _schema_id: 8,
+      event_id: "e-2",
+      event_type: "order.placed",
+      occurred_at: Date.parse("2026-11-26T09:59:59.999Z"),
+      region: "EU",
+      schema_version: 2,
+      order_id: "o-2",
+      customer_id: "c-2",
+      items_json: '[{"sku":"ms-02","qty":1,"unitPrice":{"amountMinor":2500,"currency":"EUR"}},' +
+        '{"sku":"kb-01","qty":1,"unitPrice":{"amountMinor":1999,"currency":"EUR"}}]',
+      total_amount_minor: 4499n,
+      total_currency: "EUR",
+      status: "SHIPPED",
+      channel: "app",
+      coupon_code: null,
+      tax_rate: "0.2100",
+    },
+  ]);
+});
+
+Deno.test("bronze: object keys, groups and the sink's last-offset rule", async () => {
+  const { records } = await sampleRecords();
+  assert.equal(
+    bronzeObjectKey("shopstream.orders", records),
+    "bronze/shopstream.orders/region=EU/date=2026-11-26/hour=09/p003-00000000000000000041-00000000000000000042.parquet",
+  );
+  const later = {
+    ...records[1],
+    offset: "43",
+    value: {
+      ...(records[1].value as object),
+      envelope: {
+        ...(records[1].value as { envelope: object }).envelope,
+        occurredAt: new Date("2026-11-26T10:00:00Z"),
+      },
+    },
+  };
+  const groups = groupBronze([records[0], later, records[1]]);
+  assert.deepEqual([...groups.keys()], ["p003/EU/2026-11-26/09", "p003/EU/2026-11-26/10"]);
+  assert.deepEqual(groups.get("p003/EU/2026-11-26/09")!.records.map((r) => r.offset), ["41", "42"]);
+  assert.throws(() => bronzeObjectKey("t", [records[0], later]), BronzeRecordError);
+  assert.throws(() => bronzeObjectKey("t", []), BronzeRecordError);
+  assert.throws(
+    () => bronzeObjectKey("t", [{ ...records[0], value: { orderId: "x" } }]),
+    BronzeRecordError,
+  );
+
+  const keys = [
+    bronzeKey({
+      topic: "t",
+      region: "EU",
+      date: "2026-11-26",
+      hour: "09",
+      partition: 3,
+      first: 0n,
+      last: 40n,
+    }),
+    bronzeKey({
+      topic: "t",
+      region: "EU",
+      date: "2026-11-26",
+      hour: "09",
+      partition: 3,
+      first: 41n,
+      last: 42n,
+    }),
+    bronzeKey({
+      topic: "t",
+      region: "US",
+      date: "2026-11-26",
+      hour: "09",
+      partition: 3,
+      first: 5n,
+      last: 6n,
+    }),
+    bronzeKey({
+      topic: "t",
+      region: "EU",
+      date: "2026-11-26",
+      hour: "09",
+      partition: 0,
+      first: 9n,
+      last: 9n,
+    }),
+    bronzeKey({
+      topic: "other",
+      region: "EU",
+      date: "2026-11-26",
+      hour: "09",
+      partition: 3,
+      first: 0n,
+      last: 99n,
+    }),
+    "bronze/t/region=EU/notes.txt",
+  ];
+  const last = lastOffsets(keys, "t");
+  assert.deepEqual(Object.fromEntries(last), {
+    "p003/EU/2026-11-26/09": 42n,
+    "p003/US/2026-11-26/09": 6n,
+    "p000/EU/2026-11-26/09": 9n,
+  });
+  assert.equal(lastOffsets(keys).get("p003/EU/2026-11-26/09"), 99n);
+});
