@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Field, Int64, Schema, Table, tableFromArrays, vectorFromArray } from "apache-arrow";
 import { Int32, TimestampMillisecond, Utf8 } from "apache-arrow";
-import { decodeParquet, encodeParquet, parquetCodecs } from "../lib/lake/parquet.ts";
+import { decodeParquet, encodeParquet, parquetInfo } from "../lib/lake/parquet.ts";
 import {
   bronzeKey,
   goldKey,
@@ -44,7 +44,7 @@ Deno.test("parquet: arrow table round trip keeps types, nulls, int64 and timesta
   } as never);
   const bytes = encodeParquet(table);
   assert.equal(new TextDecoder().decode(bytes.subarray(0, 4)), "PAR1");
-  assert.deepEqual(await parquetCodecs(bytes), ["ZSTD"]);
+  assert.deepEqual(await parquetInfo(bytes), { rows: 3, rowGroups: 1, codecs: ["ZSTD"] });
   const back = decodeParquet(bytes);
   assert.deepEqual(
     back.schema.fields.map((f) => `${f.name}:${f.type}`),
@@ -59,12 +59,16 @@ Deno.test("parquet: arrow table round trip keeps types, nulls, int64 and timesta
 
 Deno.test("parquet: codecs are selectable and an empty table is a valid file", async () => {
   const t = tableFromArrays({ n: Int32Array.from({ length: 1000 }, (_, i) => i % 10) });
-  assert.deepEqual(await parquetCodecs(encodeParquet(t, { compression: "snappy" })), ["SNAPPY"]);
-  assert.deepEqual(await parquetCodecs(encodeParquet(t, { compression: "none" })), [
+  assert.deepEqual((await parquetInfo(encodeParquet(t, { compression: "snappy" }))).codecs, [
+    "SNAPPY",
+  ]);
+  assert.deepEqual((await parquetInfo(encodeParquet(t, { compression: "none" }))).codecs, [
     "UNCOMPRESSED",
   ]);
   assert.equal(decodeParquet(encodeParquet(t.slice(0, 0))).numRows, 0);
-  assert.equal(decodeParquet(encodeParquet(t, { rowGroupSize: 100 })).numRows, 1000);
+  const grouped = encodeParquet(t, { rowGroupSize: 100 });
+  assert.equal(decodeParquet(grouped).numRows, 1000);
+  assert.equal((await parquetInfo(grouped)).rowGroups, 10);
 });
 
 Deno.test("paths: keys are built zero-padded and parse back", async (t) => {

@@ -81,26 +81,39 @@ export function decodeParquet(bytes: Uint8Array): Table {
   return tableFromIPC(pw.readParquet(bytes).intoIPCStream());
 }
 
+/** What a Parquet file's footer says, read without decoding the data. */
+export interface ParquetInfo {
+  readonly rows: number;
+  readonly rowGroups: number;
+  /** The codecs of its column chunks, e.g. `["ZSTD"]`. */
+  readonly codecs: readonly string[];
+}
+
 /**
- * The codec of every column chunk in Parquet `bytes`, e.g. `["ZSTD"]`: how a
- * test proves what {@linkcode encodeParquet} wrote.
+ * Rows, row groups and codecs of Parquet `bytes`, from the footer only: how
+ * the lake reader counts rows cheaply and a test proves the codec.
  *
  * @example
  * ```ts
  * import { tableFromArrays } from "apache-arrow";
- * import { encodeParquet, parquetCodecs } from "./parquet.ts";
- * console.log(await parquetCodecs(encodeParquet(tableFromArrays({ n: Int32Array.from([7]) })))); // ["ZSTD"]
+ * import { encodeParquet, parquetInfo } from "./parquet.ts";
+ * console.log(await parquetInfo(encodeParquet(tableFromArrays({ n: Int32Array.from([7]) }))));
+ * // { rows: 1, rowGroups: 1, codecs: ["ZSTD"] }
  * ```
  */
-export async function parquetCodecs(bytes: Uint8Array): Promise<string[]> {
+export async function parquetInfo(bytes: Uint8Array): Promise<ParquetInfo> {
   const file = await pw.ParquetFile.fromFile(new Blob([bytes as Uint8Array<ArrayBuffer>]));
-  const meta = file.metadata();
-  const codecs = new Set<string>();
-  for (let g = 0; g < meta.numRowGroups(); g++) {
-    for (const column of meta.rowGroup(g).columns()) {
-      codecs.add(pw.Compression[column.compression()]);
+  try {
+    const meta = file.metadata();
+    const codecs = new Set<string>();
+    const rowGroups = meta.numRowGroups();
+    for (let g = 0; g < rowGroups; g++) {
+      for (const column of meta.rowGroup(g).columns()) {
+        codecs.add(pw.Compression[column.compression()]);
+      }
     }
+    return { rows: meta.fileMetadata().numRows(), rowGroups, codecs: [...codecs].sort() };
+  } finally {
+    file.free();
   }
-  file.free();
-  return [...codecs].sort();
 }

@@ -28,35 +28,17 @@
  *
  * @module
  */
-import {
-  Bool,
-  type DataType,
-  Field,
-  Float64,
-  Int32,
-  Int64,
-  makeData,
-  RecordBatch,
-  Schema,
-  Struct,
-  Table,
-  TimestampMillisecond,
-  Utf8,
-  type Vector,
-  vectorFromArray,
-} from "apache-arrow";
+import type { Schema, Table } from "apache-arrow";
 import type avsc from "avsc";
 import { encodeParquet } from "../lake/parquet.ts";
+import { arrowSchema, type ColumnType, tableFromColumns } from "../lake/table.ts";
 import { bronzeKey, type HourPartition, parseBronzeKey, utcDateHour } from "../lake/paths.ts";
 import type { LoadedSchema, SchemaFamily } from "../schema/catalog.ts";
-
-/** The Arrow types bronze columns use. */
-export type BronzeColumnType = "int32" | "int64" | "float64" | "bool" | "utf8" | "timestamp";
 
 /** One bronze column: its name, type, and where its value sits in a decoded event. */
 export interface BronzeColumn {
   readonly name: string;
-  readonly type: BronzeColumnType;
+  readonly type: ColumnType;
   /** Field names from the event's root to the value, e.g. `["total", "amountMinor"]`. */
   readonly path: readonly string[];
   /** The value is written as JSON text (arrays, maps, multi-branch unions). */
@@ -129,7 +111,7 @@ export function snakeCase(name: string): string {
 // deno-lint-ignore no-explicit-any
 type AnyType = any;
 
-function leafType(type: AnyType, where: string): BronzeColumnType | "json" {
+function leafType(type: AnyType, where: string): ColumnType | "json" {
   switch (type.typeName as string) {
     case "string":
     case "enum":
@@ -200,23 +182,6 @@ function widen(a: BronzeColumn, b: BronzeColumn): BronzeColumn {
   );
 }
 
-function arrowType(type: BronzeColumnType): DataType {
-  switch (type) {
-    case "int32":
-      return new Int32();
-    case "int64":
-      return new Int64();
-    case "float64":
-      return new Float64();
-    case "bool":
-      return new Bool();
-    case "utf8":
-      return new Utf8();
-    case "timestamp":
-      return new TimestampMillisecond("UTC");
-  }
-}
-
 function jsonText(value: unknown): string {
   return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
 }
@@ -282,7 +247,7 @@ export class BronzeLayout {
 
   private constructor(columns: BronzeColumn[]) {
     this.columns = columns;
-    this.schema = new Schema(columns.map((c) => new Field(c.name, arrowType(c.type), true)));
+    this.schema = arrowSchema(columns);
   }
 
   /**
@@ -336,32 +301,18 @@ export class BronzeLayout {
    * ```
    */
   toTable(records: readonly BronzeRecord[]): Table {
-    const children = [];
     const meta: Record<string, (r: BronzeRecord) => unknown> = {
       _partition: (r) => r.partition,
       _offset: (r) => BigInt(r.offset),
-      _kafka_timestamp: (
-        r,
-      ) => (r.timestamp instanceof Date ? r.timestamp.getTime() : Number(r.timestamp)),
+      _kafka_timestamp: (r) =>
+        r.timestamp instanceof Date ? r.timestamp.getTime() : Number(r.timestamp),
       _schema_id: (r) => r.schemaId,
     };
-    for (const column of this.columns) {
-      const values = new Array<unknown>(records.length);
+    const values = this.columns.map((column) => {
       const get = meta[column.name];
-      for (let i = 0; i < records.length; i++) {
-        values[i] = get ? get(records[i]) : cell(column, at(records[i].value, column.path));
-      }
-      const vector: Vector = vectorFromArray(values, arrowType(column.type));
-      // vectorFromArray builds one chunk: the batch below is a plain struct of them.
-      if (vector.data.length !== 1) throw new Error(`column ${column.name} came out in chunks`);
-      children.push(vector.data[0]);
-    }
-    const data = makeData({
-      type: new Struct(this.schema.fields),
-      length: records.length,
-      children,
+      return records.map((r) => (get ? get(r) : cell(column, at(r.value, column.path))));
     });
-    return new Table(new RecordBatch(this.schema, data));
+    return tableFromColumns(this.columns, values);
   }
 }
 
