@@ -50,8 +50,8 @@ export const DEFAULT_BATCH_POLICY: BatchPolicy = Object.freeze({
   maxAgeMs: 5_000,
 });
 
-/** Why a buffer was flushed. */
-export type FlushReason = "records" | "bytes" | "age" | "rebalance" | "shutdown";
+/** Why a buffer was flushed (`pressure`: the sink holds too much in total). */
+export type FlushReason = "records" | "bytes" | "age" | "pressure" | "shutdown";
 
 /** A region's buffered records, taken for a flush. */
 export interface RegionBatch<T> {

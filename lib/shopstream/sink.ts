@@ -257,6 +257,8 @@ export class LakeSink {
   #crashed?: Error;
   #inBatch = 0;
   #running = false;
+  #closing?: Promise<void>;
+  #commits: Promise<void> = Promise.resolve();
   #timer?: ReturnType<typeof setInterval>;
   #ticking = false;
   readonly #metrics: SinkMetrics = {
@@ -398,15 +400,19 @@ export class LakeSink {
     return { ...this.#metrics, buffered, paused: this.#paused };
   }
 
-  async #close(): Promise<void> {
-    const consumer = this.#consumer;
-    this.#consumer = undefined;
-    try {
-      await consumer?.disconnect();
-    } finally {
-      await this.#dlq?.disconnect();
-      this.#dlq = undefined;
-    }
+  /** Leaves the group and closes the dead-letter producer (once; later calls wait for it). */
+  #close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const consumer = this.#consumer;
+      this.#consumer = undefined;
+      try {
+        await consumer?.disconnect();
+      } finally {
+        await this.#dlq?.disconnect();
+        this.#dlq = undefined;
+      }
+    })();
+    return this.#closing;
   }
 
   #crash(error: Error): void {
@@ -477,7 +483,7 @@ export class LakeSink {
       await this.#prepare(payload.heartbeat);
       const state = this.#states.get(batch.topic);
       if (!state) throw new Error(`lake sink: no decoder for topic ${batch.topic}`);
-      if (this.#stopping) return; // not processed: the next run reads it
+      if (this.#gone()) return; // not processed: the next run reads it
       if (epoch !== this.#epoch) throw new StaleBatchError();
       const letters: { origin: DeadLetterOrigin; reason: DeadLetterReason; error: string }[] = [];
       const entries: { offset: bigint; record?: BronzeRecord; region?: string; bytes: number }[] =
@@ -521,6 +527,7 @@ export class LakeSink {
       for (const l of letters) {
         inc(nested(this.#metrics.deadLetters, state.topic), l.reason);
       }
+      if (this.#gone()) return;
       if (epoch !== this.#epoch) throw new StaleBatchError();
       const now = Date.now();
       for (const { offset, record, region, bytes } of entries) {
@@ -543,6 +550,11 @@ export class LakeSink {
     } finally {
       this.#inBatch--;
     }
+  }
+
+  /** Stopping or crashed: batches are left unprocessed (nothing more is committed for them). */
+  #gone(): boolean {
+    return this.#stopping || this.#crashed !== undefined;
   }
 
   #enqueue(state: TopicState, batch: RegionBatch<BronzeRecord>): void {
@@ -573,12 +585,22 @@ export class LakeSink {
     return { records, bytes };
   }
 
-  /** Pauses fetching while too much is pending; resumes below half of the limits. */
+  /**
+   * Over the pending limits: every buffer is queued for upload (so no buffer
+   * waits for its age while fetching stands still) and fetching pauses until
+   * the pending records and bytes are below half the limits.
+   */
   #checkPressure(): void {
     const consumer = this.#consumer;
     if (!consumer || !this.#running || this.#stopping || this.#crashed) return;
+    const over = (p: { records: number; bytes: number }) =>
+      p.records >= this.#maxPendingRecords || p.bytes >= this.#maxPendingBytes;
     const { records, bytes } = this.#pending();
-    if (!this.#paused && (records >= this.#maxPendingRecords || bytes >= this.#maxPendingBytes)) {
+    if (!this.#paused && over({ records, bytes })) {
+      for (const state of this.#states.values()) {
+        for (const batch of state.batcher.takeAll("pressure")) this.#enqueue(state, batch);
+      }
+      this.#startWorker();
       this.#paused = true;
       consumer.pause();
     } else if (
@@ -705,7 +727,14 @@ export class LakeSink {
     }
   }
 
-  async #commit(state: TopicState): Promise<void> {
+  /** Commits what `state`'s ledger allows; commits run one after another, never overtaking. */
+  #commit(state: TopicState): Promise<void> {
+    const next = this.#commits.then(() => this.#commitNow(state));
+    this.#commits = next.catch(() => {});
+    return next;
+  }
+
+  async #commitNow(state: TopicState): Promise<void> {
     const consumer = this.#consumer;
     if (!consumer || this.#crashed) return;
     const epoch = this.#epoch;
