@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Field, Int64, Schema, Table, tableFromArrays, vectorFromArray } from "apache-arrow";
 import { Int32, TimestampMillisecond, Utf8 } from "apache-arrow";
 import { decodeParquet, encodeParquet, parquetInfo } from "../lib/lake/parquet.ts";
+import { columnSpecs, tableFromRows, tableRows } from "../lib/lake/table.ts";
 import {
   bronzeKey,
   goldKey,
@@ -366,4 +367,29 @@ Deno.test("bronze: object keys, groups and the sink's last-offset rule", async (
     "p000/EU/2026-11-26/09": 9n,
   });
   assert.equal(lastOffsets(keys).get("p003/EU/2026-11-26/09"), 99n);
+});
+
+Deno.test("table: rows -> Arrow -> Parquet -> rows for every lake type, nulls, non-ASCII", () => {
+  const columns = [
+    { name: "i32", type: "int32" },
+    { name: "i64", type: "int64" },
+    { name: "f64", type: "float64" },
+    { name: "b", type: "bool" },
+    { name: "s", type: "utf8" },
+    { name: "ts", type: "timestamp" },
+  ] as const;
+  const rows = Array.from({ length: 1000 }, (_, i) => ({
+    i32: i % 5 === 0 ? null : -i,
+    i64: i % 7 === 0 ? null : i % 2 ? BigInt(i) * 2n ** 40n : i, // numbers are accepted too
+    f64: i % 11 === 0 ? null : i / 4,
+    b: i % 13 === 0 ? null : i % 3 === 0,
+    s: i % 17 === 0 ? null : ["kb-01", "", "Größe", "日本語 ✓", "😀x", "a".repeat(300)][i % 6],
+    ts: i % 19 === 0 ? null : Date.UTC(2026, 0, 1) + i * 1000,
+  }));
+  const back = tableRows(decodeParquet(encodeParquet(tableFromRows(columns, rows))));
+  const expected = rows.map((r) => ({ ...r, i64: r.i64 === null ? null : BigInt(r.i64) }));
+  assert.deepEqual(back, expected);
+  assert.deepEqual(columnSpecs(tableFromRows(columns, [])), columns);
+  assert.throws(() => tableFromRows([{ name: "s", type: "utf8" }], [{ s: 5 }]), TypeError);
+  assert.throws(() => tableFromRows([{ name: "n", type: "int64" }], [{ n: 1.5 }]), TypeError);
 });

@@ -183,15 +183,19 @@ function widen(a: BronzeColumn, b: BronzeColumn): BronzeColumn {
 }
 
 function jsonText(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+  try {
+    return JSON.stringify(value); // fast path: avsc gives longs as numbers
+  } catch {
+    return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+  }
 }
 
 function cell(column: BronzeColumn, raw: unknown): unknown {
   if (raw === undefined || raw === null) return null;
   if (column.json) return jsonText(raw);
   switch (column.type) {
-    case "int64":
-      return typeof raw === "bigint" ? raw : BigInt(raw as number | string);
+    case "int64": // numbers and bigints both go in; the table converts once
+      return typeof raw === "string" ? BigInt(raw) : raw;
     case "timestamp":
       return raw instanceof Date ? raw.getTime() : Number(raw);
     case "utf8":

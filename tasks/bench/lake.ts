@@ -1,0 +1,74 @@
+/**
+ * `deno task bench lake [flags]`: bronze rows to Parquet (zstd) and back:
+ * object size, and rows/s for records -> Arrow -> Parquet and Parquet ->
+ * Arrow -> rows. No services needed. Logic: lib/shopstream/lake_bench.ts.
+ *
+ * @example
+ * ```sh
+ * deno task bench lake --rows 10000 --repeats 5
+ * ```
+ *
+ * @module
+ */
+import { parseFlags, runCommand, UsageError } from "../../lib/ops/cli.ts";
+import { formatTable } from "../../lib/ops/table.ts";
+import { benchBronze } from "../../lib/shopstream/lake_bench.ts";
+
+const USAGE = `usage: deno task bench lake [--rows N] [--repeats N]
+
+  --rows N      rows in the bronze object (synthetic orders; default 10000)
+  --repeats N   timed repetitions after one warm-up; medians are shown (default 5)`;
+
+function positive(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    throw new UsageError(`--${flag} needs a positive integer, got "${text}"`);
+  }
+  return n;
+}
+
+function parse(args: string[]) {
+  const { values } = parseFlags({
+    args,
+    options: {
+      rows: { type: "string", default: "10000" },
+      repeats: { type: "string", default: "5" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  return { rows: positive("rows", values.rows), repeats: positive("repeats", values.repeats) };
+}
+
+const rate = (n: number) => Math.round(n).toLocaleString("en-US");
+
+async function run(options: ReturnType<typeof parse>): Promise<number> {
+  const r = await benchBronze(options);
+  console.log(formatTable(["measure", "value"], [
+    ["rows", r.rows],
+    ["parquet bytes", `${r.bytes} (${r.codecs.join(",")})`],
+    ["bytes/row", r.bytesPerRow.toFixed(1)],
+    ["arrow bytes (uncompressed)", r.arrowBytes],
+    ["records -> arrow ms", r.tableMs.toFixed(1)],
+    ["arrow -> parquet ms", r.encodeMs.toFixed(1)],
+    ["parquet -> arrow ms", r.decodeMs.toFixed(1)],
+    ["arrow -> rows ms", r.rowsMs.toFixed(1)],
+    ["encode rows/s (records -> parquet)", rate(r.encodeRowsPerSec)],
+    ["decode rows/s (parquet -> arrow)", rate(r.decodeRowsPerSec)],
+  ]));
+  return 0;
+}
+
+/**
+ * Parses flags, runs the benchmark, prints the table; returns the exit code.
+ *
+ * @example
+ * ```ts
+ * import { main } from "./lake.ts";
+ * const code = await main(["--rows", "1000", "--repeats", "1"]);
+ * ```
+ */
+export function main(args: string[]): Promise<number> {
+  return runCommand("bench lake", USAGE, args, parse, run);
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
