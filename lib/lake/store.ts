@@ -18,6 +18,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import { createHash } from "node:crypto";
 import type { Client } from "minio";
 import type { Config } from "../config.ts";
 import { createObjectStoreClient } from "./client.ts";
@@ -110,6 +111,37 @@ export class LakeStore {
     await this.client.putObject(this.bucket, key, body, body.length, {
       "Content-Type": contentType,
     });
+  }
+
+  /**
+   * Writes `bytes` under `key` unless the object there already holds exactly
+   * these bytes (compared by MD5, which is the ETag of a single-part upload).
+   * Pass the ETag from a listing to save the lookup. True when it wrote.
+   *
+   * @example
+   * ```ts
+   * import { loadConfig } from "../config.ts";
+   * import { LakeStore } from "./store.ts";
+   * const store = LakeStore.fromConfig(loadConfig());
+   * const bytes = new TextEncoder().encode("same");
+   * await store.putIfChanged("scratch/y.txt", bytes);
+   * console.log(await store.putIfChanged("scratch/y.txt", bytes)); // false
+   * ```
+   */
+  async putIfChanged(key: string, bytes: Uint8Array, knownEtag?: string): Promise<boolean> {
+    const md5 = createHash("md5").update(bytes).digest("hex");
+    let etag = knownEtag;
+    if (etag === undefined) {
+      try {
+        etag = (await this.client.statObject(this.bucket, key)).etag;
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (code !== "NotFound" && code !== "NoSuchKey") throw e;
+      }
+    }
+    if (etag !== undefined && etag.replaceAll('"', "") === md5) return false;
+    await this.put(key, bytes);
+    return true;
   }
 
   /**

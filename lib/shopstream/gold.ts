@@ -1,0 +1,238 @@
+/**
+ * Gold: `orders_hourly`, one row per region and UTC hour, from silver orders,
+ * at `gold/<orders topic>/orders_hourly/region=<R>/date=<D>/hour=<H>/part-00000.parquet`.
+ *
+ * Columns: `region`, `date` (YYYY-MM-DD), `hour` (HH), `hour_start`
+ * timestamp[ms, UTC], `orders` int64 (distinct `order.placed` events),
+ * `revenue_minor` int64 + `currency` (sum of their `total`, in the region's
+ * currency), `revenue_eur_minor` int64 (the revenue converted once, half-even,
+ * by lib/shopstream/currency.ts: not a sum of per-order conversions),
+ * `avg_basket_minor` int64 (revenue / orders, half-even), `top_products` (JSON
+ * text: up to three `{"sku","qty"}` with the largest quantity over the hour's
+ * placed orders, ties by sku ascending, e.g. `[{"sku":"kb-01","qty":12}]`).
+ * Hours without a placed order have no gold row.
+ *
+ * @example
+ * ```ts
+ * import { ordersHourlyRow } from "./gold.ts";
+ * const order = (total: bigint, items: string) => ({
+ *   event_id: String(total), event_type: "order.placed", total_amount_minor: total,
+ *   total_currency: "USD", items_json: items,
+ * });
+ * const row = ordersHourlyRow({ region: "US", date: "2026-01-01", hour: "07" }, [
+ *   order(1000n, '[{"sku":"a","qty":2,"unitPrice":{"amountMinor":500,"currency":"USD"}}]'),
+ *   order(501n, '[{"sku":"b","qty":1,"unitPrice":{"amountMinor":501,"currency":"USD"}}]'),
+ * ]);
+ * console.log(row?.orders, row?.revenue_minor, row?.avg_basket_minor, row?.top_products);
+ * // 2n 1501n 750n [{"sku":"a","qty":2},{"sku":"b","qty":1}]
+ * ```
+ *
+ * @module
+ */
+import { decodeParquet, encodeParquet } from "../lake/parquet.ts";
+import {
+  goldKey,
+  type HourPartition,
+  layerPrefix,
+  parseGoldKey,
+  parseSilverKey,
+} from "../lake/paths.ts";
+import type { LakeStore } from "../lake/store.ts";
+import { type ColumnSpec, type Row, tableFromRows, tableRows } from "../lake/table.ts";
+import { divideHalfEven, toEurMinor } from "./currency.ts";
+import { emptyReport, type LayerJobReport } from "./silver.ts";
+
+/** The gold table this module writes. */
+export const ORDERS_HOURLY = "orders_hourly";
+
+/** The event type gold counts as an order. */
+export const ORDER_PLACED = "order.placed";
+
+/**
+ * The columns of `orders_hourly`.
+ *
+ * @example
+ * ```ts
+ * import { ORDERS_HOURLY_COLUMNS } from "./gold.ts";
+ * console.log(ORDERS_HOURLY_COLUMNS.map((c) => c.name).join(","));
+ * ```
+ */
+export const ORDERS_HOURLY_COLUMNS: readonly ColumnSpec[] = [
+  { name: "region", type: "utf8" },
+  { name: "date", type: "utf8" },
+  { name: "hour", type: "utf8" },
+  { name: "hour_start", type: "timestamp" },
+  { name: "orders", type: "int64" },
+  { name: "revenue_minor", type: "int64" },
+  { name: "currency", type: "utf8" },
+  { name: "revenue_eur_minor", type: "int64" },
+  { name: "avg_basket_minor", type: "int64" },
+  { name: "top_products", type: "utf8" },
+];
+
+/** One `orders_hourly` row. */
+export interface OrdersHourlyRow {
+  region: string;
+  date: string;
+  hour: string;
+  hour_start: number;
+  orders: bigint;
+  revenue_minor: bigint;
+  currency: string;
+  revenue_eur_minor: bigint;
+  avg_basket_minor: bigint;
+  top_products: string;
+}
+
+/**
+ * Silver order rows that are not of one currency in one region and hour:
+ * the contract gives each region one currency.
+ *
+ * @example
+ * ```ts
+ * import { GoldError } from "./gold.ts";
+ * console.log(new GoldError("x").name); // GoldError
+ * ```
+ */
+export class GoldError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "GoldError";
+  }
+}
+
+/**
+ * The top `n` skus by total quantity (ties by sku), from line-item JSON texts.
+ *
+ * @example
+ * ```ts
+ * import { topProducts } from "./gold.ts";
+ * console.log(topProducts(['[{"sku":"b","qty":2},{"sku":"a","qty":2},{"sku":"c","qty":1}]'], 2));
+ * // [{ sku: "a", qty: 2 }, { sku: "b", qty: 2 }]
+ * ```
+ */
+export function topProducts(itemsJson: readonly string[], n = 3): { sku: string; qty: number }[] {
+  const qty = new Map<string, number>();
+  for (const text of itemsJson) {
+    for (const item of JSON.parse(text) as { sku: string; qty: number }[]) {
+      qty.set(item.sku, (qty.get(item.sku) ?? 0) + item.qty);
+    }
+  }
+  return [...qty]
+    .map(([sku, q]) => ({ sku, qty: q }))
+    .sort((a, b) => b.qty - a.qty || (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0))
+    .slice(0, n);
+}
+
+/**
+ * The `orders_hourly` row of one region and hour from its silver order rows
+ * (already deduplicated); undefined when none is an `order.placed` event.
+ *
+ * @example
+ * ```ts
+ * import { ordersHourlyRow } from "./gold.ts";
+ * console.log(ordersHourlyRow({ region: "EU", date: "2026-01-01", hour: "00" }, [])); // undefined
+ * ```
+ */
+export function ordersHourlyRow(
+  where: HourPartition,
+  silverRows: readonly Row[],
+): OrdersHourlyRow | undefined {
+  const placed = silverRows.filter((r) => r.event_type === ORDER_PLACED);
+  if (placed.length === 0) return undefined;
+  const ids = new Set(placed.map((r) => r.event_id));
+  if (ids.size !== placed.length) {
+    throw new GoldError(
+      `duplicate event ids in silver ${where.region} ${where.date} ${where.hour}`,
+    );
+  }
+  const currencies = new Set(placed.map((r) => r.total_currency as string));
+  if (currencies.size !== 1) {
+    throw new GoldError(
+      `orders of region ${where.region} at ${where.date} ${where.hour}h are in ${
+        [...currencies].join(", ")
+      }: a region has one currency`,
+    );
+  }
+  const currency = [...currencies][0];
+  const revenue = placed.reduce((sum, r) => sum + (r.total_amount_minor as bigint), 0n);
+  const orders = BigInt(placed.length);
+  return {
+    region: where.region,
+    date: where.date,
+    hour: where.hour,
+    hour_start: Date.parse(`${where.date}T${where.hour}:00:00Z`),
+    orders,
+    revenue_minor: revenue,
+    currency,
+    revenue_eur_minor: toEurMinor(revenue, currency),
+    avg_basket_minor: divideHalfEven(revenue, orders),
+    top_products: JSON.stringify(topProducts(placed.map((r) => r.items_json as string))),
+  };
+}
+
+/**
+ * Recomputes `orders_hourly` from the silver objects of an orders topic.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { LakeStore } from "../lake/store.ts";
+ * import { GoldJob } from "./gold.ts";
+ * const config = loadConfig();
+ * const report = await new GoldJob(LakeStore.fromConfig(config)).run(config.topics.orders);
+ * console.log(report.rowsOut);
+ * ```
+ */
+export class GoldJob {
+  constructor(readonly store: LakeStore) {}
+
+  /**
+   * Reads every silver object of `ordersTopic`, writes one gold object per
+   * region and hour with placed orders (only when its bytes change), removes
+   * gold objects whose hour has none any more, and says what it did.
+   *
+   * @example
+   * ```ts
+   * import { loadConfig } from "../config.ts";
+   * import { LakeStore } from "../lake/store.ts";
+   * import { GoldJob } from "./gold.ts";
+   * console.log(await new GoldJob(LakeStore.fromConfig(loadConfig())).run("shopstream.orders"));
+   * ```
+   */
+  async run(ordersTopic: string): Promise<LayerJobReport> {
+    const started = performance.now();
+    const report = emptyReport("gold", ordersTopic);
+    const goldPrefix = layerPrefix("gold", `${ordersTopic}/${ORDERS_HOURLY}`);
+    const existing = new Map(
+      (await this.store.list(goldPrefix)).filter((o) => parseGoldKey(o.key)).map((
+        o,
+      ) => [o.key, o.etag]),
+    );
+    const written = new Set<string>();
+    for (const o of await this.store.list(layerPrefix("silver", ordersTopic))) {
+      const parsed = parseSilverKey(o.key);
+      if (!parsed) continue;
+      const where = { region: parsed.region, date: parsed.date, hour: parsed.hour };
+      const rows = tableRows(decodeParquet(await this.store.get(o.key)));
+      report.objectsRead++;
+      report.rowsIn += rows.length;
+      const row = ordersHourlyRow(where, rows);
+      if (!row) continue;
+      report.rowsOut++;
+      const key = goldKey({ topic: ordersTopic, table: ORDERS_HOURLY, ...where });
+      const bytes = encodeParquet(tableFromRows(ORDERS_HOURLY_COLUMNS, [row as unknown as Row]));
+      if (await this.store.putIfChanged(key, bytes, existing.get(key) ?? "")) {
+        report.objectsWritten++;
+      } else report.objectsUnchanged++;
+      written.add(key);
+    }
+    for (const key of existing.keys()) {
+      if (written.has(key)) continue;
+      await this.store.remove(key);
+      report.objectsRemoved++;
+    }
+    report.seconds = (performance.now() - started) / 1000;
+    return report;
+  }
+}
