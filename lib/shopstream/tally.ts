@@ -21,6 +21,7 @@
 import type { GeneratedRecord, MalformedKind, OrderEvent, TopicKey } from "./generator.ts";
 import { MALFORMED_KINDS, TOPIC_KEYS } from "./generator.ts";
 import type { RegionCode } from "./regions.ts";
+import { utcDateHour } from "../lake/paths.ts";
 import { divideHalfEven, toEurMinor } from "./currency.ts";
 
 /** Converts an amount in minor units of `currency` to EUR cents (default: `toEurMinor` of `currency.ts`). */
@@ -60,11 +61,11 @@ export interface GoldRow {
   /** `HH` (UTC, two digits). */
   hour: string;
   /** Distinct `order.placed` events. */
-  orders: number;
+  orders: bigint;
   /** Sum of `total.amountMinor` in the region's currency. */
   revenue_minor: bigint;
   currency: string;
-  /** Sum of each order's total converted to EUR cents (converted per order, then summed). */
+  /** revenue_minor converted to EUR cents at the fixed rate (the sum converted once, half-even). */
   revenue_eur_minor: bigint;
   /** revenue_minor / orders, rounded half to even. */
   avg_basket_minor: bigint;
@@ -83,27 +84,12 @@ export interface Totals {
   orders: number;
 }
 
-/**
- * The UTC date (`YYYY-MM-DD`) and hour (`HH`) of an instant, as the lake partitions it.
- *
- * @example
- * ```ts
- * import { utcDateHour } from "./tally.ts";
- * console.log(utcDateHour(Date.UTC(2026, 2, 2, 7, 30))); // { date: "2026-03-02", hour: "07" }
- * ```
- */
-export function utcDateHour(epochMs: number): { date: string; hour: string } {
-  const iso = new Date(Math.floor(epochMs / 3_600_000) * 3_600_000).toISOString();
-  return { date: iso.slice(0, 10), hour: iso.slice(11, 13) };
-}
-
 interface GoldAcc {
   region: RegionCode;
   hourStart: number;
   orders: number;
   revenue: bigint;
   currency: string;
-  eur: bigint;
   skus: Map<string, number>;
 }
 
@@ -191,7 +177,6 @@ export class Tally {
         orders: 0,
         revenue: 0n,
         currency: order.total.currency,
-        eur: 0n,
         skus: new Map(),
       };
       this.#gold.set(key, g);
@@ -199,7 +184,6 @@ export class Tally {
     g.orders++;
     const total = BigInt(order.total.amountMinor);
     g.revenue += total;
-    g.eur += this.#toEur(total, order.total.currency);
     for (const line of order.items) g.skus.set(line.sku, (g.skus.get(line.sku) ?? 0) + line.qty);
   }
 
@@ -255,10 +239,10 @@ export class Tally {
         return {
           region: g.region,
           ...utcDateHour(g.hourStart),
-          orders: g.orders,
+          orders: BigInt(g.orders),
           revenue_minor: g.revenue,
           currency: g.currency,
-          revenue_eur_minor: g.eur,
+          revenue_eur_minor: this.#toEur(g.revenue, g.currency),
           avg_basket_minor: divideHalfEven(g.revenue, BigInt(g.orders)),
           top_products: JSON.stringify(top),
         };
