@@ -27,9 +27,11 @@
  * @module
  */
 import { en, Faker } from "@faker-js/faker";
+import type { FamilyName } from "../schema/catalog.ts";
 import { Decimal } from "../schema/decimal.ts";
 import { type RegionCode, type RegionInfo, REGIONS, regionWeightsAt } from "./regions.ts";
 import { Rng } from "./random.ts";
+import { currencyInfo, REPORTING_CURRENCY } from "./currency.ts";
 
 /** The config key (`config.topics.<key>`) of each event topic. */
 export type TopicKey = "orders" | "payments" | "shipments" | "clickstream";
@@ -54,7 +56,7 @@ export const TOPIC_KEYS: readonly TopicKey[] = ["orders", "payments", "shipments
  * console.log(FAMILY_OF.orders); // order
  * ```
  */
-export const FAMILY_OF: Readonly<Record<TopicKey, string>> = {
+export const FAMILY_OF: Readonly<Record<TopicKey, FamilyName>> = {
   orders: "order",
   payments: "payment",
   shipments: "shipment",
@@ -171,7 +173,7 @@ export interface GeneratedRecord {
   /** How it is broken, for `malformed` records. */
   malformed?: MalformedKind;
   /** Schema family, e.g. `order`. */
-  family: string;
+  family: FamilyName;
   /** Schema version to encode `value` with (1 or 2). */
   version: 1 | 2;
   /** The event's type (`envelope.eventType`), or `malformed` for raw bytes. */
@@ -253,11 +255,6 @@ interface Journey {
 
 /** Minor units of REGIONS[i].currency per EUR cent, for regional list prices (not an FX table). */
 const PRICE_FACTORS = [1, 1.08, 1.62];
-/** Settlement rates (charge currency -> EUR) that payment v2 reports as `fxRate`. */
-const SETTLEMENT_FX: Readonly<Record<string, string>> = {
-  USD: "0.92000000",
-  JPY: "0.00617000",
-};
 const CHANNELS = ["web", "web", "web", "app", "app", "store"];
 const METHODS: PaymentEvent["method"][] = ["CARD", "CARD", "CARD", "PAYPAL", "BANK_TRANSFER"];
 const STATIC_PAGES = ["/", "/deals", "/new", "/help"];
@@ -614,9 +611,10 @@ export class EventGenerator {
       status,
     };
     if (version === 2) {
-      const fx = SETTLEMENT_FX[j.region.currency];
-      value.settlementCurrency = fx ? "EUR" : null;
-      value.fxRate = fx ? Decimal.parse(fx) : null;
+      // Shops are paid out in EUR at the lake's fixed rate (currency.ts).
+      const foreign = j.region.currency !== REPORTING_CURRENCY;
+      value.settlementCurrency = foreign ? REPORTING_CURRENCY : null;
+      value.fxRate = foreign ? currencyInfo(j.region.currency).eurPerUnit.rescale(8) : null;
     }
     return this.#record("payments", j.orderId!, eventType, j.region.code, version, value);
   }

@@ -1,6 +1,7 @@
 /**
  * Module 4, the ShopStream pipeline: regions, the seeded event generator and
- * its independent tally, contract rules, and the producer service.
+ * its independent tally, and the producer service; the lake's
+ * currency maths, bronze layout and the sink's building blocks.
  *
  * @example
  * ```ts
@@ -16,4 +17,6 @@ export * from "./regions.ts";
 export * from "./random.ts";
 export * from "./generator.ts";
 export * from "./tally.ts";
+export * from "./currency.ts";
+export * from "./rules.ts";
 export * from "./producer.ts";

@@ -8,7 +8,7 @@
  * ```ts
  * import { REGIONS, regionInfo } from "./regions.ts";
  * for (const r of REGIONS) console.log(r.code, r.currency, r.timeZone);
- * console.log(regionInfo("APAC").minorDigits); // 0 (JPY has no minor unit)
+ * console.log(regionInfo("APAC").currency); // JPY (no minor unit: see currency.ts)
  * ```
  *
  * @module
@@ -24,8 +24,6 @@ export interface RegionInfo {
   readonly weight: number;
   /** ISO 4217 code of the one currency the region sells in. */
   readonly currency: string;
-  /** Digits after the point of that currency (2 for EUR/USD, 0 for JPY). */
-  readonly minorDigits: number;
   /** IANA time zone of the region's shoppers. */
   readonly timeZone: string;
   /** VAT rate applied to orders, as exact decimal text with 4 digits (order v2 `taxRate`). */
@@ -49,8 +47,7 @@ export const REGIONS: readonly RegionInfo[] = Object.freeze(
       code: "EU",
       weight: 0.45,
       currency: "EUR",
-      minorDigits: 2,
-      timeZone: "Europe/Berlin",
+        timeZone: "Europe/Berlin",
       taxRate: "0.1900",
       carriers: ["DHL", "DPD", "GLS"],
     },
@@ -58,8 +55,7 @@ export const REGIONS: readonly RegionInfo[] = Object.freeze(
       code: "US",
       weight: 0.35,
       currency: "USD",
-      minorDigits: 2,
-      timeZone: "America/New_York",
+        timeZone: "America/New_York",
       taxRate: "0.0887",
       carriers: ["UPS", "FedEx", "USPS"],
     },
@@ -67,8 +63,7 @@ export const REGIONS: readonly RegionInfo[] = Object.freeze(
       code: "APAC",
       weight: 0.2,
       currency: "JPY",
-      minorDigits: 0,
-      timeZone: "Asia/Tokyo",
+        timeZone: "Asia/Tokyo",
       taxRate: "0.1000",
       carriers: ["Yamato", "Sagawa", "Japan Post"],
     },

@@ -21,8 +21,10 @@
 import type { GeneratedRecord, MalformedKind, OrderEvent, TopicKey } from "./generator.ts";
 import { MALFORMED_KINDS, TOPIC_KEYS } from "./generator.ts";
 import type { RegionCode } from "./regions.ts";
+import { utcDateHour } from "../lake/paths.ts";
+import { divideHalfEven, toEurMinor } from "./currency.ts";
 
-/** Converts an amount in minor units of `currency` to EUR cents (lake's `currency.ts` provides one). */
+/** Converts an amount in minor units of `currency` to EUR cents (default: `toEurMinor` of `currency.ts`). */
 export type ToEur = (amountMinor: bigint, currency: string) => bigint;
 
 /** Counts for one topic. */
@@ -59,12 +61,12 @@ export interface GoldRow {
   /** `HH` (UTC, two digits). */
   hour: string;
   /** Distinct `order.placed` events. */
-  orders: number;
+  orders: bigint;
   /** Sum of `total.amountMinor` in the region's currency. */
   revenue_minor: bigint;
   currency: string;
-  /** Sum of each order's total converted to EUR cents; null without a converter. */
-  revenue_eur_minor: bigint | null;
+  /** revenue_minor converted to EUR cents at the fixed rate (the sum converted once, half-even). */
+  revenue_eur_minor: bigint;
   /** revenue_minor / orders, rounded half to even. */
   avg_basket_minor: bigint;
   /** JSON `[{"sku":..,"qty":..}]`: the top 3 SKUs by quantity, ties by SKU ascending. */
@@ -82,46 +84,12 @@ export interface Totals {
   orders: number;
 }
 
-/**
- * `a / b` for bigints, rounded half to even (b > 0).
- *
- * @example
- * ```ts
- * import { divHalfEven } from "./tally.ts";
- * console.log(divHalfEven(5n, 2n), divHalfEven(7n, 2n), divHalfEven(-5n, 2n)); // 2n 4n -2n
- * ```
- */
-export function divHalfEven(a: bigint, b: bigint): bigint {
-  if (b <= 0n) throw new RangeError(`divHalfEven needs a positive divisor, got ${b}`);
-  const neg = a < 0n;
-  const n = neg ? -a : a;
-  let q = n / b;
-  const twice = (n % b) * 2n;
-  if (twice > b || (twice === b && q % 2n === 1n)) q += 1n;
-  return neg ? -q : q;
-}
-
-/**
- * The UTC date (`YYYY-MM-DD`) and hour (`HH`) of an instant, as the lake partitions it.
- *
- * @example
- * ```ts
- * import { utcDateHour } from "./tally.ts";
- * console.log(utcDateHour(Date.UTC(2026, 2, 2, 7, 30))); // { date: "2026-03-02", hour: "07" }
- * ```
- */
-export function utcDateHour(epochMs: number): { date: string; hour: string } {
-  const iso = new Date(Math.floor(epochMs / 3_600_000) * 3_600_000).toISOString();
-  return { date: iso.slice(0, 10), hour: iso.slice(11, 13) };
-}
-
 interface GoldAcc {
   region: RegionCode;
   hourStart: number;
   orders: number;
   revenue: bigint;
   currency: string;
-  eur: bigint | null;
   skus: Map<string, number>;
 }
 
@@ -147,20 +115,20 @@ function emptyTopic(): TopicCounts {
  * ```ts
  * import { EventGenerator } from "./generator.ts";
  * import { Tally } from "./tally.ts";
- * const tally = new Tally({ toEur: (minor, cur) => cur === "EUR" ? minor : minor / 2n });
+ * const tally = new Tally();
  * for (const r of new EventGenerator({ seed: 3 }).take(5000)) tally.add(r);
  * console.log(tally.topic("orders").produced, tally.hours().length);
  * ```
  */
 export class Tally {
-  readonly #toEur?: ToEur;
+  readonly #toEur: ToEur;
   readonly #topics = new Map<TopicKey, TopicCounts>(TOPIC_KEYS.map((t) => [t, emptyTopic()]));
   readonly #regions = new Map<string, number>();
   readonly #hours = new Map<string, HourCounts>();
   readonly #gold = new Map<string, GoldAcc>();
 
   constructor(options: { toEur?: ToEur } = {}) {
-    this.#toEur = options.toEur;
+    this.#toEur = options.toEur ?? toEurMinor;
   }
 
   /** Counts one record. */
@@ -209,7 +177,6 @@ export class Tally {
         orders: 0,
         revenue: 0n,
         currency: order.total.currency,
-        eur: this.#toEur ? 0n : null,
         skus: new Map(),
       };
       this.#gold.set(key, g);
@@ -217,7 +184,6 @@ export class Tally {
     g.orders++;
     const total = BigInt(order.total.amountMinor);
     g.revenue += total;
-    if (this.#toEur) g.eur = g.eur! + this.#toEur(total, order.total.currency);
     for (const line of order.items) g.skus.set(line.sku, (g.skus.get(line.sku) ?? 0) + line.qty);
   }
 
@@ -273,11 +239,11 @@ export class Tally {
         return {
           region: g.region,
           ...utcDateHour(g.hourStart),
-          orders: g.orders,
+          orders: BigInt(g.orders),
           revenue_minor: g.revenue,
           currency: g.currency,
-          revenue_eur_minor: g.eur,
-          avg_basket_minor: divHalfEven(g.revenue, BigInt(g.orders)),
+          revenue_eur_minor: this.#toEur(g.revenue, g.currency),
+          avg_basket_minor: divideHalfEven(g.revenue, BigInt(g.orders)),
           top_products: JSON.stringify(top),
         };
       });
