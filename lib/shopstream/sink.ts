@@ -99,8 +99,22 @@ export interface LakeSinkOptions {
   /** How often buffer ages are checked, ms (default 250). */
   tickMs?: number;
   hooks?: SinkHooks;
+  /** Called after every finished flush (e.g. to observe a Prometheus histogram). */
+  onFlush?: (flush: FlushInfo) => void;
   /** Called when the sink crashed (a hook threw, or the consumer died). */
   onCrash?: (error: Error) => void;
+}
+
+/** One finished flush of a region buffer. */
+export interface FlushInfo {
+  topic: string;
+  region: string;
+  reason: FlushReason;
+  records: number;
+  /** Bronze objects written: one per (partition, date, hour) in the buffer. */
+  objects: number;
+  /** From the first upload attempt to the last object written, retries included. */
+  seconds: number;
 }
 
 /** What the sink did since `connect()`; names follow the contract's `shopstream_sink_*` metrics. */
@@ -684,7 +698,16 @@ export class LakeSink {
       keys.push(key);
       this.#metrics.objects++;
     }
-    this.#metrics.flushLatencyMs[state.topic].record(performance.now() - started);
+    const ms = performance.now() - started;
+    this.#metrics.flushLatencyMs[state.topic].record(ms);
+    this.#options.onFlush?.({
+      topic: state.topic,
+      region,
+      reason: job.reason,
+      records: job.records.length,
+      objects: keys.length,
+      seconds: ms / 1000,
+    });
     inc(nested(this.#metrics.flushes, state.topic), region);
     inc(nested(this.#metrics.records, state.topic), region, job.records.length);
     return keys;
