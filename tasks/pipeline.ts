@@ -16,6 +16,7 @@
  */
 import { loadConfig } from "../lib/config.ts";
 import { parseFlags, runCommand, UsageError } from "../lib/ops/cli.ts";
+import { checkHealth } from "../lib/ops/health.ts";
 import { openStack } from "../lib/ops/stack/mod.ts";
 import {
   formatPipelineSummary,
@@ -144,8 +145,12 @@ export function parsePipelineArgs(args: string[]): PipelineFlags {
 
 async function run(flags: PipelineFlags): Promise<number> {
   const config = loadConfig();
-  const stack = await openStack(config, { log: (l) => console.log(`  ${l}`) });
-  await stack.up();
+  const health = await checkHealth(config);
+  if (!health.ok) {
+    console.log("- the stack is not (all) up: starting it");
+    const stack = await openStack(config, { log: (l) => console.log(`  ${l}`) });
+    await stack.up();
+  }
   const { follow, ...options } = flags;
   const pipeline = new Pipeline({
     config,
