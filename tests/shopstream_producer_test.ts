@@ -86,6 +86,14 @@ Deno.test("producer service: what the cluster holds equals the tally", async (t)
       progress.push(summary.records);
     });
 
+    await t.step("stop() before run() produces nothing (Ctrl-C during start-up)", async () => {
+      service.stop();
+      const summary = await service.run();
+      assert.equal(summary.records, 0);
+      assert.equal(summary.stopped, true);
+      assert.equal(service.tally.totals().produced, n);
+    });
+
     await t.step("an independent reader finds exactly the tallied records", async () => {
       const seen: Seen[] = [];
       const byTopicName = new Map(TOPIC_KEYS.map((k) => [topics[k], k]));

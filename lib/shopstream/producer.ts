@@ -264,7 +264,10 @@ export class ShopStreamProducer {
     return await this.serde.encode(this.topics[record.topic], this.schemaFor(record), record.value);
   }
 
-  /** Asks a running `run()` to stop after the record in hand; it then flushes and returns. */
+  /**
+   * Asks `run()` to stop after the record in hand (or, called before `run()`, to
+   * produce nothing); it then flushes and returns.
+   */
   stop(): void {
     this.#stopping = true;
   }
@@ -278,7 +281,6 @@ export class ShopStreamProducer {
     if (!this.#connected) throw new Error("ShopStreamProducer: call connect() before run()");
     const { events, durationMs, rate = 0 } = this.#options;
     const every = this.#options.progressEvery ?? 10_000;
-    this.#stopping = false;
     const started = performance.now();
     let lastYield = started;
     let count = 0;
@@ -327,6 +329,7 @@ export class ShopStreamProducer {
       }
     }
     const stopped = this.#stopping;
+    this.#stopping = false; // a later run() starts afresh; a stop() before run() ends that run at once
     await Promise.all([...this.#producers.values()].map((p) => p.flush()));
     await sleep(0); // let the malformed acknowledgements' callbacks run
     const done = progress();
