@@ -220,7 +220,7 @@ export async function startSink(
  * ```ts
  * // sink_worker.ts
  * import { serveSinkWorker } from "./sink_runner.ts";
- * serveSinkWorker(self as unknown as Worker);
+ * serveSinkWorker(self as unknown as Parameters<typeof serveSinkWorker>[0]);
  * ```
  */
 export function serveSinkWorker(scope: {
