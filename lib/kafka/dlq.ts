@@ -246,6 +246,38 @@ export class DeadLetterWriter {
     );
   }
 
+  /**
+   * Sends one dead letter per entry in one verified send (acks=all); resolves
+   * once every one is acknowledged. For consumers that handle whole batches.
+   *
+   * @example
+   * ```ts
+   * import { loadConfig } from "../config.ts";
+   * import { createKafka } from "./client.ts";
+   * import { DeadLetterWriter } from "./dlq.ts";
+   * const writer = new DeadLetterWriter(createKafka(loadConfig()), "shopstream.dlq");
+   * await writer.connect();
+   * const message = { key: null, value: "?" };
+   * await writer.writeAll([
+   *   { origin: { topic: "orders", partition: 0, offset: "9", message }, reason: "deserialization", error: "no magic byte" },
+   *   { origin: { topic: "orders", partition: 0, offset: "12", message }, reason: "validation", error: "qty: 0 < 1" },
+   * ]);
+   * await writer.disconnect();
+   * ```
+   */
+  async writeAll(
+    entries: readonly { origin: DeadLetterOrigin; reason: DeadLetterReason; error: unknown }[],
+  ): Promise<void> {
+    if (!this.#producer) throw new Error("DeadLetterWriter.writeAll(): call connect() first");
+    if (entries.length === 0) return;
+    await sendDeadLetters(
+      this.#producer,
+      this.topic,
+      entries.map((e) => deadLetter(e.origin, e.reason, e.error)),
+      this.#partitions,
+    );
+  }
+
   /** Disconnects the producer (safe to call twice). */
   async disconnect(): Promise<void> {
     await this.#producer?.disconnect();

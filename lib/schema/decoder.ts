@@ -39,6 +39,25 @@ export type DecodeOutcome<T = unknown> =
 /** A business rule on a decoded value: the paths and problems it finds, empty when fine. */
 export type ContractRule<T = unknown> = (value: T) => string[];
 
+/** Options of {@linkcode ContractDecoder}. */
+export interface ContractDecoderOptions {
+  /**
+   * The shape of a decoded value: `reader` (default) resolves every version
+   * into the reader schema (fields a version lacks get the reader's
+   * defaults); `writer` keeps the writer's own fields (a v1 record has no
+   * v2 fields), for stores that must tell "absent" from "default", such as
+   * the lake's bronze layer. Either way a record the reader cannot read is
+   * a `deserialization` failure, and the rules run on the value returned.
+   */
+  shape?: "reader" | "writer";
+}
+
+/** A writer schema the reader can read, and how. */
+interface Resolved {
+  resolver: avsc.Resolver;
+  writer: avsc.Type;
+}
+
 function hex(bytes: Uint8Array): string {
   return [...bytes.subarray(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join(" ");
 }
@@ -58,15 +77,19 @@ function hex(bytes: Uint8Array): string {
  * ```
  */
 export class ContractDecoder<T = unknown> {
-  readonly #resolvers = new Map<number, avsc.Resolver | Error>();
+  readonly #resolvers = new Map<number, Resolved | Error>();
+  readonly shape: "reader" | "writer";
 
   constructor(
     readonly serde: AvroSerde,
     readonly reader: avsc.Type,
     readonly rules: readonly ContractRule<T>[] = [],
-  ) {}
+    options: ContractDecoderOptions = {},
+  ) {
+    this.shape = options.shape ?? "reader";
+  }
 
-  async #resolver(schemaId: number): Promise<avsc.Resolver | Error | undefined> {
+  async #resolver(schemaId: number): Promise<Resolved | Error | undefined> {
     const cached = this.#resolvers.get(schemaId);
     if (cached) return cached;
     let writer: avsc.Type;
@@ -77,9 +100,9 @@ export class ContractDecoder<T = unknown> {
       if (status === 404) return undefined;
       throw e; // the registry is down or failing: retry, do not dead-letter
     }
-    let resolver: avsc.Resolver | Error;
+    let resolver: Resolved | Error;
     try {
-      resolver = this.reader.createResolver(writer);
+      resolver = { resolver: this.reader.createResolver(writer), writer };
     } catch (e) {
       resolver = new Error(
         `writer schema id ${schemaId} (${typeLabel(writer)}) cannot be read as ` +
@@ -120,8 +143,11 @@ export class ContractDecoder<T = unknown> {
     }
     let value: T;
     try {
-      // deno-lint-ignore no-explicit-any
-      value = this.reader.fromBuffer(body as any, resolver) as T;
+      value = (this.shape === "writer"
+        // deno-lint-ignore no-explicit-any
+        ? resolver.writer.fromBuffer(body as any)
+        // deno-lint-ignore no-explicit-any
+        : this.reader.fromBuffer(body as any, resolver.resolver)) as T;
     } catch (e) {
       return {
         ok: false,
@@ -131,7 +157,7 @@ export class ContractDecoder<T = unknown> {
       };
     }
     const problems = [
-      ...validate(this.reader, value).map(String),
+      ...(this.shape === "writer" ? [] : validate(this.reader, value).map(String)),
       ...this.rules.flatMap((rule) => rule(value)),
     ];
     if (problems.length > 0) {

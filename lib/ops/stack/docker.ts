@@ -15,7 +15,7 @@
 import type { Config } from "../../config.ts";
 import { forgetMode, recordMode } from "./mode.ts";
 import { stackPaths } from "./paths.ts";
-import { parseHostPort, pollUntil, tcpOpen } from "./probe.ts";
+import { httpOk, parseHostPort, pollUntil, tcpOpen } from "./probe.ts";
 import type { ServiceStatus, Stack } from "./types.ts";
 
 const PROJECT = "shopstream";
@@ -121,5 +121,15 @@ export class DockerStack implements Stack {
     await this.#compose(["start", `kafka-${id}`], true);
     const { host, port } = parseHostPort(this.config.kafka.brokers[id - 1]);
     await pollUntil(`kafka-${id}`, () => tcpOpen(host, port), 120_000);
+  }
+
+  async stopMinio(options: { kill?: boolean } = {}): Promise<void> {
+    await this.#compose([options.kill ? "kill" : "stop", "minio"], true);
+  }
+
+  async startMinio(): Promise<void> {
+    await this.#compose(["start", "minio"], true);
+    const live = `${this.config.s3.endpoint}/minio/health/live`;
+    await pollUntil("minio", () => httpOk(live), 120_000);
   }
 }

@@ -447,4 +447,19 @@ export class NativeStack implements Stack {
     await this.#kafkaProcess(id, libs).start();
     await this.#waitListening(id);
   }
+
+  /** Stops MinIO: SIGTERM, or SIGKILL with `{ kill: true }`; its data stays. */
+  async stopMinio(options: { kill?: boolean } = {}): Promise<void> {
+    const proc = this.#minioProcess();
+    if (!(await proc.pid())) throw new Error("minio is not running");
+    if (options.kill) await proc.kill();
+    else await proc.stop(10_000);
+  }
+
+  /** Starts MinIO again (the installed binary) and waits for its liveness check. */
+  async startMinio(): Promise<void> {
+    const bin = await installMinio(this.config.stack.minioVersion, this.log);
+    await this.#minioProcess(bin).start();
+    await this.#waitMinio();
+  }
 }

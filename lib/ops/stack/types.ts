@@ -42,4 +42,8 @@ export interface Stack {
   stopBroker(id: number, options?: { kill?: boolean }): Promise<void>;
   /** Starts broker `id` again and waits for its listener. */
   startBroker(id: number): Promise<void>;
+  /** Stops MinIO (an object store outage); `kill` simulates a crash. */
+  stopMinio(options?: { kill?: boolean }): Promise<void>;
+  /** Starts MinIO again and waits until it answers its liveness check. */
+  startMinio(): Promise<void>;
 }

@@ -1,0 +1,785 @@
+/**
+ * The lake sink: a consumer group that reads the four ShopStream event topics,
+ * decodes every value through the registry, and writes bronze Parquet objects
+ * to MinIO, batched per region.
+ *
+ * - Decoding: {@linkcode ContractDecoder} (readable by the family's newest
+ *   schema, values kept in the writer's shape for bronze) and the rules of
+ *   `rules.ts`; no magic byte, an unknown schema id or a broken
+ *   rule send the record to the dead-letter topic with reason and origin.
+ *   Nothing is dropped.
+ * - Batching: one {@linkcode RegionBatcher} per topic; a region's buffer is
+ *   flushed on record count, bytes or age, and on shutdown. A flush writes one
+ *   bronze object per (partition, UTC date, UTC hour) of the buffer.
+ * - Offsets: committed by hand after each flush, only up to the smallest
+ *   offset still buffered or uploading ({@linkcode OffsetLedger}).
+ * - Rebalance: kafkajs rewinds every partition to its committed offset after
+ *   a rebalance and has no revocation hook that can hold the rejoin, so the
+ *   sink does not flush then: it drops its buffers (their records are read
+ *   again) and starts no new upload from the moment the rebalance is
+ *   announced. A flush racing the new owner's listing could write rows twice.
+ * - Skip rule: on every (re)assignment the sink lists the topic's bronze
+ *   objects and skips records already written (`lastOffsets`), so a
+ *   crash between upload and commit re-reads but never re-writes a row.
+ * - Outages: uploads are retried with backoff until they succeed; while they
+ *   fail, buffers fill up to `maxPendingRecords`/`maxPendingBytes` and then
+ *   fetching pauses (heartbeats go on), so memory stays bounded.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { LakeSink } from "./sink.ts";
+ * const sink = new LakeSink({ config: loadConfig() });
+ * await sink.connect();
+ * await sink.run();
+ * // ... later: flush every buffer, commit, leave the group
+ * await sink.stop();
+ * console.log(sink.metrics().records);
+ * ```
+ *
+ * @module
+ */
+import type { EachBatchPayload, Kafka } from "kafkajs";
+import type { Config } from "../config.ts";
+import { createKafka } from "../kafka/client.ts";
+import { GroupConsumer, type RebalanceEvent } from "../kafka/consumer.ts";
+import { type DeadLetterOrigin, type DeadLetterReason, DeadLetterWriter } from "../kafka/dlq.ts";
+import { LatencyHistogram } from "../kafka/metrics.ts";
+import { sleep } from "../ops/deadline.ts";
+import { FAMILY_TOPICS, type FamilyName, loadCatalog } from "../schema/catalog.ts";
+import { ContractDecoder } from "../schema/decoder.ts";
+import { AvroSerde } from "../schema/serde.ts";
+import { layerPrefix } from "../lake/paths.ts";
+import { LakeStore } from "../lake/store.ts";
+import {
+  bronzeGroupId,
+  bronzeGroupOf,
+  BronzeLayout,
+  bronzeObjectKey,
+  type BronzeRecord,
+  encodeBronze,
+  groupBronze,
+  lastOffsets,
+} from "./bronze.ts";
+import {
+  type BatchPolicy,
+  DEFAULT_BATCH_POLICY,
+  type FlushReason,
+  type RegionBatch,
+  RegionBatcher,
+} from "./batcher.ts";
+import { OffsetLedger } from "./offsets.ts";
+import { CONTRACT_RULES } from "./rules.ts";
+
+/** Test hooks: a hook that throws crashes the sink on the spot (nothing more is committed). */
+export interface SinkHooks {
+  /** After a flush's objects were uploaded, before the offsets below them are committed. */
+  afterUpload?: (flush: { topic: string; region: string; keys: string[] }) => void | Promise<void>;
+}
+
+/** Options of {@linkcode LakeSink}. */
+export interface LakeSinkOptions {
+  config: Config;
+  /** The lake (default: `LakeStore.fromConfig(config)`); the bucket must exist. */
+  store?: LakeStore;
+  /** A kafkajs client; by default one made from `config` with client id `config.clients.sink`. */
+  kafka?: Kafka;
+  /** Consumer group (default `config.clients.sinkGroup`). */
+  groupId?: string;
+  /** Topic of each family to read (default: all four from `config.topics`). */
+  topics?: Partial<Record<FamilyName, string>>;
+  /** Dead-letter topic (default `config.topics.deadLetter`); it must exist. */
+  deadLetterTopic?: string;
+  /** Per-region flush policy (default {@linkcode DEFAULT_BATCH_POLICY}). */
+  policy?: BatchPolicy;
+  /** Pause fetching while this many records are buffered or uploading (default 60 000). */
+  maxPendingRecords?: number;
+  /** Pause fetching while this many value bytes are buffered or uploading (default 32 MiB). */
+  maxPendingBytes?: number;
+  /** Upload retry backoff: first and largest wait, ms (default 200 and 5000). */
+  retryBackoffMs?: { initial: number; max: number };
+  /** Read from the beginning when the group has no committed offset (default true). */
+  fromBeginning?: boolean;
+  /** How often buffer ages are checked, ms (default 250). */
+  tickMs?: number;
+  hooks?: SinkHooks;
+  /** Called after every finished flush (e.g. to observe a Prometheus histogram). */
+  onFlush?: (flush: FlushInfo) => void;
+  /** Called when the sink crashed (a hook threw, or the consumer died). */
+  onCrash?: (error: Error) => void;
+}
+
+/** One finished flush of a region buffer. */
+export interface FlushInfo {
+  topic: string;
+  region: string;
+  reason: FlushReason;
+  records: number;
+  /** Bronze objects written: one per (partition, date, hour) in the buffer. */
+  objects: number;
+  /** From the first upload attempt to the last object written, retries included. */
+  seconds: number;
+}
+
+/** What the sink did since `connect()`; names follow the contract's `shopstream_sink_*` metrics. */
+export interface SinkMetrics {
+  /** Records written to bronze, by topic and region (`shopstream_sink_records_total`). */
+  records: Record<string, Record<string, number>>;
+  /** Records sent to the dead-letter topic, by topic and reason (`shopstream_sink_dead_letters_total`). */
+  deadLetters: Record<string, Record<string, number>>;
+  /** Flushes finished, by topic and region (`shopstream_sink_flushes_total`). */
+  flushes: Record<string, Record<string, number>>;
+  /** Failed upload attempts (each retried), by topic (`shopstream_sink_flush_failures_total`). */
+  flushFailures: Record<string, number>;
+  /** Flush latency in ms (first upload attempt to last object written), by topic (`shopstream_sink_flush_seconds`). */
+  flushLatencyMs: Record<string, LatencyHistogram>;
+  /** Records buffered or uploading now, by topic (`shopstream_sink_buffered_records`). */
+  buffered: Record<string, number>;
+  /** Records skipped because an earlier run already wrote them, by topic. */
+  skipped: Record<string, number>;
+  /** Bronze objects written. */
+  objects: number;
+  /** Whether fetching is paused because buffers are full. */
+  paused: boolean;
+  /** Rebalances (assignments) seen. */
+  rebalances: number;
+}
+
+/** {@linkcode SinkMetrics} summed over topics and regions. */
+export interface SinkTotals {
+  records: number;
+  deadLetters: number;
+  flushes: number;
+  flushFailures: number;
+  buffered: number;
+  skipped: number;
+  objects: number;
+}
+
+/**
+ * Sums a metrics snapshot over its labels (for summaries and checks).
+ *
+ * @example
+ * ```ts
+ * import type { SinkMetrics } from "./sink.ts";
+ * import { sinkTotals } from "./sink.ts";
+ * declare const m: SinkMetrics;
+ * console.log(sinkTotals(m).records);
+ * ```
+ */
+export function sinkTotals(m: SinkMetrics): SinkTotals {
+  const flat = (x: Record<string, number>) => Object.values(x).reduce((a, b) => a + b, 0);
+  const deep = (x: Record<string, Record<string, number>>) =>
+    Object.values(x).reduce((a, b) => a + flat(b), 0);
+  return {
+    records: deep(m.records),
+    deadLetters: deep(m.deadLetters),
+    flushes: deep(m.flushes),
+    flushFailures: flat(m.flushFailures),
+    buffered: flat(m.buffered),
+    skipped: flat(m.skipped),
+    objects: m.objects,
+  };
+}
+
+/**
+ * The sink's error when it crashed on purpose (a test hook) or cannot go on.
+ *
+ * @example
+ * ```ts
+ * import { SinkCrashedError } from "./sink.ts";
+ * console.log(new SinkCrashedError("boom").name); // SinkCrashedError
+ * ```
+ */
+export class SinkCrashedError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "SinkCrashedError";
+  }
+}
+
+/** A batch fetched before a rebalance: kafkajs must not resolve its offsets. */
+class StaleBatchError extends Error {
+  constructor() {
+    super("the group rebalanced while this batch was handled; it is read again");
+    this.name = "StaleBatchError";
+  }
+}
+
+interface TopicState {
+  readonly topic: string;
+  readonly family: FamilyName;
+  readonly decoder: ContractDecoder<Record<string, unknown>>;
+  readonly layout: BronzeLayout;
+  readonly batcher: RegionBatcher<BronzeRecord>;
+  readonly ledger: OffsetLedger;
+  /** The ledger holder id of each region's open buffer. */
+  readonly holders: Map<string, number>;
+  /** The skip rule: largest offset written per bronze group id. */
+  written: Map<string, bigint>;
+  assigned: number[];
+}
+
+interface FlushJob {
+  readonly state: TopicState;
+  readonly region: string;
+  readonly records: BronzeRecord[];
+  readonly bytes: number;
+  readonly reason: FlushReason;
+  readonly holder: number;
+  readonly epoch: number;
+}
+
+const PARQUET_CONTENT_TYPE = "application/vnd.apache.parquet";
+
+function inc<K extends string>(map: Partial<Record<K, number>>, key: K, n = 1): void {
+  map[key] = (map[key] ?? 0) + n;
+}
+
+function nested(map: Record<string, Record<string, number>>, a: string): Record<string, number> {
+  return (map[a] ??= {});
+}
+
+/**
+ * connect → run → stop. See the module doc for what it guarantees.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { LakeSink } from "./sink.ts";
+ * const sink = new LakeSink({ config: loadConfig() });
+ * await sink.connect();
+ * await sink.run();
+ * setTimeout(() => sink.stop(), 10_000);
+ * ```
+ */
+export class LakeSink {
+  readonly groupId: string;
+  readonly policy: BatchPolicy;
+  readonly #options: LakeSinkOptions;
+  readonly #kafka: Kafka;
+  readonly #states = new Map<string, TopicState>();
+  readonly #store: LakeStore;
+  readonly #maxPendingRecords: number;
+  readonly #maxPendingBytes: number;
+  #consumer?: GroupConsumer;
+  #dlq?: DeadLetterWriter;
+  #queue: FlushJob[] = [];
+  #worker?: Promise<void>;
+  #ready?: Promise<void>;
+  #epoch = 0;
+  #nextHolder = 1;
+  #holdUploads = false;
+  #paused = false;
+  #stopping = false;
+  #crashed?: Error;
+  #inBatch = 0;
+  #running = false;
+  #closing?: Promise<void>;
+  #commits: Promise<void> = Promise.resolve();
+  #timer?: ReturnType<typeof setInterval>;
+  #ticking = false;
+  readonly #metrics: SinkMetrics = {
+    records: {},
+    deadLetters: {},
+    flushes: {},
+    flushFailures: {},
+    flushLatencyMs: {},
+    buffered: {},
+    skipped: {},
+    objects: 0,
+    paused: false,
+    rebalances: 0,
+  };
+
+  constructor(options: LakeSinkOptions) {
+    this.#options = options;
+    this.groupId = options.groupId ?? options.config.clients.sinkGroup;
+    this.policy = options.policy ?? DEFAULT_BATCH_POLICY;
+    this.#store = options.store ?? LakeStore.fromConfig(options.config);
+    this.#kafka = options.kafka ??
+      createKafka(options.config, { clientId: options.config.clients.sink });
+    this.#maxPendingRecords = options.maxPendingRecords ?? 60_000;
+    this.#maxPendingBytes = options.maxPendingBytes ?? 32 * 1024 * 1024;
+  }
+
+  /** The topic read for each family. */
+  get topics(): Partial<Record<FamilyName, string>> {
+    return this.#options.topics ??
+      Object.fromEntries(
+        Object.entries(FAMILY_TOPICS).map(([f, key]) => [f, this.#options.config.topics[key]]),
+      );
+  }
+
+  /** Whether the sink crashed (see {@linkcode SinkHooks}); the error, if so. */
+  get crashed(): Error | undefined {
+    return this.#crashed;
+  }
+
+  /** Loads the schemas, checks the dead-letter topic, connects the consumer. */
+  async connect(): Promise<void> {
+    const o = this.#options;
+    const catalog = await loadCatalog();
+    const serde = new AvroSerde({ url: o.config.schemaRegistry.url });
+    for (const [family, topic] of Object.entries(this.topics) as [FamilyName, string][]) {
+      if (!topic) continue;
+      const schemas = catalog.family(family);
+      this.#states.set(topic, {
+        topic,
+        family,
+        decoder: new ContractDecoder<Record<string, unknown>>(
+          serde,
+          schemas.latest.type,
+          CONTRACT_RULES[family],
+          { shape: "writer" },
+        ),
+        layout: BronzeLayout.forFamily(schemas),
+        batcher: new RegionBatcher(this.policy),
+        ledger: new OffsetLedger(),
+        holders: new Map(),
+        written: new Map(),
+        assigned: [],
+      });
+      this.#metrics.flushLatencyMs[topic] = new LatencyHistogram();
+    }
+    this.#dlq = new DeadLetterWriter(this.#kafka, o.deadLetterTopic ?? o.config.topics.deadLetter);
+    await this.#dlq.connect();
+    this.#consumer = new GroupConsumer(this.#kafka, {
+      groupId: this.groupId,
+      topics: [...this.#states.keys()],
+      fromBeginning: o.fromBeginning ?? true,
+      autoCommit: false,
+      onRebalance: (e) => this.#assigned(e),
+      onCrash: (e) => this.#crash(e),
+    });
+    const raw = this.#consumer.raw;
+    raw.on(raw.events.REBALANCING, () => {
+      this.#holdUploads = true; // the partitions may move: start no upload until the new assignment
+    });
+    try {
+      await this.#consumer.connect();
+    } catch (e) {
+      await this.#dlq.disconnect();
+      throw e;
+    }
+  }
+
+  /** Starts consuming (returns once the consumer runs) and the age timer. */
+  async run(): Promise<void> {
+    const consumer = this.#consumer;
+    if (!consumer) throw new Error("LakeSink.run(): call connect() first");
+    this.#timer = setInterval(() => this.#tick(), this.#options.tickMs ?? 250);
+    await consumer.run({ eachBatch: (payload) => this.#onBatch(payload) });
+    this.#running = true;
+  }
+
+  /**
+   * Stops fetching, flushes every buffer (waiting for uploads, retrying while
+   * the lake is down, up to `timeoutMs`, default: no limit), commits and
+   * leaves the group. After a timeout nothing more is committed: the
+   * records not written are read again by the next run.
+   */
+  async stop(timeoutMs = Infinity): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    const consumer = this.#consumer;
+    try {
+      if (!this.#crashed && consumer && this.#running) {
+        consumer.pause();
+        const until = Date.now() + timeoutMs;
+        while (this.#inBatch > 0 && Date.now() < until) await sleep(20);
+        for (const state of this.#states.values()) {
+          for (const batch of state.batcher.takeAll("shutdown")) this.#enqueue(state, batch);
+        }
+        this.#startWorker();
+        const drained = this.#worker ?? Promise.resolve();
+        const timedOut = await Promise.race([
+          drained.then(() => false),
+          Number.isFinite(timeoutMs)
+            ? sleep(Math.max(0, until - Date.now())).then(() => true)
+            : new Promise<boolean>(() => {}),
+        ]);
+        if (!timedOut && !this.#crashed) await this.#commitAll();
+      }
+    } finally {
+      this.#queue = [];
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+      this.#epoch++; // abandons a still-running upload loop
+      await this.#close();
+    }
+  }
+
+  /** What the sink did so far (see {@linkcode SinkMetrics}). */
+  metrics(): SinkMetrics {
+    const buffered: Record<string, number> = {};
+    for (const state of this.#states.values()) buffered[state.topic] = state.batcher.records;
+    for (const job of this.#queue) inc(buffered, job.state.topic, job.records.length);
+    return { ...this.#metrics, buffered, paused: this.#paused };
+  }
+
+  /** Leaves the group and closes the dead-letter producer (once; later calls wait for it). */
+  #close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const consumer = this.#consumer;
+      this.#consumer = undefined;
+      try {
+        await consumer?.disconnect();
+      } finally {
+        await this.#dlq?.disconnect();
+        this.#dlq = undefined;
+      }
+    })();
+    return this.#closing;
+  }
+
+  #crash(error: Error): void {
+    if (this.#crashed) return;
+    this.#crashed = error instanceof SinkCrashedError
+      ? error
+      : new SinkCrashedError(`lake sink crashed: ${error.message}`, { cause: error });
+    this.#queue = [];
+    this.#epoch++;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#options.onCrash?.(this.#crashed);
+    // Leave the group without committing anything more: what was not committed is read again.
+    this.#close().catch(() => {});
+  }
+
+  /** A new assignment: kafkajs rewinds to the committed offsets, so forget every buffer. */
+  #assigned(event: RebalanceEvent): void {
+    this.#epoch++;
+    this.#metrics.rebalances++;
+    this.#queue = [];
+    for (const state of this.#states.values()) {
+      state.batcher.clear();
+      state.ledger.reset();
+      state.holders.clear();
+      state.assigned = event.assignment[state.topic] ?? [];
+    }
+    this.#holdUploads = false;
+    this.#ready = undefined;
+    if (this.#paused && this.#running && !this.#stopping) {
+      this.#paused = false;
+      this.#consumer?.resume();
+    }
+  }
+
+  /** Lists bronze once per assignment, after any upload still running has ended. */
+  #prepare(heartbeat: () => Promise<void>): Promise<void> {
+    if (this.#ready) return this.#ready;
+    const epoch = this.#epoch;
+    const ready = (async () => {
+      await this.#worker;
+      for (const state of this.#states.values()) {
+        const objects = await this.#retry(
+          () => this.#store.list(layerPrefix("bronze", state.topic)),
+          epoch,
+          heartbeat,
+          state.topic,
+        );
+        if (objects === undefined) throw new StaleBatchError();
+        if (epoch === this.#epoch) {
+          state.written = lastOffsets(objects.map((o) => o.key), state.topic);
+        }
+      }
+    })();
+    this.#ready = ready;
+    ready.catch(() => {
+      if (this.#ready === ready) this.#ready = undefined;
+    });
+    return ready;
+  }
+
+  async #onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    if (this.#crashed) throw this.#crashed;
+    this.#inBatch++;
+    try {
+      const epoch = this.#epoch;
+      await this.#prepare(payload.heartbeat);
+      const state = this.#states.get(batch.topic);
+      if (!state) throw new Error(`lake sink: no decoder for topic ${batch.topic}`);
+      if (this.#gone()) return; // not processed: the next run reads it
+      if (epoch !== this.#epoch) throw new StaleBatchError();
+      const letters: { origin: DeadLetterOrigin; reason: DeadLetterReason; error: string }[] = [];
+      const entries: { offset: bigint; record?: BronzeRecord; region?: string; bytes: number }[] =
+        [];
+      for (const message of batch.messages) {
+        const offset = BigInt(message.offset);
+        const outcome = await state.decoder.decode(message.value);
+        if (!outcome.ok) {
+          letters.push({
+            origin: {
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: message.offset,
+              message,
+              group: this.groupId,
+            },
+            reason: outcome.reason,
+            error: outcome.error,
+          });
+          entries.push({ offset, bytes: 0 });
+          continue;
+        }
+        const record: BronzeRecord = {
+          partition: batch.partition,
+          offset,
+          timestamp: Number(message.timestamp),
+          schemaId: outcome.schemaId,
+          value: outcome.value,
+        };
+        const group = bronzeGroupOf(record);
+        const written = state.written.get(bronzeGroupId(group));
+        if (written !== undefined && offset <= written) {
+          inc(this.#metrics.skipped, state.topic);
+          entries.push({ offset, bytes: 0 });
+          continue;
+        }
+        entries.push({ offset, bytes: message.value?.length ?? 0, record, region: group.region });
+      }
+      // Dead letters first: a record counts as processed only once its letter is acknowledged.
+      await this.#dlq!.writeAll(letters);
+      for (const l of letters) {
+        inc(nested(this.#metrics.deadLetters, state.topic), l.reason);
+      }
+      if (this.#gone()) return;
+      if (epoch !== this.#epoch) throw new StaleBatchError();
+      const now = Date.now();
+      for (const { offset, record, region, bytes } of entries) {
+        if (!record || region === undefined) {
+          state.ledger.process(batch.partition, offset);
+          continue;
+        }
+        let holder = state.holders.get(region);
+        if (holder === undefined) {
+          holder = this.#nextHolder++;
+          state.holders.set(region, holder);
+        }
+        state.ledger.process(batch.partition, offset, holder);
+        const full = state.batcher.add(region, record, bytes, now);
+        if (full) this.#enqueue(state, state.batcher.take(region, full)!);
+      }
+      if (entries.length > 0) payload.resolveOffset(batch.lastOffset());
+      this.#startWorker();
+      this.#checkPressure();
+    } finally {
+      this.#inBatch--;
+    }
+  }
+
+  /** Stopping or crashed: batches are left unprocessed (nothing more is committed for them). */
+  #gone(): boolean {
+    return this.#stopping || this.#crashed !== undefined;
+  }
+
+  #enqueue(state: TopicState, batch: RegionBatch<BronzeRecord>): void {
+    const holder = state.holders.get(batch.region)!;
+    state.holders.delete(batch.region);
+    this.#queue.push({
+      state,
+      region: batch.region,
+      records: batch.records,
+      bytes: batch.bytes,
+      reason: batch.reason,
+      holder,
+      epoch: this.#epoch,
+    });
+  }
+
+  #pending(): { records: number; bytes: number } {
+    let records = 0;
+    let bytes = 0;
+    for (const state of this.#states.values()) {
+      records += state.batcher.records;
+      bytes += state.batcher.bytes;
+    }
+    for (const job of this.#queue) {
+      records += job.records.length;
+      bytes += job.bytes;
+    }
+    return { records, bytes };
+  }
+
+  /**
+   * Over the pending limits: every buffer is queued for upload (so no buffer
+   * waits for its age while fetching stands still) and fetching pauses until
+   * the pending records and bytes are below half the limits.
+   */
+  #checkPressure(): void {
+    const consumer = this.#consumer;
+    if (!consumer || !this.#running || this.#stopping || this.#crashed) return;
+    const over = (p: { records: number; bytes: number }) =>
+      p.records >= this.#maxPendingRecords || p.bytes >= this.#maxPendingBytes;
+    const { records, bytes } = this.#pending();
+    if (!this.#paused && over({ records, bytes })) {
+      for (const state of this.#states.values()) {
+        for (const batch of state.batcher.takeAll("pressure")) this.#enqueue(state, batch);
+      }
+      this.#startWorker();
+      this.#paused = true;
+      consumer.pause();
+    } else if (
+      this.#paused && records < this.#maxPendingRecords / 2 && bytes < this.#maxPendingBytes / 2
+    ) {
+      this.#paused = false;
+      consumer.resume();
+    }
+  }
+
+  #tick(): void {
+    if (this.#ticking || this.#crashed || this.#stopping) return;
+    this.#ticking = true;
+    try {
+      const now = Date.now();
+      for (const state of this.#states.values()) {
+        for (const region of state.batcher.due(now)) {
+          this.#enqueue(state, state.batcher.take(region, "age")!);
+        }
+      }
+      this.#startWorker();
+      // Progress made of dead letters and skipped records alone is committed here.
+      if (!this.#worker && this.#inBatch === 0 && this.#ready) {
+        this.#commitAll().catch(() => {});
+      }
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  #startWorker(): void {
+    if (this.#worker || this.#queue.length === 0) return;
+    const worker = this.#work().finally(() => {
+      if (this.#worker === worker) this.#worker = undefined;
+      if (this.#queue.length > 0 && !this.#crashed) this.#startWorker();
+    });
+    this.#worker = worker;
+  }
+
+  async #work(): Promise<void> {
+    while (this.#queue.length > 0 && !this.#crashed) {
+      const job = this.#queue[0];
+      if (job.epoch !== this.#epoch) {
+        this.#queue.shift();
+        continue;
+      }
+      const keys = await this.#flush(job);
+      if (this.#queue[0] === job) this.#queue.shift();
+      if (keys === undefined || job.epoch !== this.#epoch) continue;
+      try {
+        await this.#options.hooks?.afterUpload?.({
+          topic: job.state.topic,
+          region: job.region,
+          keys,
+        });
+      } catch (e) {
+        this.#crash(e instanceof Error ? e : new Error(String(e)));
+        return;
+      }
+      job.state.ledger.release(job.holder);
+      await this.#commit(job.state).catch(() => {});
+      this.#checkPressure();
+    }
+  }
+
+  /** Uploads a job's objects; undefined when a rebalance or shutdown abandoned it. */
+  async #flush(job: FlushJob): Promise<string[] | undefined> {
+    const { state, region } = job;
+    const started = performance.now();
+    const keys: string[] = [];
+    for (const { records } of groupBronze(job.records).values()) {
+      const key = bronzeObjectKey(state.topic, records);
+      const bytes = encodeBronze(state.layout, records);
+      const put = await this.#retry(
+        () => this.#store.put(key, bytes, PARQUET_CONTENT_TYPE).then(() => true),
+        job.epoch,
+        undefined,
+        state.topic,
+      );
+      if (put === undefined) return undefined;
+      keys.push(key);
+      this.#metrics.objects++;
+    }
+    const ms = performance.now() - started;
+    this.#metrics.flushLatencyMs[state.topic].record(ms);
+    this.#options.onFlush?.({
+      topic: state.topic,
+      region,
+      reason: job.reason,
+      records: job.records.length,
+      objects: keys.length,
+      seconds: ms / 1000,
+    });
+    inc(nested(this.#metrics.flushes, state.topic), region);
+    inc(nested(this.#metrics.records, state.topic), region, job.records.length);
+    return keys;
+  }
+
+  /**
+   * Runs `call` until it succeeds, backing off between failures (each counted
+   * as a flush failure of `topic`); undefined once `epoch` is over or the
+   * sink crashed. Uploads also wait while a rebalance is under way.
+   */
+  async #retry<T>(
+    call: () => Promise<T>,
+    epoch: number,
+    heartbeat: (() => Promise<void>) | undefined,
+    topic: string,
+  ): Promise<T | undefined> {
+    const backoff = this.#options.retryBackoffMs ?? { initial: 200, max: 5000 };
+    let wait = backoff.initial;
+    while (true) {
+      if (epoch !== this.#epoch || this.#crashed) return undefined;
+      if (this.#holdUploads && !heartbeat) {
+        await sleep(50);
+        continue;
+      }
+      try {
+        return await call();
+      } catch (e) {
+        inc(this.#metrics.flushFailures, topic);
+        if (this.#metrics.flushFailures[topic] === 1 || wait >= backoff.max) {
+          console.error(`lake sink: ${topic}: ${(e as Error).message}; retrying in ${wait} ms`);
+        }
+      }
+      const until = Date.now() + wait;
+      while (Date.now() < until) {
+        if (epoch !== this.#epoch || this.#crashed) return undefined;
+        await heartbeat?.().catch(() => {});
+        await sleep(Math.min(250, Math.max(0, until - Date.now())));
+      }
+      wait = Math.min(wait * 2, backoff.max);
+    }
+  }
+
+  /** Commits what `state`'s ledger allows; commits run one after another, never overtaking. */
+  #commit(state: TopicState): Promise<void> {
+    const next = this.#commits.then(() => this.#commitNow(state));
+    this.#commits = next.catch(() => {});
+    return next;
+  }
+
+  async #commitNow(state: TopicState): Promise<void> {
+    const consumer = this.#consumer;
+    if (!consumer || this.#crashed) return;
+    const epoch = this.#epoch;
+    const due = state.ledger.due();
+    for (const p of due.keys()) if (!state.assigned.includes(p)) due.delete(p);
+    if (due.size === 0) return;
+    // GroupConsumer.commit takes the last processed offset and commits offset + 1.
+    await consumer.commit(
+      [...due].map(([partition, position]) => ({
+        topic: state.topic,
+        partition,
+        offset: String(position - 1n),
+      })),
+    );
+    if (epoch === this.#epoch) state.ledger.committed(due);
+  }
+
+  async #commitAll(): Promise<void> {
+    for (const state of this.#states.values()) await this.#commit(state);
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * `deno task bench sink [flags]`: the lake sink alone: records/s from Kafka
+ * to bronze, flush latency and peak resident memory at a batching policy
+ * (default: the sink's). Fills fresh topics first; deletes them afterwards
+ * unless `--keep`. Logic: lib/shopstream/sink_bench.ts.
+ *
+ * @example
+ * ```sh
+ * deno task bench sink --events 200000
+ * ```
+ *
+ * @module
+ */
+import { loadConfig } from "../../lib/config.ts";
+import { parseFlags, runCommand, UsageError } from "../../lib/ops/cli.ts";
+import { formatTable } from "../../lib/ops/table.ts";
+import { DEFAULT_BATCH_POLICY } from "../../lib/shopstream/batcher.ts";
+import { benchSink } from "../../lib/shopstream/sink_bench.ts";
+
+const USAGE =
+  `usage: deno task bench sink [--events N] [--max-records N] [--max-bytes B] [--max-age-ms MS]
+                             [--seed N] [--keep]
+
+  --events N        records to produce and sink (default 200000)
+  --max-records N   flush a region buffer at N records (default ${DEFAULT_BATCH_POLICY.maxRecords})
+  --max-bytes B     ... or at B value bytes (default ${DEFAULT_BATCH_POLICY.maxBytes})
+  --max-age-ms MS   ... or when its oldest record is MS old (default ${DEFAULT_BATCH_POLICY.maxAgeMs})
+  --seed N          generator seed (default 42)
+  --keep            keep the bench topics and bronze objects`;
+
+function positive(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    throw new UsageError(`--${flag} needs a positive integer, got "${text}"`);
+  }
+  return n;
+}
+
+function parse(args: string[]) {
+  const { values } = parseFlags({
+    args,
+    options: {
+      events: { type: "string", default: "200000" },
+      "max-records": { type: "string", default: String(DEFAULT_BATCH_POLICY.maxRecords) },
+      "max-bytes": { type: "string", default: String(DEFAULT_BATCH_POLICY.maxBytes) },
+      "max-age-ms": { type: "string", default: String(DEFAULT_BATCH_POLICY.maxAgeMs) },
+      seed: { type: "string", default: "42" },
+      keep: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  return {
+    events: positive("events", values.events),
+    seed: positive("seed", values.seed),
+    keep: values.keep,
+    policy: {
+      maxRecords: positive("max-records", values["max-records"]),
+      maxBytes: positive("max-bytes", values["max-bytes"]),
+      maxAgeMs: positive("max-age-ms", values["max-age-ms"]),
+    },
+  };
+}
+
+/**
+ * Parses flags, runs the benchmark, prints the figures; returns the exit code.
+ *
+ * @example
+ * ```ts
+ * import { main } from "./sink.ts";
+ * const code = await main(["--events", "20000"]);
+ * ```
+ */
+export function main(args: string[]): Promise<number> {
+  return runCommand("bench sink", USAGE, args, parse, async (o) => {
+    const r = await benchSink({ config: loadConfig(), ...o, log: console.log });
+    const n = (x: number) => Math.round(x).toLocaleString("en-US");
+    console.log();
+    console.log(formatTable(["figure", "value"], [
+      ["records", n(r.events)],
+      ["bronze rows", n(r.bronzeRows)],
+      ["dead letters", n(r.deadLetters)],
+      ["objects", n(r.objects)],
+      ["flushes", n(r.flushes)],
+      ["seconds", r.seconds.toFixed(2)],
+      ["records/s", n(r.recordsPerSec)],
+      ["flush p50 ms", r.flushP50Ms.toFixed(1)],
+      ["flush p95 ms", r.flushP95Ms.toFixed(1)],
+      ["flush max ms", r.flushMaxMs.toFixed(1)],
+      ["RSS before MB", r.baselineRssMb.toFixed(0)],
+      ["peak RSS MB", r.peakRssMb.toFixed(0)],
+    ]));
+    return 0;
+  });
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
