@@ -181,7 +181,7 @@ Deno.test("lake live: bronze -> silver -> gold, read back independently, reruns 
       assert.equal(report.rowsIn, SPECS.length);
       assert.equal(report.duplicates, 2);
       assert.equal(report.invalid, 1);
-      assert.deepEqual(report.invalidReasons, { "total != sum of lines": 1 });
+      assert.deepEqual(report.invalidReasons, { "rule total.amountMinor": 1 });
       assert.equal(report.rowsOut, expectedSilver.size);
       assert.equal(report.objectsWritten, 4); // EU 09, EU 10, US 09, APAC 23
       const rows = await reader.rows("silver", topic);
