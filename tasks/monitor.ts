@@ -138,10 +138,15 @@ async function watch(o: Extract<Options, { command: "watch" }>): Promise<number>
     }
     const tty = Deno.stdout.isTerminal();
     for (let i = 1; !stopped; i++) {
-      const view = await monitor.observe();
-      const text = formatMonitorView(view);
-      console.log(tty ? `\x1b[2J\x1b[H${text}` : `${i > 1 ? "\n" : ""}${text}`);
-      if (o.failOnAlert && view.alerts.some((a) => a.state === "firing")) return 1;
+      try {
+        const view = await monitor.observe();
+        const text = formatMonitorView(view);
+        console.log(tty ? `\x1b[2J\x1b[H${text}` : `${i > 1 ? "\n" : ""}${text}`);
+        if (o.failOnAlert && view.alerts.some((a) => a.state === "firing")) return 1;
+      } catch (e) {
+        // A monitor keeps watching while the cluster is in trouble.
+        console.error(`observation ${i} failed: ${(e as Error).message}`);
+      }
       if (o.iterations !== undefined && i >= o.iterations) break;
       for (let slept = 0; slept < o.intervalMs && !stopped; slept += 100) await sleep(100);
     }

@@ -196,6 +196,13 @@ Deno.test("monitoring: the monitor's text shows lag per partition, replication, 
         replicas: [1, 2, 3],
         isr: [2, 3],
         offline: [],
+      }, {
+        topic: "__consumer_offsets",
+        partition: 7,
+        leader: 2,
+        replicas: [1, 2, 3],
+        isr: [2, 3],
+        offline: [],
       }],
     }),
     scrape: { url: "http://127.0.0.1:9464/metrics", ok: false, error: "not running", samples: [] },
@@ -204,6 +211,7 @@ Deno.test("monitoring: the monitor's text shows lag per partition, replication, 
       topics: [{ topic: "orders", appended: 1234.4, produced: undefined, sunk: undefined }],
       dlqPerSecond: 0.5,
     },
+    topics: ["orders"],
     dlqTopic: "dlq",
     dlqTotal: 9,
     alerts: [{
@@ -224,7 +232,8 @@ Deno.test("monitoring: the monitor's text shows lag per partition, replication, 
   };
   const text = formatMonitorView(view);
   assert.match(text, /2026-01-02 03:04:05 UTC/);
-  assert.match(text, /under-replicated 1/);
+  assert.match(text, /under-replicated 2/);
+  assert.match(text, /^in other topics: __consumer_offsets \(1\)$/m);
   assert.match(text, /not running \(throughput from Kafka end offsets\)/);
   assert.match(text, /consumer lag of group sink: 12 records/);
   assert.match(text, /^orders\s+0\s+10\s+15\s+5$/m);

@@ -76,6 +76,8 @@ export interface MonitorView {
   scrape: ScrapeResult;
   /** Rates since the previous observation; undefined on the first. */
   rates?: { seconds: number; topics: TopicRate[]; dlqPerSecond: number };
+  /** The watched topics (the group's). */
+  topics: string[];
   dlqTopic: string;
   dlqTotal: number;
   /** Listed alert instances (firing, pending, recently resolved). */
@@ -208,6 +210,7 @@ export class ShopstreamMonitor {
       facts,
       scrape: scraped,
       rates,
+      topics: [...this.watch.topics],
       dlqTopic: this.watch.dlqTopic,
       dlqTotal: facts.topicRecords[this.watch.dlqTopic] ?? 0,
       alerts,
@@ -272,18 +275,33 @@ export function formatMonitorView(view: MonitorView): string {
   }
   if (f.missingTopics.length) out.push(`topics not created yet: ${f.missingTopics.join(", ")}`);
   if (f.underReplicated.length) {
+    const watched = new Set([...view.topics, view.dlqTopic]);
+    const mine = f.underReplicated.filter((p) => watched.has(p.topic));
+    const others = new Map<string, number>();
+    for (const p of f.underReplicated) {
+      if (!watched.has(p.topic)) others.set(p.topic, (others.get(p.topic) ?? 0) + 1);
+    }
     out.push("", `under-replicated partitions: ${f.underReplicated.length}`);
-    out.push(formatTable(
-      ["topic", "partition", "leader", "replicas", "isr"],
-      f.underReplicated.slice(0, 20).map((p) => [
-        p.topic,
-        p.partition,
-        p.leader < 0 ? "none" : p.leader,
-        p.replicas.join(","),
-        p.isr.join(","),
-      ]),
-    ));
-    if (f.underReplicated.length > 20) out.push(`... and ${f.underReplicated.length - 20} more`);
+    if (mine.length) {
+      out.push(formatTable(
+        ["topic", "partition", "leader", "replicas", "isr"],
+        mine.map((p) => [
+          p.topic,
+          p.partition,
+          p.leader < 0 ? "none" : p.leader,
+          p.replicas.join(","),
+          p.isr.join(","),
+        ]),
+      ));
+    }
+    if (others.size) {
+      const list = [...others].sort((a, b) => b[1] - a[1]);
+      out.push(
+        `in other topics: ${list.slice(0, 5).map(([t, n]) => `${t} (${n})`).join(", ")}${
+          list.length > 5 ? `, and ${list.length - 5} more topics` : ""
+        }`,
+      );
+    }
   }
   out.push("");
   if (view.rates) {
