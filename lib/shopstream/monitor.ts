@@ -94,11 +94,12 @@ async function scrape(url: string, timeoutMs = 2000): Promise<ScrapeResult> {
     if (!res.ok) return { url, ok: false, error: `HTTP ${res.status}`, samples: [] };
     return { url, ok: true, samples: parseSamples(body) };
   } catch (e) {
-    const msg = (e as Error).message;
+    const cause = (e as Error).cause;
+    const msg = `${(e as Error).message}${cause instanceof Error ? `: ${cause.message}` : ""}`;
     return {
       url,
       ok: false,
-      error: /refused|connect/i.test(msg) ? "not running" : msg.split("\n")[0],
+      error: /refused/i.test(msg) ? "not running" : `not reachable (${msg.split("\n")[0]})`,
       samples: [],
     };
   }
@@ -344,7 +345,7 @@ export function formatMonitorView(view: MonitorView): string {
         a.alert,
         a.state.toUpperCase(),
         labelText(a.labels) || "-",
-        rate(a.value),
+        Number.isInteger(a.value) ? String(a.value) : rate(a.value),
         a.summary,
         a.runbook,
       ]),
