@@ -22,6 +22,7 @@ Deno.test("prometheus exposition", async (t) => {
     const g = r.gauge({ name: "app_buffered", help: "Records buffered." });
     c.inc({ topic: "orders" }, 3);
     c.inc({ topic: "b" });
+    c.advanceTo({ topic: "b" }, 0); // never lowers
     g.set({}, 7.5);
     assert.equal(
       r.render(),
@@ -94,6 +95,9 @@ Deno.test("prometheus exposition", async (t) => {
       /strictly ascending/,
     );
     assert.throws(() => r.histogram({ name: "h2", help: "", labelNames: ["le"] }), /reserved/);
+    c.advanceTo({ topic: "m" }, 40);
+    c.advanceTo({ topic: "m" }, 30);
+    assert.equal(c.value({ topic: "m" }), 40, "advanceTo mirrors a total and never goes down");
     assert.equal(c.value({ topic: "never" }), 0);
     assert.equal(r.render().includes("never"), false, "reading a value creates no series");
   });

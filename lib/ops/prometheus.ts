@@ -399,6 +399,16 @@ export class Counter extends Metric<{ value: number }> {
     this.entry(labels, () => ({ value: 0 })).state.value += by;
   }
 
+  /**
+   * Raises the series of `labels` to `total` when `total` is larger (no-op
+   * otherwise): for mirroring a cumulative count kept elsewhere, e.g. a
+   * client's own counters or a topic's end offsets, at scrape time.
+   */
+  advanceTo(labels: Labels, total: number): void {
+    const e = this.entry(labels, () => ({ value: 0 })).state;
+    if (total > e.value) e.value = total;
+  }
+
   /** The current count of `labels` (0 when never incremented). */
   value(labels: Labels = {}): number {
     return this.entry(labels)?.state.value ?? 0;

@@ -327,8 +327,7 @@ export function exposeKafkaFacts(
     }
     metrics.underReplicated.set({}, facts.underReplicated.length);
     for (const [topic, n] of Object.entries(facts.topicRecords)) {
-      const now = metrics.topicRecords.value({ topic });
-      if (n > now) metrics.topicRecords.inc({ topic }, n - now);
+      metrics.topicRecords.advanceTo({ topic }, n);
     }
   });
 }
