@@ -187,6 +187,7 @@ export async function brokerKillRun(
     replicationFactor: 3,
     configs: { "min.insync.replicas": "2" },
   });
+  let restarting: Promise<void> | undefined;
   try {
     const acknowledged: string[] = [];
     let sent = 0;
@@ -228,10 +229,15 @@ export async function brokerKillRun(
     } finally {
       resent = stream.resent();
       await stream.close().catch(() => {});
-      if (victim > 0) await drill.stack.startBroker(victim);
+      // The broker restarts while the reader counts the log (both take seconds).
+      if (victim > 0) {
+        restarting = drill.stack.startBroker(victim);
+        restarting.catch(() => {}); // awaited below; this only marks it handled meanwhile
+      }
     }
     const ids = await readLogIds(drill.kafka, drill.offsets, topic);
     const tally = tallyIds(acknowledged, ids);
+    await restarting;
     await awaitFullIsr(drill, [topic], 120_000);
     return {
       run: plan.run,
@@ -252,6 +258,7 @@ export async function brokerKillRun(
       lostSample: tally.lostSample,
     };
   } finally {
+    await restarting?.catch(() => {});
     await drill.admin.deleteTopics([topic]).catch(() => {});
   }
 }

@@ -24,6 +24,7 @@
 import { fileURLToPath } from "node:url";
 import { TopicProducer } from "../../kafka/producer.ts";
 import { withDeadline } from "../deadline.ts";
+import { REPO_ROOT } from "../repo.ts";
 import { pollUntil } from "../stack/probe.ts";
 import type { DrillContext } from "./context.ts";
 import { randomInt, seededRandom } from "./seeded.ts";
@@ -70,6 +71,7 @@ const WORKER = fileURLToPath(new URL("./consumer_worker.ts", import.meta.url));
 function startWorker(args: string[]): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", WORKER, ...args],
+    cwd: REPO_ROOT, // where deno.json (the import map) is
     stdin: "null",
     stdout: "inherit",
     stderr: "inherit",
