@@ -36,7 +36,8 @@ export const USAGE = `usage: deno task drill <broker-kill|consumer-kill> [flags]
 
   --runs N        runs, each on a fresh topic (default 1)
   --seed S        seed of kill points and victims (default 1)
-  --records N     records per run (default 3000)
+  --records N     records per run (default 1500 for broker-kill, 2000 for
+                  consumer-kill)
   --client C      broker-kill only: guarded (our verified producer, default)
                   or raw (kafkajs unguarded, to show the records it drops)
   --help          this text
@@ -54,7 +55,8 @@ export interface DrillArgs {
   drill: "broker-kill" | "consumer-kill";
   runs: number;
   seed: number;
-  records: number;
+  /** Default: the drill's own. */
+  records?: number;
   client: DrillClient;
 }
 
@@ -94,7 +96,7 @@ export function parseDrillArgs(args: string[]): DrillArgs {
     drill,
     runs: parseIntFlag(values.runs, "--runs", 1, 1)!,
     seed: parseIntFlag(values.seed, "--seed", 0, 1)!,
-    records: parseIntFlag(values.records, "--records", 300, 3000)!,
+    records: parseIntFlag(values.records, "--records", 300),
     client,
   };
 }

@@ -106,7 +106,7 @@ Deno.test("drill: command line", async (t) => {
       drill: "broker-kill",
       runs: 1,
       seed: 1,
-      records: 3000,
+      records: undefined,
       client: "guarded",
     });
     const o = parseDrillArgs(["broker-kill", "--runs", "10", "--client", "raw", "--seed", "7"]);

@@ -43,7 +43,7 @@ export interface BrokerKillOptions {
   runs?: number;
   /** Seed of the kill points and victims (default 1). */
   seed?: number;
-  /** Records per run (default 3000). */
+  /** Records per run (default 1500). */
   records?: number;
   /** Records per send (default 100). */
   batch?: number;
@@ -176,7 +176,7 @@ export async function brokerKillRun(
   options: BrokerKillOptions = {},
 ): Promise<BrokerKillRow> {
   const client = options.client ?? "guarded";
-  const records = options.records ?? 3000;
+  const records = options.records ?? 1500;
   const batch = options.batch ?? 100;
   const started = performance.now();
   const topic = `drill.broker-kill.${client}.${Date.now().toString(36)}${
@@ -283,7 +283,7 @@ export async function brokerKillDrill(
 ): Promise<BrokerKillReport> {
   const runs = options.runs ?? 1;
   const seed = options.seed ?? 1;
-  const records = options.records ?? 3000;
+  const records = options.records ?? 1500;
   const batch = options.batch ?? 100;
   const partitions = options.partitions ?? 3;
   const random = seededRandom(seed);

@@ -34,7 +34,7 @@ import { readLogIds } from "./verdict.ts";
 export interface ConsumerKillOptions {
   runs?: number;
   seed?: number;
-  /** Records per run (default 3000). */
+  /** Records per run (default 2000). */
   records?: number;
   /** Longest one run may take, ms (default 120 000). */
   runTimeoutMs?: number;
@@ -130,7 +130,7 @@ export async function consumerKillRun(
   plan: { run: number; killAt: number },
   options: ConsumerKillOptions = {},
 ): Promise<ConsumerKillRow> {
-  const records = options.records ?? 3000;
+  const records = options.records ?? 2000;
   const timeoutMs = options.runTimeoutMs ?? 120_000;
   const started = performance.now();
   const tag = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -215,7 +215,7 @@ export async function consumerKillDrill(
 ): Promise<ConsumerKillReport> {
   const runs = options.runs ?? 1;
   const seed = options.seed ?? 1;
-  const records = options.records ?? 3000;
+  const records = options.records ?? 2000;
   const random = seededRandom(seed);
   const started = performance.now();
   const rows: ConsumerKillRow[] = [];
