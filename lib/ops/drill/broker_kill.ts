@@ -3,8 +3,9 @@
  * fresh topic (RF 3, `min.insync.replicas=2`, acks=all); before a seeded
  * send in the middle of the stream, the leader of a seeded partition gets
  * SIGKILL (native: its process; Docker: `docker kill`) and the stream goes
- * on. Then the broker is restarted, the independent reader counts the log by
- * record id, and the next run waits for a full ISR everywhere.
+ * on. Once that send is answered (the failover is over) the broker is
+ * restarted while the stream continues; then the independent reader counts
+ * the log by record id, and the next run waits for a full ISR everywhere.
  *
  * `guarded` streams through {@linkcode TopicProducer} (verified sends);
  * `raw` through a bare kafkajs producer with the same settings, to show the
@@ -196,6 +197,11 @@ export async function brokerKillRun(
     let shortAnswers = 0;
     let firstShort = "";
     let resent = 0;
+    const restart = () => {
+      if (victim < 0 || restarting) return;
+      restarting = drill.stack.startBroker(victim);
+      restarting.catch(() => {}); // awaited below; this only marks it handled meanwhile
+    };
     const stream = await openStream(drill, client, topic);
     try {
       const produce = async () => {
@@ -223,17 +229,16 @@ export async function brokerKillRun(
             failed += ids.length;
             drill.log(`run ${plan.run}: send ${s + 1} failed: ${(e as Error).message}`);
           }
+          // The send after the kill has outlived the failover: the broker restarts now,
+          // while the rest of the stream goes on (as a crashed broker's supervisor would).
+          if (s === plan.killAtSend) restart();
         }
       };
       await withDeadline(produce(), options.runTimeoutMs ?? 90_000, `broker-kill run ${plan.run}`);
     } finally {
       resent = stream.resent();
       await stream.close().catch(() => {});
-      // The broker restarts while the reader counts the log (both take seconds).
-      if (victim > 0) {
-        restarting = drill.stack.startBroker(victim);
-        restarting.catch(() => {}); // awaited below; this only marks it handled meanwhile
-      }
+      restart();
     }
     const ids = await readLogIds(drill.kafka, drill.offsets, topic);
     const tally = tallyIds(acknowledged, ids);
