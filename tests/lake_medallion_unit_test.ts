@@ -4,6 +4,7 @@ import type { Row } from "../lib/lake/table.ts";
 import { BronzeLayout } from "../lib/shopstream/bronze.ts";
 import { silverColumns, silverProblem, toSilverRows } from "../lib/shopstream/silver.ts";
 import { GoldError, ordersHourlyRow, topProducts } from "../lib/shopstream/gold.ts";
+import { orderRules } from "../lib/shopstream/rules.ts";
 
 const where = { region: "US", date: "2026-11-26", hour: "09" };
 const at = Date.UTC(2026, 10, 26, 9, 30);
@@ -83,23 +84,25 @@ Deno.test("silver: rules drop and count invalid rows", async () => {
     ["total: unknown currency", { total_currency: "XYZ" }],
     ["total: negative amount", { total_amount_minor: -1n }],
     ["total: missing amount", { total_amount_minor: null }],
-    ["line item qty < 1", { items_json: items(0, 100), total_amount_minor: 0n }],
-    ["total != sum of lines", { items_json: items(2, 100), total_amount_minor: 201n }],
-    ["line item currency != total currency", {
+    ["rule items[].qty", { items_json: items(0, 100), total_amount_minor: 0n }],
+    ["rule total.amountMinor", { items_json: items(2, 100), total_amount_minor: 201n }],
+    ["rule items[].unitPrice.currency", {
       items_json: items(1, 100, "EUR"),
       total_amount_minor: 100n,
     }],
-    ["order without line items", { items_json: "[]" }],
+    ["rule items", { items_json: "[]" }],
     ["items_json is not JSON", { items_json: "[{" }],
   ];
   const money = ["total"];
   for (const [reason, over] of bad) {
-    assert.equal(silverProblem(orderRow(over), where, money), reason);
+    assert.equal(silverProblem(orderRow(over), where, money, orderRules), reason);
   }
-  assert.equal(silverProblem(orderRow(), where, money), undefined);
+  assert.equal(silverProblem(orderRow(), where, money, orderRules), undefined);
+  // without rules only the row's own checks apply
+  assert.equal(silverProblem(orderRow({ items_json: "[]" }), where, money), undefined);
   const rows = bad.map(([, over], i) => orderRow({ ...over, _offset: BigInt(i) }));
   rows.push(orderRow({ _offset: 100n }));
-  const out = toSilverRows(rows, columns, where);
+  const out = toSilverRows(rows, columns, where, orderRules);
   assert.equal(out.rows.length, 1);
   assert.equal(Object.values(out.invalidReasons).reduce((a, b) => a + b, 0), bad.length);
   // an invalid copy does not hide a valid one with the same event id
@@ -107,6 +110,7 @@ Deno.test("silver: rules drop and count invalid rows", async () => {
     [orderRow({ _offset: 1n, region: "EU" }), orderRow({ _offset: 2n })],
     columns,
     where,
+    orderRules,
   );
   assert.equal(both.rows.length, 1);
   assert.equal(both.rows[0]._offset, 2n);

@@ -200,6 +200,12 @@ export async function assertLakeMatches(
   const dlq = await readDeadLetters(topics);
   assert.equal(dlq.origins.size, totals.malformed, "every malformed record is dead-lettered");
   for (const o of dlq.origins) assert.ok(!ids.has(o), `${o} both in bronze and the DLQ`);
+  // The generator's three kinds of malformed records, each with its reason.
+  assert.deepEqual(Object.keys(dlq.byReason).sort(), [
+    "deserialization",
+    "unknown-schema",
+    "validation",
+  ]);
   return rows;
 }
 

@@ -69,6 +69,22 @@ Deno.test("sendVerified", async (t) => {
   });
 
   await t.step(
+    "two partitions left out, then one: each re-send carries only what is still missing",
+    async () => {
+      const { producer, calls } = droppingProducer([[0, 2], [2]]);
+      const r = await sendVerified(producer, { topic: "t", acks: -1, messages });
+      assert.deepEqual(calls.map((c) => c.messages.map((m) => m.key)), [
+        ["k0", "k1", "k2", "k3", "k4", "k5"],
+        ["k0", "k2", "k3", "k5"],
+        ["k2", "k5"],
+      ]);
+      assert.equal(r.resent, 6, "4 records re-sent once, then 2 again");
+      assert.equal(r.attempts, 3);
+      assert.deepEqual(r.metadata.map((m) => m.partition).sort(), [0, 1, 2]);
+    },
+  );
+
+  await t.step(
     "still missing after maxAttempts: fails loudly with what was not written",
     async () => {
       const { producer, calls } = droppingProducer([[2], [2], [2]]);

@@ -136,7 +136,7 @@ export async function benchBronze(options: BronzeBenchOptions = {}): Promise<Bro
   const records = await syntheticOrders(rows, options.seed ?? 42);
   const layout = BronzeLayout.forFamily((await loadCatalog()).family("order"));
   const table = [], encode = [], decode = [], toRows = [];
-  let bytes = new Uint8Array();
+  let bytes: Uint8Array = new Uint8Array();
   let arrowBytes = 0;
   for (let i = 0; i < repeats + 1; i++) {
     const t0 = performance.now();

@@ -13,8 +13,9 @@
  * Rules (a row that breaks one is dropped and counted by reason): an
  * `event_id`, an `occurred_at` in the object's hour and a `region` equal to
  * its folder's and not `UNKNOWN`; every money currency known, every amount >= 0;
- * for events with line items (orders): items parse, at least one, every
- * `qty` >= 1, lines in the total's currency, total = sum of qty x unit price.
+ * and the family's contract rules of lib/shopstream/rules.ts (the ones the
+ * sink dead-letters by; silver checks them again on the rebuilt money and
+ * line items, e.g. `rule total.amountMinor` when total != sum of lines).
  * Duplicates (same `event_id`, an upstream retry) keep the copy with the
  * smallest Kafka (partition, offset). A retry re-sends the same event, so its
  * copies share `occurred_at` and land in the same hour: silver deduplicates
@@ -48,9 +49,11 @@ import {
 } from "../lake/paths.ts";
 import type { LakeStore } from "../lake/store.ts";
 import { type ColumnSpec, type Row, tableFromRows, tableRows } from "../lake/table.ts";
-import { type Catalog, loadCatalog } from "../schema/catalog.ts";
+import { type Catalog, type FamilyName, loadCatalog } from "../schema/catalog.ts";
+import type { ContractRule } from "../schema/decoder.ts";
 import { BronzeLayout } from "./bronze.ts";
 import { isKnownCurrency, toEurMinor } from "./currency.ts";
+import { CONTRACT_RULES } from "./rules.ts";
 
 /** What a medallion job did, for logs, the pipeline summary and tests. */
 export interface LayerJobReport {
@@ -132,33 +135,26 @@ function moneyPrefixes(columns: readonly ColumnSpec[]): string[] {
     .filter((p): p is string => p !== undefined && names.has(`${p}_currency`));
 }
 
-interface LineItem {
-  sku?: unknown;
-  qty?: unknown;
-  unitPrice?: { amountMinor?: unknown; currency?: unknown };
+/**
+ * The parts of the event the contract rules look at, rebuilt from a bronze
+ * row: each money pair as `{ amountMinor, currency }` under its field name,
+ * the line items parsed from `items_json`. Throws when `items_json` is not JSON.
+ */
+function contractShape(row: Row, moneyColumns: readonly string[]): Record<string, unknown> {
+  const value: Record<string, unknown> = {};
+  for (const m of moneyColumns) {
+    const amountMinor = row[`${m}_amount_minor`];
+    if (amountMinor === null) continue;
+    const field = m.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    value[field] = { amountMinor, currency: row[`${m}_currency`] };
+  }
+  if (typeof row.items_json === "string") value.items = JSON.parse(row.items_json);
+  return value;
 }
 
-function lineItemProblem(row: Row): string | undefined {
-  let items: LineItem[];
-  try {
-    items = JSON.parse(String(row.items_json));
-  } catch {
-    return "items_json is not JSON";
-  }
-  if (!Array.isArray(items) || items.length === 0) return "order without line items";
-  let sum = 0n;
-  for (const item of items) {
-    if (typeof item.sku !== "string" || item.sku === "") return "line item without sku";
-    if (!Number.isInteger(item.qty) || (item.qty as number) < 1) return "line item qty < 1";
-    const price = item.unitPrice?.amountMinor;
-    if (!Number.isInteger(price) || (price as number) < 0) return "line item price invalid";
-    if (item.unitPrice?.currency !== row.total_currency) {
-      return "line item currency != total currency";
-    }
-    sum += BigInt(item.qty as number) * BigInt(price as number);
-  }
-  if (sum !== row.total_amount_minor) return "total != sum of lines";
-  return undefined;
+/** `items[2].qty: 0 < 1` -> `items[].qty`: one reason per rule, not per row. */
+function ruleReason(message: string): string {
+  return `rule ${message.split(":")[0].replace(/\[\d+\]/g, "[]")}`;
 }
 
 /**
@@ -178,6 +174,7 @@ export function silverProblem(
   row: Row,
   where: HourPartition,
   moneyColumns: readonly string[],
+  rules: readonly ContractRule<unknown>[] = [],
 ): string | undefined {
   if (typeof row.event_id !== "string" || row.event_id === "") return "missing event_id";
   if (typeof row.occurred_at !== "number") return "missing occurred_at";
@@ -193,7 +190,17 @@ export function silverProblem(
     if (amount < 0n) return `${m}: negative amount`;
     if (!isKnownCurrency(currency)) return `${m}: unknown currency`;
   }
-  if ("items_json" in row && "total_amount_minor" in row) return lineItemProblem(row);
+  if (rules.length === 0) return undefined;
+  let value: Record<string, unknown>;
+  try {
+    value = contractShape(row, moneyColumns);
+  } catch {
+    return "items_json is not JSON";
+  }
+  for (const rule of rules) {
+    const problems = rule(value);
+    if (problems.length > 0) return ruleReason(problems[0]);
+  }
   return undefined;
 }
 
@@ -228,6 +235,7 @@ export function toSilverRows(
   bronzeRows: readonly Row[],
   bronzeColumns: readonly ColumnSpec[],
   where: HourPartition,
+  rules: readonly ContractRule<unknown>[] = [],
 ): SilverRows {
   const money = moneyPrefixes(bronzeColumns);
   const ordered = [...bronzeRows].sort(byPartitionOffset);
@@ -236,7 +244,7 @@ export function toSilverRows(
   let duplicates = 0;
   const rows: Row[] = [];
   for (const row of ordered) {
-    const problem = silverProblem(row, where, money);
+    const problem = silverProblem(row, where, money, rules);
     if (problem) {
       invalidReasons[problem] = (invalidReasons[problem] ?? 0) + 1;
       continue;
@@ -316,6 +324,7 @@ export class SilverJob {
     const report = emptyReport("silver", topic);
     this.#catalog ??= loadCatalog();
     const layout = BronzeLayout.forFamily((await this.#catalog).family(family));
+    const rules = CONTRACT_RULES[family as FamilyName] ?? [];
     const columns = silverColumns(layout.columns);
 
     const hours = new Map<string, { where: HourPartition; keys: string[] }>();
@@ -345,7 +354,7 @@ export class SilverJob {
         for (const r of tableRows(table)) rows.push(r);
       }
       report.rowsIn += rows.length;
-      const out = toSilverRows(rows, layout.columns, where);
+      const out = toSilverRows(rows, layout.columns, where, rules);
       report.duplicates += out.duplicates;
       report.invalid += addReasons(report.invalidReasons, out.invalidReasons);
       if (out.rows.length === 0) continue;

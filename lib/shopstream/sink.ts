@@ -11,9 +11,13 @@
  * - Batching: one {@linkcode RegionBatcher} per topic; a region's buffer is
  *   flushed on record count, bytes or age, and on shutdown. A flush writes one
  *   bronze object per (partition, UTC date, UTC hour) of the buffer.
- * - Offsets: committed by hand, only up to the smallest offset still buffered
- *   or uploading ({@linkcode OffsetLedger}). A rebalance rewinds kafkajs to
- *   the committed offsets, so buffered records are dropped, and re-read.
+ * - Offsets: committed by hand after each flush, only up to the smallest
+ *   offset still buffered or uploading ({@linkcode OffsetLedger}).
+ * - Rebalance: kafkajs rewinds every partition to its committed offset after
+ *   a rebalance and has no revocation hook that can hold the rejoin, so the
+ *   sink does not flush then: it drops its buffers (their records are read
+ *   again) and starts no new upload from the moment the rebalance is
+ *   announced. A flush racing the new owner's listing could write rows twice.
  * - Skip rule: on every (re)assignment the sink lists the topic's bronze
  *   objects and skips records already written (`lastOffsets`), so a
  *   crash between upload and commit re-reads but never re-writes a row.

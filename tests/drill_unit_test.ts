@@ -1,0 +1,134 @@
+/** Unit tests (no broker): the drills' seeded choices, parsers, tallies and command line. */
+import assert from "node:assert/strict";
+import {
+  brokerKillSummary,
+  compareProcessed,
+  offsetShellArgs,
+  parseOffsetShell,
+  randomInt,
+  seededRandom,
+  spreadPoints,
+  tallyIds,
+} from "../lib/ops/drill/mod.ts";
+import { parseDrillArgs, runDrill } from "../tasks/drill.ts";
+
+Deno.test("drill: seeded choices", async (t) => {
+  await t.step("the same seed gives the same sequence, another seed another", () => {
+    const a = seededRandom(42), b = seededRandom(42), c = seededRandom(43);
+    const xs = Array.from({ length: 5 }, () => a());
+    assert.deepEqual(xs, Array.from({ length: 5 }, () => b()));
+    assert.notDeepEqual(xs, Array.from({ length: 5 }, () => c()));
+    assert.ok(xs.every((x) => x >= 0 && x < 1));
+  });
+
+  await t.step("randomInt stays in its inclusive range and reaches both ends", () => {
+    const r = seededRandom(1);
+    const seen = new Set(Array.from({ length: 300 }, () => randomInt(r, 0, 2)));
+    assert.deepEqual([...seen].sort(), [0, 1, 2]);
+  });
+
+  await t.step("kill points: one per stratum of the stream's middle, never at an end", () => {
+    for (const seed of [1, 2, 3, 99]) {
+      const points = spreadPoints(seededRandom(seed), 10, 30);
+      assert.equal(points.length, 10);
+      assert.ok(points.every((p) => p >= 1 && p <= 28), `inside the stream: ${points}`);
+      const sorted = [...points].sort((a, b) => a - b);
+      assert.equal(new Set(points).size, 10, `distinct: ${sorted}`);
+      assert.ok(sorted[9] - sorted[0] >= 12, `spread over the stream: ${sorted}`);
+    }
+    assert.deepEqual(spreadPoints(seededRandom(5), 4, 40), spreadPoints(seededRandom(5), 4, 40));
+    assert.throws(() => spreadPoints(seededRandom(1), 1, 2), RangeError);
+  });
+});
+
+Deno.test("drill: GetOffsetShell", async (t) => {
+  await t.step("arguments ask for the latest offsets of exactly this topic", () => {
+    assert.deepEqual(offsetShellArgs("h:9092", "drill.a-1"), [
+      "--bootstrap-server",
+      "h:9092",
+      "--topic",
+      "^drill\\.a-1$",
+      "--time",
+      "-1",
+    ]);
+  });
+
+  await t.step("its output is parsed per partition; other topics and noise are ignored", () => {
+    const ends = parseOffsetShell("WARN x\nt:0:40\nt:2:7\nt.other:1:9\nt:1:35\n", "t");
+    assert.deepEqual([...ends].sort(), [[0, 40n], [1, 35n], [2, 7n]]);
+  });
+
+  await t.step("no line for the topic is an error", () => {
+    assert.throws(() => parseOffsetShell("Error: no such topic", "t"), /no offsets listed for t/);
+  });
+});
+
+Deno.test("drill: verdicts by id", async (t) => {
+  await t.step("lost are acknowledged ids not in the log; duplicates are extra copies", () => {
+    const tally = tallyIds(["1", "2", "3", "4"], ["1", "3", "3", "5"]);
+    assert.deepEqual(tally, {
+      inLog: 4,
+      distinct: 3,
+      lost: 2,
+      duplicated: 1,
+      lostSample: ["2", "4"],
+    });
+  });
+
+  await t.step("a full log is no loss, whatever the order", () => {
+    assert.equal(tallyIds(["a", "b"], ["b", "a"]).lost, 0);
+  });
+
+  await t.step("consumer verdict: log ids never processed are missing; repeats counted", () => {
+    assert.deepEqual(compareProcessed(["a", "b", "c"], ["a", "b", "a", "b"]), {
+      missing: 1,
+      duplicated: 2,
+    });
+  });
+
+  await t.step("the summary states the loss rate and the lossy runs", () => {
+    const line = brokerKillSummary({
+      client: "raw",
+      seed: 3,
+      rows: [],
+      acknowledged: 6000,
+      lost: 30,
+      lossyRuns: 1,
+      wallSeconds: 12.34,
+    });
+    assert.match(line, /6000 acknowledged, 30 lost \(0\.50%\) in 1 of 0 runs/);
+  });
+});
+
+Deno.test("drill: command line", async (t) => {
+  await t.step("defaults and flags", () => {
+    assert.deepEqual(parseDrillArgs(["broker-kill"]), {
+      drill: "broker-kill",
+      runs: 1,
+      seed: 1,
+      records: undefined,
+      client: "guarded",
+    });
+    const o = parseDrillArgs(["broker-kill", "--runs", "10", "--client", "raw", "--seed", "7"]);
+    assert.equal(o.runs, 10);
+    assert.equal(o.client, "raw");
+    assert.equal(o.seed, 7);
+  });
+
+  await t.step("mistakes exit 2 before touching the cluster", async () => {
+    const errors: string[] = [];
+    const original = console.error;
+    console.error = (...a: unknown[]) => void errors.push(a.join(" "));
+    try {
+      assert.equal(await runDrill([]), 2);
+      assert.equal(await runDrill(["broker-kill", "--client", "java"]), 2);
+      assert.equal(await runDrill(["consumer-kill", "--client", "raw"]), 2);
+      assert.equal(await runDrill(["broker-kill", "--runs", "0"]), 2);
+      assert.equal(await runDrill(["broker-kill", "--bogus"]), 2);
+    } finally {
+      console.error = original;
+    }
+    assert.match(errors[0], /name a drill: broker-kill or consumer-kill/);
+    assert.match(errors[1], /--client must be guarded or raw/);
+  });
+});
