@@ -198,14 +198,6 @@ export class SinkCrashedError extends Error {
   }
 }
 
-/** A batch fetched before a rebalance: kafkajs must not resolve its offsets. */
-class StaleBatchError extends Error {
-  constructor() {
-    super("the group rebalanced while this batch was handled; it is read again");
-    this.name = "StaleBatchError";
-  }
-}
-
 interface TopicState {
   readonly topic: string;
   readonly family: FamilyName;
@@ -369,7 +361,7 @@ export class LakeSink {
     const consumer = this.#consumer;
     if (!consumer) throw new Error("LakeSink.run(): call connect() first");
     this.#timer = setInterval(() => this.#tick(), this.#options.tickMs ?? 250);
-    await consumer.run({ eachBatch: (payload) => this.#onBatch(payload) });
+    await consumer.run({ eachBatch: (payload) => this.#onBatch(payload), autoResolve: false });
     this.#running = true;
   }
 
@@ -479,10 +471,8 @@ export class LakeSink {
           heartbeat,
           state.topic,
         );
-        if (objects === undefined) throw new StaleBatchError();
-        if (epoch === this.#epoch) {
-          state.written = lastOffsets(objects.map((o) => o.key), state.topic);
-        }
+        if (objects === undefined || epoch !== this.#epoch) return; // a newer assignment lists again
+        state.written = lastOffsets(objects.map((o) => o.key), state.topic);
       }
     })();
     this.#ready = ready;
@@ -501,8 +491,8 @@ export class LakeSink {
       await this.#prepare(payload.heartbeat);
       const state = this.#states.get(batch.topic);
       if (!state) throw new Error(`lake sink: no decoder for topic ${batch.topic}`);
-      if (this.#gone()) return; // not processed: the next run reads it
-      if (epoch !== this.#epoch) throw new StaleBatchError();
+      // Left unresolved, a batch is fetched again (after a resume or a rebalance) or by the next run.
+      if (this.#gone() || this.#paused || epoch !== this.#epoch) return;
       const letters: { origin: DeadLetterOrigin; reason: DeadLetterReason; error: string }[] = [];
       const entries: { offset: bigint; record?: BronzeRecord; region?: string; bytes: number }[] =
         [];
@@ -545,8 +535,7 @@ export class LakeSink {
       for (const l of letters) {
         inc(nested(this.#metrics.deadLetters, state.topic), l.reason);
       }
-      if (this.#gone()) return;
-      if (epoch !== this.#epoch) throw new StaleBatchError();
+      if (this.#gone() || epoch !== this.#epoch) return;
       const now = Date.now();
       for (const { offset, record, region, bytes } of entries) {
         if (!record || region === undefined) {
