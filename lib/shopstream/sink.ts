@@ -198,12 +198,25 @@ export class SinkCrashedError extends Error {
   }
 }
 
+/**
+ * A record waiting in a region buffer: its Kafka coordinates and its value's
+ * bytes (a copy), not the decoded value: decoded events take several times
+ * more memory, so a flush decodes them again (a cached schema, ~7 µs each).
+ */
+interface Held {
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly timestamp: number;
+  readonly schemaId: number;
+  readonly bytes: Uint8Array;
+}
+
 interface TopicState {
   readonly topic: string;
   readonly family: FamilyName;
   readonly decoder: ContractDecoder<Record<string, unknown>>;
   readonly layout: BronzeLayout;
-  readonly batcher: RegionBatcher<BronzeRecord>;
+  readonly batcher: RegionBatcher<Held>;
   readonly ledger: OffsetLedger;
   /** The ledger holder id of each region's open buffer. */
   readonly holders: Map<string, number>;
@@ -215,7 +228,7 @@ interface TopicState {
 interface FlushJob {
   readonly state: TopicState;
   readonly region: string;
-  readonly records: BronzeRecord[];
+  readonly records: Held[];
   readonly bytes: number;
   readonly reason: FlushReason;
   readonly holder: number;
@@ -494,8 +507,7 @@ export class LakeSink {
       // Left unresolved, a batch is fetched again (after a resume or a rebalance) or by the next run.
       if (this.#gone() || this.#paused || epoch !== this.#epoch) return;
       const letters: { origin: DeadLetterOrigin; reason: DeadLetterReason; error: string }[] = [];
-      const entries: { offset: bigint; record?: BronzeRecord; region?: string; bytes: number }[] =
-        [];
+      const entries: { offset: bigint; held?: Held; region?: string }[] = [];
       for (const message of batch.messages) {
         const offset = BigInt(message.offset);
         const outcome = await state.decoder.decode(message.value);
@@ -511,7 +523,7 @@ export class LakeSink {
             reason: outcome.reason,
             error: outcome.error,
           });
-          entries.push({ offset, bytes: 0 });
+          entries.push({ offset });
           continue;
         }
         const record: BronzeRecord = {
@@ -525,10 +537,20 @@ export class LakeSink {
         const written = state.written.get(bronzeGroupId(group));
         if (written !== undefined && offset <= written) {
           inc(this.#metrics.skipped, state.topic);
-          entries.push({ offset, bytes: 0 });
+          entries.push({ offset });
           continue;
         }
-        entries.push({ offset, bytes: message.value?.length ?? 0, record, region: group.region });
+        entries.push({
+          offset,
+          region: group.region,
+          held: {
+            partition: batch.partition,
+            offset,
+            timestamp: record.timestamp as number,
+            schemaId: outcome.schemaId,
+            bytes: new Uint8Array(message.value!), // a copy: the fetch response can be freed
+          },
+        });
       }
       // Dead letters first: a record counts as processed only once its letter is acknowledged.
       await this.#dlq!.writeAll(letters);
@@ -537,8 +559,8 @@ export class LakeSink {
       }
       if (this.#gone() || epoch !== this.#epoch) return;
       const now = Date.now();
-      for (const { offset, record, region, bytes } of entries) {
-        if (!record || region === undefined) {
+      for (const { offset, held, region } of entries) {
+        if (!held || region === undefined) {
           state.ledger.process(batch.partition, offset);
           continue;
         }
@@ -548,7 +570,7 @@ export class LakeSink {
           state.holders.set(region, holder);
         }
         state.ledger.process(batch.partition, offset, holder);
-        const full = state.batcher.add(region, record, bytes, now);
+        const full = state.batcher.add(region, held, held.bytes.length, now);
         if (full) this.#enqueue(state, state.batcher.take(region, full)!);
       }
       if (entries.length > 0) payload.resolveOffset(batch.lastOffset());
@@ -564,7 +586,7 @@ export class LakeSink {
     return this.#stopping || this.#crashed !== undefined;
   }
 
-  #enqueue(state: TopicState, batch: RegionBatch<BronzeRecord>): void {
+  #enqueue(state: TopicState, batch: RegionBatch<Held>): void {
     const holder = state.holders.get(batch.region)!;
     state.holders.delete(batch.region);
     this.#queue.push({
@@ -654,7 +676,14 @@ export class LakeSink {
         this.#queue.shift();
         continue;
       }
-      const keys = await this.#flush(job);
+      let keys: string[] | undefined;
+      try {
+        keys = await this.#flush(job);
+      } catch (e) {
+        // Not an outage (those are retried inside): a bug or a broken record; stop, commit nothing.
+        this.#crash(e instanceof Error ? e : new Error(String(e)));
+        return;
+      }
       if (this.#queue[0] === job) this.#queue.shift();
       if (keys === undefined || job.epoch !== this.#epoch) continue;
       try {
@@ -678,7 +707,16 @@ export class LakeSink {
     const { state, region } = job;
     const started = performance.now();
     const keys: string[] = [];
-    for (const { records } of groupBronze(job.records).values()) {
+    const decoded: BronzeRecord[] = [];
+    for (const h of job.records) {
+      const outcome = await state.decoder.decode(h.bytes);
+      if (!outcome.ok) {
+        throw new Error(`lake sink: a buffered record no longer decodes: ${outcome.error}`);
+      }
+      const { partition, offset, timestamp, schemaId } = h;
+      decoded.push({ partition, offset, timestamp, schemaId, value: outcome.value });
+    }
+    for (const { records } of groupBronze(decoded).values()) {
       const key = bronzeObjectKey(state.topic, records);
       const bytes = encodeBronze(state.layout, records);
       const put = await this.#retry(
