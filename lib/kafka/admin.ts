@@ -167,8 +167,11 @@ export class ClusterAdmin {
    * (its settings are then left as they are).
    */
   async createTopic(name: string, options: CreateTopicOptions = {}): Promise<boolean> {
-    return await this.#admin.createTopics({
-      waitForLeaders: true,
+    // kafkajs's own waitForLeaders gives up (bails) when the broker it asks does not know the
+    // new topic yet ("This server does not host this topic-partition"), which a busy cluster
+    // answers for a moment; so wait here instead, polling until every partition has a leader.
+    const created = await this.#admin.createTopics({
+      waitForLeaders: false,
       topics: [{
         topic: name,
         numPartitions: options.partitions ?? 3,
@@ -179,6 +182,16 @@ export class ClusterAdmin {
         })),
       }],
     });
+    await pollUntil(
+      `topic ${name} with a leader for every partition`,
+      async () => {
+        const { partitions } = await this.describeTopic(name);
+        return partitions.length > 0 && partitions.every((p) => p.leader >= 0);
+      },
+      30_000,
+      { intervalMs: 100 },
+    );
+    return created;
   }
 
   /** Deletes topics (their data is gone). */
