@@ -40,6 +40,7 @@
  * @module
  */
 import type { EachBatchPayload, Kafka } from "kafkajs";
+import { Buffer } from "node:buffer";
 import type { Config } from "../config.ts";
 import { createKafka } from "../kafka/client.ts";
 import { GroupConsumer, type RebalanceEvent } from "../kafka/consumer.ts";
@@ -208,7 +209,7 @@ interface Held {
   readonly offset: bigint;
   readonly timestamp: number;
   readonly schemaId: number;
-  readonly bytes: Uint8Array;
+  readonly bytes: Buffer;
 }
 
 interface TopicState {
@@ -548,7 +549,7 @@ export class LakeSink {
             offset,
             timestamp: record.timestamp as number,
             schemaId: outcome.schemaId,
-            bytes: new Uint8Array(message.value!), // a copy: the fetch response can be freed
+            bytes: Buffer.from(message.value!), // a copy (avsc reads Buffers): the fetch response can go
           },
         });
       }
