@@ -717,7 +717,8 @@ export class LakeSink {
       const { partition, offset, timestamp, schemaId } = h;
       decoded.push({ partition, offset, timestamp, schemaId, value: outcome.value });
     }
-    for (const { records } of groupBronze(decoded).values()) {
+    // The objects of one flush are uploaded in parallel (each retried on its own).
+    const puts = [...groupBronze(decoded).values()].map(async ({ records }) => {
       const key = bronzeObjectKey(state.topic, records);
       const bytes = encodeBronze(state.layout, records);
       const put = await this.#retry(
@@ -726,7 +727,10 @@ export class LakeSink {
         undefined,
         state.topic,
       );
-      if (put === undefined) return undefined;
+      return put === undefined ? undefined : key;
+    });
+    for (const key of await Promise.all(puts)) {
+      if (key === undefined) return undefined;
       keys.push(key);
       this.#metrics.objects++;
     }
