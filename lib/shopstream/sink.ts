@@ -772,8 +772,12 @@ export class LakeSink {
         return await call();
       } catch (e) {
         inc(this.#metrics.flushFailures, topic);
-        if (this.#metrics.flushFailures[topic] === 1 || wait >= backoff.max) {
-          console.error(`lake sink: ${topic}: ${(e as Error).message}; retrying in ${wait} ms`);
+        const failures = this.#metrics.flushFailures[topic];
+        if (failures === 1 || failures % 25 === 0) {
+          console.error(
+            `lake sink: ${topic}: ${(e as Error).message}; retrying in ${wait} ms ` +
+              `(${failures} failed attempts so far)`,
+          );
         }
       }
       const until = Date.now() + wait;
