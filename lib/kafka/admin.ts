@@ -167,30 +167,31 @@ export class ClusterAdmin {
    * (its settings are then left as they are).
    */
   async createTopic(name: string, options: CreateTopicOptions = {}): Promise<boolean> {
-    try {
-      return await this.#admin.createTopics({
-        waitForLeaders: true,
-        topics: [{
-          topic: name,
-          numPartitions: options.partitions ?? 3,
-          replicationFactor: options.replicationFactor ?? 3,
-          configEntries: Object.entries(options.configs ?? {}).map(([n, value]) => ({
-            name: n,
-            value,
-          })),
-        }],
-      });
-    } catch (e) {
-      // kafkajs's wait for leaders asks one broker for the new topic's metadata and gives up
-      // when that broker does not know it yet (UNKNOWN_TOPIC_OR_PARTITION, seen on a busy
-      // cluster): the topic was created, so wait for its leaders here instead.
-      if ((e as { type?: string }).type !== "UNKNOWN_TOPIC_OR_PARTITION") throw e;
-      await pollUntil(`topic ${name} with leaders`, async () => {
+    // kafkajs's own waitForLeaders gives up (bails) when the broker it asks does not know the
+    // new topic yet ("This server does not host this topic-partition"), which a busy cluster
+    // answers for a moment; so wait here instead, polling until every partition has a leader.
+    const created = await this.#admin.createTopics({
+      waitForLeaders: false,
+      topics: [{
+        topic: name,
+        numPartitions: options.partitions ?? 3,
+        replicationFactor: options.replicationFactor ?? 3,
+        configEntries: Object.entries(options.configs ?? {}).map(([n, value]) => ({
+          name: n,
+          value,
+        })),
+      }],
+    });
+    await pollUntil(
+      `topic ${name} with a leader for every partition`,
+      async () => {
         const { partitions } = await this.describeTopic(name);
         return partitions.length > 0 && partitions.every((p) => p.leader >= 0);
-      }, 30_000);
-      return true;
-    }
+      },
+      30_000,
+      { intervalMs: 100 },
+    );
+    return created;
   }
 
   /** Deletes topics (their data is gone). */

@@ -99,7 +99,16 @@ export type BatchHandler = (payload: EachBatchPayload) => Promise<void>;
 /** What to run: one handler per record, or one per batch. */
 export type RunOptions =
   | { eachMessage: MessageHandler; partitionsConsumedConcurrently?: number }
-  | { eachBatch: BatchHandler; partitionsConsumedConcurrently?: number };
+  | {
+    eachBatch: BatchHandler;
+    partitionsConsumedConcurrently?: number;
+    /**
+     * Resolve the batch's last offset when the handler returns (default true).
+     * false: the handler calls `resolveOffset` for what it processed, and a
+     * batch it leaves unresolved is fetched again (e.g. while it holds too much).
+     */
+    autoResolve?: boolean;
+  };
 
 /** A record given up on and written to the dead-letter topic. */
 export interface DeadLettered {
@@ -257,7 +266,7 @@ export class GroupConsumer {
       const handler = options.eachBatch;
       await this.#consumer.run({
         ...common,
-        eachBatchAutoResolve: true,
+        eachBatchAutoResolve: options.autoResolve ?? true,
         eachBatch: async (payload) => {
           await handler(payload);
           let bytes = 0;

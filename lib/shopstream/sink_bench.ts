@@ -21,6 +21,7 @@ import { sleep } from "../ops/deadline.ts";
 import { LakeStore } from "../lake/store.ts";
 import { type BatchPolicy, DEFAULT_BATCH_POLICY } from "./batcher.ts";
 import { ShopStreamProducer, type ShopTopics } from "./producer.ts";
+import type { Totals } from "./tally.ts";
 import { LakeSink, sinkTotals } from "./sink.ts";
 
 /** Options of {@linkcode benchSink}. */
@@ -38,6 +39,11 @@ export interface SinkBenchOptions {
   log?: (line: string) => void;
   /** Give up after this long, ms (default 10 minutes). */
   timeoutMs?: number;
+  /**
+   * Fills the topics (default {@linkcode produceBenchRecords} in this process).
+   * The task runs it in a child process, so the sink's RSS is its own.
+   */
+  produce?: (topics: ShopTopics, events: number, seed: number) => Promise<Totals>;
 }
 
 /** What {@linkcode benchSink} measured. */
@@ -58,6 +64,44 @@ export interface SinkBenchResult {
   /** Largest resident memory while the sink ran (sampled every 50 ms), MB. */
   peakRssMb: number;
   policy: BatchPolicy;
+}
+
+/**
+ * The bench's records: `events` from the generator (1% malformed, 1%
+ * duplicates, v2 from the middle on) into `topics`; the generator's tally.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { produceBenchRecords } from "./sink_bench.ts";
+ * const config = loadConfig();
+ * const totals = await produceBenchRecords(config, config.topics, 1000, 42);
+ * console.log(totals.bronze + totals.malformed); // 1000
+ * ```
+ */
+export async function produceBenchRecords(
+  config: Config,
+  topics: ShopTopics,
+  events: number,
+  seed: number,
+): Promise<Totals> {
+  const producer = new ShopStreamProducer(createKafka(config), config, {
+    topics,
+    events,
+    generator: {
+      seed,
+      malformedShare: 0.01,
+      duplicateShare: 0.01,
+      schema: { v2From: Math.floor(events / 2) },
+    },
+  });
+  await producer.connect();
+  try {
+    await producer.run();
+  } finally {
+    await producer.disconnect();
+  }
+  return producer.tally.totals();
 }
 
 /**
@@ -88,23 +132,9 @@ export async function benchSink(options: SinkBenchOptions): Promise<SinkBenchRes
   const groupId = `${id}.group`;
   try {
     log(`producing ${events} records to ${id}.* ...`);
-    const producer = new ShopStreamProducer(createKafka(config), config, {
-      topics,
-      events,
-      generator: {
-        seed: options.seed ?? 42,
-        malformedShare: 0.01,
-        duplicateShare: 0.01,
-        schema: { v2From: Math.floor(events / 2) },
-      },
-    });
-    await producer.connect();
-    try {
-      await producer.run();
-    } finally {
-      await producer.disconnect();
-    }
-    const totals = producer.tally.totals();
+    const produce = options.produce ??
+      ((t: ShopTopics, n: number, seed: number) => produceBenchRecords(config, t, n, seed));
+    const totals = await produce(topics, events, options.seed ?? 42);
     (globalThis as { gc?: () => void }).gc?.();
     const baseline = Deno.memoryUsage().rss;
     let peak = baseline;

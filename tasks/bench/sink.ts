@@ -15,7 +15,9 @@ import { loadConfig } from "../../lib/config.ts";
 import { parseFlags, runCommand, UsageError } from "../../lib/ops/cli.ts";
 import { formatTable } from "../../lib/ops/table.ts";
 import { DEFAULT_BATCH_POLICY } from "../../lib/shopstream/batcher.ts";
-import { benchSink } from "../../lib/shopstream/sink_bench.ts";
+import { benchSink, produceBenchRecords } from "../../lib/shopstream/sink_bench.ts";
+import type { ShopTopics } from "../../lib/shopstream/producer.ts";
+import type { Totals } from "../../lib/shopstream/tally.ts";
 
 const USAGE =
   `usage: deno task bench sink [--events N] [--max-records N] [--max-bytes B] [--max-age-ms MS]
@@ -46,10 +48,13 @@ function parse(args: string[]) {
       "max-age-ms": { type: "string", default: String(DEFAULT_BATCH_POLICY.maxAgeMs) },
       seed: { type: "string", default: "42" },
       keep: { type: "boolean", default: false },
+      // internal: the child process that fills the topics (JSON topic names), prints the tally
+      "produce-into": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
   return {
+    produceInto: values["produce-into"],
     events: positive("events", values.events),
     seed: positive("seed", values.seed),
     keep: values.keep,
@@ -59,6 +64,28 @@ function parse(args: string[]) {
       maxAgeMs: positive("max-age-ms", values["max-age-ms"]),
     },
   };
+}
+
+/** Fills the topics in a child process, so the sink's memory figures are its own. */
+async function produceInChild(topics: ShopTopics, events: number, seed: number): Promise<Totals> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      import.meta.filename!,
+      "--produce-into",
+      JSON.stringify(topics),
+      "--events",
+      String(events),
+      "--seed",
+      String(seed),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+  if (!out.success) throw new Error(`bench sink: producing failed (exit ${out.code})`);
+  return JSON.parse(lines[lines.length - 1]) as Totals;
 }
 
 /**
@@ -71,8 +98,14 @@ function parse(args: string[]) {
  * ```
  */
 export function main(args: string[]): Promise<number> {
-  return runCommand("bench sink", USAGE, args, parse, async (o) => {
-    const r = await benchSink({ config: loadConfig(), ...o, log: console.log });
+  return runCommand("bench sink", USAGE, args, parse, async ({ produceInto, ...o }) => {
+    const config = loadConfig();
+    if (produceInto) {
+      const totals = await produceBenchRecords(config, JSON.parse(produceInto), o.events, o.seed);
+      console.log(JSON.stringify(totals));
+      return 0;
+    }
+    const r = await benchSink({ config, ...o, produce: produceInChild, log: console.log });
     const n = (x: number) => Math.round(x).toLocaleString("en-US");
     console.log();
     console.log(formatTable(["figure", "value"], [

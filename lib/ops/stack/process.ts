@@ -98,9 +98,17 @@ export class ManagedProcess {
       },
     );
     // `setsid` execs in place (a background job is never a group leader), so $! is the
-    // program itself, not a wrapper shell.
+    // program itself, not a wrapper shell. Descriptors 3-9 are closed for it: a service
+    // outlives whoever started it and must not keep their files open, e.g. the lock fd
+    // of `flock -x lockfile deno test ...` (a broker or MinIO restarted by a fault test
+    // would otherwise hold the exclusive lock for as long as it runs).
     const out = await new Deno.Command("sh", {
-      args: ["-c", 'setsid "$@" >>"$SHOPSTREAM_LOG" 2>&1 </dev/null & echo $!', "sh", ...cmd],
+      args: [
+        "-c",
+        'setsid "$@" >>"$SHOPSTREAM_LOG" 2>&1 </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- & echo $!',
+        "sh",
+        ...cmd,
+      ],
       cwd,
       env: { ...env, SHOPSTREAM_LOG: logFile },
       stdout: "piped",
