@@ -16,7 +16,14 @@ import { RegistryClient } from "../lib/schema/rest.ts";
 import { LakeReader } from "../lib/shopstream/lake_reader.ts";
 import { compareGold, formatPipelineSummary, Pipeline } from "../lib/shopstream/pipeline.ts";
 import { type ShopTopics, TOPIC_KEYS } from "../lib/shopstream/mod.ts";
-import { config, requireKafka, requireMinio, requireRegistry, uniqueName } from "./support.ts";
+import {
+  config,
+  requireKafka,
+  requireMinio,
+  requireRegistry,
+  uniqueName,
+  waitFor,
+} from "./support.ts";
 
 Deno.test("pipeline: N events in, the lake holds exactly the tally", async (t) => {
   await requireKafka();
@@ -34,7 +41,7 @@ Deno.test("pipeline: N events in, the lake holds exactly the tally", async (t) =
   const n = 8000;
   const store = LakeStore.fromConfig(config);
   try {
-    const summary = await new Pipeline({
+    const pipeline = new Pipeline({
       config,
       topics,
       groupId,
@@ -46,9 +53,29 @@ Deno.test("pipeline: N events in, the lake holds exactly the tally", async (t) =
       schema: { v2From: 4000 },
       // A short age so the drain does not wait on the default 5 s buffers.
       policy: { maxRecords: 10_000, maxBytes: 8 * 1024 * 1024, maxAgeMs: 1000 },
-    }).run();
+      metricsPort: 0,
+    });
+    const running = pipeline.run();
+    // While it runs, /metrics serves the contract's names.
+    const url = await waitFor("the metrics endpoint", () => pipeline.metricsUrl, 60_000, 50);
+    const scraped = await waitFor(
+      "a produced count on /metrics",
+      async () => {
+        const text = await (await fetch(`${url}/metrics`)).text();
+        return /shopstream_produced_total\{topic="[^"]+"\} [1-9]/.test(text) ? text : undefined;
+      },
+      60_000,
+      100,
+    );
+    const summary = await running;
     const tally = summary.tally;
     const totals = tally.totals();
+
+    await t.step("metrics were served while it ran", () => {
+      for (
+        const name of ["shopstream_produced_total", "shopstream_sink_buffered_records"]
+      ) assert.ok(scraped.includes(name), name);
+    });
 
     await t.step("the pipeline's own checks pass", () => {
       assert.ok(summary.ok, formatPipelineSummary(summary));

@@ -37,7 +37,14 @@ import { GoldJob, ORDERS_HOURLY } from "./gold.ts";
 import { LakeReader, type LakeSummaryRow } from "./lake_reader.ts";
 import { ensureTopics, ShopStreamProducer, type ShopTopics } from "./producer.ts";
 import { type LayerJobReport, SilverJob } from "./silver.ts";
-import { type SinkHandle, startSink } from "./sink_runner.ts";
+import { type SinkHandle, type SinkSnapshot, startSink } from "./sink_runner.ts";
+import { MetricsRegistry } from "../ops/prometheus.ts";
+import { MetricsServer } from "../ops/metrics_server.ts";
+import {
+  exposeKafkaFacts,
+  registerShopstreamMetrics,
+  type ShopstreamMetrics,
+} from "./monitoring.ts";
 import type { GoldRow, Tally } from "./tally.ts";
 
 /** Options of {@linkcode Pipeline}. */
@@ -67,6 +74,11 @@ export interface PipelineOptions {
   policy?: BatchPolicy;
   /** Run the sink in a worker thread of its own (default true; false: in this thread). */
   sinkWorker?: boolean;
+  /**
+   * Port of the run's Prometheus `/metrics` and `/health` (default `config.metrics.port`;
+   * 0: any free port; false: none). A port in use is reported and the run goes on without.
+   */
+  metricsPort?: number | false;
   /** How long to wait for the sink to catch up after producing (default 180 s). */
   drainTimeoutMs?: number;
   /** Called with progress about every `progressMs` (default 1000). */
@@ -201,6 +213,47 @@ export function compareGold(lake: readonly Row[], tally: readonly GoldRow[]): st
   return problems;
 }
 
+/** Copies the producer's and the sink's counts into the contract's metrics. */
+function mirror(
+  metrics: ShopstreamMetrics,
+  producer: ShopStreamProducer | undefined,
+  sink: SinkSnapshot | undefined,
+): void {
+  if (producer) {
+    const c = producer.counters();
+    for (const [topic, n] of Object.entries(c.produced)) metrics.produced.advanceTo({ topic }, n);
+    for (const [topic, n] of Object.entries(c.resent)) {
+      metrics.producerResent.advanceTo({ topic }, n);
+    }
+    for (const [topic, n] of Object.entries(c.malformedProduced)) {
+      metrics.malformedProduced.advanceTo({ topic }, n);
+    }
+  }
+  if (sink) {
+    const l = sink.labelled;
+    for (const [topic, byRegion] of Object.entries(l.records)) {
+      for (const [region, n] of Object.entries(byRegion)) {
+        metrics.sinkRecords.advanceTo({ topic, region }, n);
+      }
+    }
+    for (const [topic, byReason] of Object.entries(l.deadLetters)) {
+      for (const [reason, n] of Object.entries(byReason)) {
+        metrics.sinkDeadLetters.advanceTo({ topic, reason }, n);
+      }
+    }
+    for (const [topic, byRegion] of Object.entries(l.flushes)) {
+      for (const [region, n] of Object.entries(byRegion)) {
+        metrics.sinkFlushes.advanceTo({ topic, region }, n);
+      }
+    }
+    for (const [topic, n] of Object.entries(l.flushFailures)) {
+      metrics.sinkFlushFailures.advanceTo({ topic }, n);
+    }
+    for (const [topic, n] of Object.entries(l.buffered)) metrics.sinkBuffered.set({ topic }, n);
+    metrics.lakeObjects.advanceTo({ layer: "bronze" }, sink.totals.objects);
+  }
+}
+
 function check(name: string, expected: unknown, actual: unknown): PipelineCheck {
   return { name, expected: String(expected), actual: String(actual), ok: expected === actual };
 }
@@ -227,12 +280,18 @@ export class Pipeline {
   #producer?: ShopStreamProducer;
   #stopped = false;
   #peakRss = 0;
+  #metricsUrl?: string;
 
   constructor(options: PipelineOptions) {
     this.#options = options;
     this.topics = options.topics ?? options.config.topics;
     this.groupId = options.groupId ?? options.config.clients.sinkGroup;
     this.seed = options.seed ?? 42;
+  }
+
+  /** Where the run serves `/metrics` and `/health` while it runs, once it does. */
+  get metricsUrl(): string | undefined {
+    return this.#metricsUrl;
   }
 
   /** Ends producing now; `run()` then drains, builds silver and gold, and checks. */
@@ -264,6 +323,9 @@ export class Pipeline {
     let sink: SinkHandle | undefined;
     let producer: ShopStreamProducer | undefined;
     let ticker: ReturnType<typeof setInterval> | undefined;
+    let server: MetricsServer | undefined;
+    const registry = new MetricsRegistry();
+    const metrics = registerShopstreamMetrics(registry);
     try {
       await store.ensureBucket();
       await ensureTopics(admin, config, topics);
@@ -287,7 +349,10 @@ export class Pipeline {
         topics: families,
         deadLetterTopic: topics.deadLetter,
         policy: o.policy,
-      }, { worker: o.sinkWorker ?? true });
+      }, {
+        worker: o.sinkWorker ?? true,
+        onFlush: (f) => metrics.sinkFlushSeconds.observe({ topic: f.topic }, f.seconds),
+      });
 
       const events = o.events;
       const schema = o.schema ??
@@ -306,6 +371,32 @@ export class Pipeline {
       });
       await producer.connect();
       if (this.#stopped) producer.stop();
+
+      const port = o.metricsPort ?? config.metrics.port;
+      if (port !== false) {
+        exposeKafkaFacts(registry, metrics, admin, {
+          group: this.groupId,
+          topics: eventTopics,
+          dlqTopic: topics.deadLetter,
+        });
+        registry.onScrape(() => mirror(metrics, producer, sink?.snapshot()));
+        const running = sink;
+        server = new MetricsServer(registry, {
+          port,
+          health: () => ({
+            ok: !running.crashed,
+            details: { sink: running.crashed ? `crashed: ${running.crashed.message}` : "running" },
+          }),
+        });
+        try {
+          await server.start();
+          this.#metricsUrl = server.url;
+          this.#log(`metrics: ${server.url}/metrics (deno task monitor reads them)`);
+        } catch (e) {
+          this.#log(`metrics: not served (${(e as Error).message}); the run goes on`);
+          server = undefined;
+        }
+      }
 
       const started = performance.now();
       let stage: PipelineProgress["stage"] = "produce";
@@ -350,6 +441,7 @@ export class Pipeline {
       }
       const final = await sink.stop();
       sink = undefined;
+      mirror(metrics, producer, final);
       const pipelineMs = performance.now() - started;
       const totals = final.totals;
       clearInterval(ticker);
@@ -369,6 +461,8 @@ export class Pipeline {
       stage = "gold";
       this.#log("gold");
       const gold = await new GoldJob(store).run(topics.orders);
+      for (const r of silver) metrics.lakeObjects.inc({ layer: "silver" }, r.objectsWritten);
+      metrics.lakeObjects.inc({ layer: "gold" }, gold.objectsWritten);
 
       stage = "read-back";
       this.#log("reading the lake back");
@@ -427,6 +521,7 @@ export class Pipeline {
       };
     } finally {
       if (ticker !== undefined) clearInterval(ticker);
+      await server?.stop().catch(() => {});
       await producer?.disconnect().catch(() => {});
       await sink?.stop().catch(() => {});
       await admin.disconnect();

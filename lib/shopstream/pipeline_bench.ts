@@ -108,6 +108,7 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
       topics,
       groupId: `${id}.sink`,
       fresh: false,
+      metricsPort: false,
       events,
       seed,
       policy: options.policy,

@@ -20,7 +20,7 @@
 import type { Config } from "../config.ts";
 import type { FamilyName } from "../schema/catalog.ts";
 import type { BatchPolicy } from "./batcher.ts";
-import { LakeSink, type SinkMetrics, type SinkTotals, sinkTotals } from "./sink.ts";
+import { type FlushInfo, LakeSink, type SinkMetrics, type SinkTotals, sinkTotals } from "./sink.ts";
 
 /** What the pipeline passes to the sink (all structured-cloneable). */
 export interface SinkSettings {
@@ -39,6 +39,8 @@ export interface SinkSnapshot {
   flushP99Ms: number;
   /** Resident memory of the sink's process, bytes (the whole process: workers share it). */
   rss: number;
+  /** The labelled counts behind `totals`, for the Prometheus metrics. */
+  labelled: Pick<SinkMetrics, "records" | "deadLetters" | "flushes" | "flushFailures" | "buffered">;
 }
 
 /** A running sink. */
@@ -70,24 +72,32 @@ export function snapshotOf(metrics: SinkMetrics): SinkSnapshot {
     flushP50Ms: worst(50),
     flushP99Ms: worst(99),
     rss: Deno.memoryUsage().rss,
+    labelled: structuredClone({
+      records: metrics.records,
+      deadLetters: metrics.deadLetters,
+      flushes: metrics.flushes,
+      flushFailures: metrics.flushFailures,
+      buffered: metrics.buffered,
+    }),
   };
 }
 
-function sinkOf(settings: SinkSettings): LakeSink {
+function sinkOf(settings: SinkSettings, onFlush?: (flush: FlushInfo) => void): LakeSink {
   return new LakeSink({
     config: settings.config,
     groupId: settings.groupId,
     topics: settings.topics,
     deadLetterTopic: settings.deadLetterTopic,
     policy: settings.policy,
+    onFlush,
   });
 }
 
 /** Messages from the worker. */
 type FromWorker =
   | { type: "started" }
-  | { type: "snapshot"; snapshot: SinkSnapshot }
-  | { type: "stopped"; snapshot: SinkSnapshot }
+  | { type: "snapshot"; snapshot: SinkSnapshot; flushed: FlushInfo[] }
+  | { type: "stopped"; snapshot: SinkSnapshot; flushed: FlushInfo[] }
   | { type: "crashed"; message: string };
 
 class WorkerSink implements SinkHandle {
@@ -97,7 +107,10 @@ class WorkerSink implements SinkHandle {
   #stopped?: (s: SinkSnapshot) => void;
   #started?: { resolve: () => void; reject: (e: Error) => void };
 
-  constructor(readonly settings: SinkSettings) {
+  constructor(
+    readonly settings: SinkSettings,
+    readonly onFlush?: (flush: FlushInfo) => void,
+  ) {
     this.#latest = {
       totals: {
         records: 0,
@@ -111,6 +124,7 @@ class WorkerSink implements SinkHandle {
       flushP50Ms: 0,
       flushP99Ms: 0,
       rss: 0,
+      labelled: { records: {}, deadLetters: {}, flushes: {}, flushFailures: {}, buffered: {} },
     };
     this.#worker = new Worker(new URL("./sink_worker.ts", import.meta.url), { type: "module" });
     this.#worker.onmessage = (e: MessageEvent<FromWorker>) => this.#on(e.data);
@@ -128,9 +142,12 @@ class WorkerSink implements SinkHandle {
 
   #on(msg: FromWorker): void {
     if (msg.type === "started") this.#started?.resolve();
-    else if (msg.type === "snapshot") this.#latest = msg.snapshot;
-    else if (msg.type === "stopped") {
+    else if (msg.type === "snapshot") {
       this.#latest = msg.snapshot;
+      for (const f of msg.flushed) this.onFlush?.(f);
+    } else if (msg.type === "stopped") {
+      this.#latest = msg.snapshot;
+      for (const f of msg.flushed) this.onFlush?.(f);
       this.#stopped?.(msg.snapshot);
     } else this.#fail(new Error(`the lake sink crashed: ${msg.message}`));
   }
@@ -194,10 +211,10 @@ class LocalSink implements SinkHandle {
  */
 export async function startSink(
   settings: SinkSettings,
-  options: { worker?: boolean } = {},
+  options: { worker?: boolean; onFlush?: (flush: FlushInfo) => void } = {},
 ): Promise<SinkHandle> {
   if (options.worker) {
-    const sink = new WorkerSink(settings);
+    const sink = new WorkerSink(settings, options.onFlush);
     try {
       await sink.start();
     } catch (e) {
@@ -206,7 +223,7 @@ export async function startSink(
     }
     return sink;
   }
-  const sink = sinkOf(settings);
+  const sink = sinkOf(settings, options.onFlush);
   await sink.connect();
   await sink.run();
   return new LocalSink(sink);
@@ -230,23 +247,31 @@ export function serveSinkWorker(scope: {
 }): void {
   let sink: LakeSink | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
+  let flushed: FlushInfo[] = [];
   const post = (msg: FromWorker) => scope.postMessage(msg);
+  const take = () => {
+    const out = flushed;
+    flushed = [];
+    return out;
+  };
   scope.onmessage = async (e: MessageEvent) => {
     const msg = e.data as { type: "start"; settings: SinkSettings } | { type: "stop" };
     try {
       if (msg.type === "start") {
-        sink = sinkOf(msg.settings);
+        sink = sinkOf(msg.settings, (f) => flushed.push(f));
         await sink.connect();
         await sink.run();
         timer = setInterval(() => {
           if (sink?.crashed) post({ type: "crashed", message: sink.crashed.message });
-          else if (sink) post({ type: "snapshot", snapshot: snapshotOf(sink.metrics()) });
+          else if (sink) {
+            post({ type: "snapshot", snapshot: snapshotOf(sink.metrics()), flushed: take() });
+          }
         }, 200);
         post({ type: "started" });
       } else if (msg.type === "stop") {
         clearInterval(timer);
         await sink?.stop();
-        post({ type: "stopped", snapshot: snapshotOf(sink!.metrics()) });
+        post({ type: "stopped", snapshot: snapshotOf(sink!.metrics()), flushed: take() });
         scope.close();
       }
     } catch (error) {
