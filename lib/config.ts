@@ -51,6 +51,10 @@ export interface Config {
     readonly sinkGroup: string;
     readonly admin: string;
   };
+  readonly metrics: {
+    /** TCP port of the pipeline's `/metrics` and `/health` endpoint. */
+    readonly port: number;
+  };
   readonly stack: {
     readonly mode: StackMode;
     readonly kafkaVersion: string;
@@ -187,6 +191,7 @@ export const FIELDS: readonly Field[] = [
   { key: "clients.sink", env: "CLIENT_ID_SINK", parse: text },
   { key: "clients.sinkGroup", env: "GROUP_ID_SINK", parse: text },
   { key: "clients.admin", env: "CLIENT_ID_ADMIN", parse: text },
+  { key: "metrics.port", env: "METRICS_PORT", parse: port },
   { key: "stack.mode", env: "STACK_MODE", parse: oneOf("auto", "docker", "native") },
   { key: "stack.kafkaVersion", env: "KAFKA_VERSION", parse: text },
   { key: "stack.minioVersion", env: "MINIO_VERSION", parse: text },
@@ -279,6 +284,7 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
       sinkGroup: v("clients.sinkGroup"),
       admin: v("clients.admin"),
     },
+    metrics: { port: v("metrics.port") },
     stack: {
       mode: v("stack.mode"),
       kafkaVersion: v("stack.kafkaVersion"),

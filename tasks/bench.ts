@@ -16,6 +16,8 @@ import { fileURLToPath } from "node:url";
 export const BENCHMARKS: Record<string, string> = {
   log: "module 1: appends/s and reads/s of lib/log, 100 B and 1 KiB, with and without fsync",
   clients: "module 2: our producer and consumer side by side with Kafka's Java perf tools",
+  pipeline:
+    "module 4: generator, encoding, and the pipeline end to end (events/s, flush latency, memory)",
   lake: "module 4: bronze rows to Parquet (zstd) and back: object size and rows/s",
   sink: "module 4: the lake sink alone: records/s to bronze, flush latency, peak memory",
 };

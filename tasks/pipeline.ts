@@ -1,23 +1,179 @@
 /**
- * `deno task pipeline`: the ShopStream pipeline, headless.
+ * `deno task pipeline`: the ShopStream pipeline, headless. Brings the stack
+ * up if needed, then runs generator -> producer -> Kafka -> lake sink ->
+ * silver -> gold for a bounded run, reads the lake back, prints a summary and
+ * exits 0 when the lake holds exactly what the generator tallied.
  *
- * Not built yet: the generator, sinks and medallion jobs arrive with the
- * "Module 4: the ShopStream pipeline" issue. Until then this brings the stack
- * up (as the pipeline will) and says so, exiting 2 so no script mistakes it
- * for a pipeline run.
+ * @example
+ * ```sh
+ * deno task pipeline                        # the default run (about a minute)
+ * deno task pipeline --events 50000 --seed 7
+ * deno task pipeline --duration 30s --rate 5000
+ * deno task pipeline --follow               # until Ctrl-C, with live progress
+ * ```
  *
  * @module
  */
 import { loadConfig } from "../lib/config.ts";
-import { checkHealth, formatHealth } from "../lib/ops/health.ts";
+import { parseFlags, runCommand, UsageError } from "../lib/ops/cli.ts";
+import { checkHealth } from "../lib/ops/health.ts";
 import { openStack } from "../lib/ops/stack/mod.ts";
+import {
+  formatPipelineSummary,
+  formatProgress,
+  Pipeline,
+  type PipelineOptions,
+} from "../lib/shopstream/pipeline.ts";
+import type { SchemaPlan } from "../lib/shopstream/generator.ts";
 
-const config = loadConfig();
-const stack = await openStack(config, { log: (l) => console.log(`  ${l}`) });
-await stack.up();
-console.log(formatHealth(await checkHealth(config)));
-console.log(
-  "\nnot yet: the ShopStream pipeline (generator -> Avro -> Kafka -> lake) is not built yet.\n" +
-    'The stack above is up and ready for it; see README "Status" for what works today.',
-);
-Deno.exit(2);
+/** Records of the default run. */
+export const DEFAULT_EVENTS = 200_000;
+
+/** The usage text `--help` prints. */
+export const USAGE = `usage: deno task pipeline [flags]
+
+Brings the stack up if needed, then runs the ShopStream pipeline: the seeded generator, the
+producer service (Avro via the registry, idempotent, acks=all), the lake sink (bronze Parquet in
+MinIO), silver and gold; reads the lake back and checks it against the generator's own tally.
+Prints produced, consumed, DLQ, files and rows per layer, end lag and throughput.
+
+  --events N          records to produce (default ${DEFAULT_EVENTS})
+  --duration D        or: produce for D (e.g. 60s, 2m, 500ms)
+  --rate N            records per second to aim at (default 0: as fast as possible)
+  --seed N            generator seed (default 42): same seed, same events
+  --malformed F       share of malformed records for the DLQ (default 0.01)
+  --duplicates F      share of duplicated events (default 0.01)
+  --schema S          v1, v2, or v2-from=N (default: v2 from the middle of the run)
+  --follow            run until Ctrl-C with live progress, then drain and check
+  --keep              keep the lake and the sink group's position (default: a fresh run)
+  --help              this text
+
+Exit status 0 on a consistent run, 1 when a check failed, 2 on a usage error.`;
+
+/** Parsed flags of `deno task pipeline`. */
+export type PipelineFlags = Omit<PipelineOptions, "config"> & { follow: boolean };
+
+/**
+ * Parses `60s`, `2m`, `500ms` or a bare number of seconds into milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { parseDuration } from "./pipeline.ts";
+ * console.log(parseDuration("60s"), parseDuration("2m"), parseDuration("250ms")); // 60000 120000 250
+ * ```
+ */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`--duration ${text}: use e.g. 60s, 2m or 500ms`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? "s"]!;
+  return Math.round(Number(m[1]) * unit);
+}
+
+function number(text: string | undefined, flag: string, min: number, max = Infinity) {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (!Number.isFinite(v) || v < min || v > max) {
+    throw new UsageError(`${flag} ${text}: expected a number in ${min}..${max}`);
+  }
+  return v;
+}
+
+function integer(text: string | undefined, flag: string, min: number) {
+  const v = number(text, flag, min);
+  if (v !== undefined && !Number.isInteger(v)) {
+    throw new UsageError(`${flag} ${text}: expected an integer`);
+  }
+  return v;
+}
+
+function schemaPlan(text: string | undefined): SchemaPlan | undefined {
+  if (text === undefined) return undefined;
+  if (text === "v1" || text === "v2") return text;
+  const m = /^v2-from=(\d+)$/.exec(text);
+  if (!m) throw new UsageError(`--schema ${text}: use v1, v2 or v2-from=N`);
+  return { v2From: Number(m[1]) };
+}
+
+/**
+ * Parses the flags; throws {@linkcode UsageError} on mistakes.
+ *
+ * @example
+ * ```ts
+ * import { parsePipelineArgs } from "./pipeline.ts";
+ * console.log(parsePipelineArgs(["--events", "1000", "--seed", "7"]).events); // 1000
+ * ```
+ */
+export function parsePipelineArgs(args: string[]): PipelineFlags {
+  const { values: v } = parseFlags({
+    args,
+    options: {
+      events: { type: "string" },
+      duration: { type: "string" },
+      rate: { type: "string" },
+      seed: { type: "string" },
+      malformed: { type: "string" },
+      duplicates: { type: "string" },
+      schema: { type: "string" },
+      follow: { type: "boolean", default: false },
+      keep: { type: "boolean", default: false },
+    },
+  });
+  const follow = v.follow!;
+  if ([v.events, v.duration].filter((x) => x !== undefined).length > 1) {
+    throw new UsageError("give --events or --duration, not both");
+  }
+  if (follow && (v.events !== undefined || v.duration !== undefined)) {
+    throw new UsageError("--follow runs until Ctrl-C: leave out --events and --duration");
+  }
+  const durationMs = v.duration === undefined ? undefined : parseDuration(v.duration);
+  const events = integer(v.events, "--events", 1) ??
+    (durationMs === undefined && !follow ? DEFAULT_EVENTS : undefined);
+  const malformedShare = number(v.malformed, "--malformed", 0, 1);
+  const duplicateShare = number(v.duplicates, "--duplicates", 0, 1);
+  return {
+    events,
+    durationMs,
+    rate: number(v.rate, "--rate", 0),
+    seed: integer(v.seed, "--seed", 0),
+    malformedShare,
+    duplicateShare,
+    schema: schemaPlan(v.schema),
+    fresh: !v.keep,
+    follow,
+  };
+}
+
+async function run(flags: PipelineFlags): Promise<number> {
+  const config = loadConfig();
+  const health = await checkHealth(config);
+  if (!health.ok) {
+    console.log("- the stack is not (all) up: starting it");
+    const stack = await openStack(config, { log: (l) => console.log(`  ${l}`) });
+    await stack.up();
+  }
+  const { follow, ...options } = flags;
+  const pipeline = new Pipeline({
+    config,
+    ...options,
+    log: (line) => console.log(`- ${line}`),
+    onProgress: (p) => console.log(formatProgress(p)),
+    progressMs: follow ? 1000 : 5000,
+  });
+  const onSignal = () => {
+    console.log("\n- stopping: draining the sink, then silver, gold and the checks");
+    pipeline.stop();
+  };
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  try {
+    const summary = await pipeline.run();
+    console.log(`\n${formatPipelineSummary(summary)}`);
+    return summary.ok ? 0 : 1;
+  } finally {
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await runCommand("pipeline", USAGE, Deno.args, parsePipelineArgs, run));
+}

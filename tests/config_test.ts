@@ -13,6 +13,7 @@ Deno.test("config: defaults load and describe the local stack", () => {
   assert.equal(c.s3.bucket, "shopstream-lake");
   assert.equal(c.stack.mode, "auto");
   assert.deepEqual(c.stack.kafkaControllerPorts, [19093, 19094, 19095]);
+  assert.equal(c.metrics.port, 9464);
   assert.ok(Object.isFrozen(c) && Object.isFrozen(c.kafka) && Object.isFrozen(c.kafka.brokers));
 });
 
@@ -55,12 +56,14 @@ Deno.test("config: environment variables override defaults", async (t) => {
       TOPIC_ORDERS: "orders.v2",
       STACK_MODE: "native",
       KAFKA_CONTROLLER_PORTS: "29093",
+      METRICS_PORT: "19464",
       KAFKA_BOOTSTRAP_SERVERS: "[::1]:9092",
     });
     assert.equal(c.kafka.brokerCount, 1);
     assert.equal(c.topics.orders, "orders.v2");
     assert.equal(c.stack.mode, "native");
     assert.deepEqual(c.stack.kafkaControllerPorts, [29093]);
+    assert.equal(c.metrics.port, 19464);
     assert.deepEqual(c.kafka.brokers, ["[::1]:9092"]);
   });
 });

@@ -35,6 +35,7 @@ import { TopicProducer, type TopicProducerOptions } from "../kafka/producer.ts";
 import { type Catalog, loadCatalog, type LoadedSchema } from "../schema/catalog.ts";
 import { AvroSerde } from "../schema/serde.ts";
 import { sleep } from "../ops/deadline.ts";
+import { pollUntil } from "../ops/stack/probe.ts";
 import {
   EventGenerator,
   FAMILY_OF,
@@ -141,6 +142,14 @@ export async function ensureTopics(
       configs,
     });
     if (made) created.push(name);
+  }
+  // A new topic's metadata reaches every broker a moment after its leaders are elected;
+  // wait for it, or the next client may be told the topic is unknown.
+  for (const name of created) {
+    await pollUntil(`topic ${name} on every broker`, async () => {
+      const { partitions } = await admin.describeTopic(name);
+      return partitions.length > 0 && partitions.every((p) => p.leader >= 0);
+    }, 30_000);
   }
   return created;
 }

@@ -1,0 +1,523 @@
+/**
+ * The ShopStream pipeline, end to end, for one bounded run (or until
+ * stopped): generator -> producer service -> Kafka -> lake sink (bronze) ->
+ * silver -> gold, then an independent read-back of the lake checked against
+ * the generator's own tally.
+ *
+ * A fresh run (the default) starts from a clean slate for its topics: the
+ * sink group is moved to the end of every event topic and the topics' bronze,
+ * silver and gold folders are emptied, so what the lake holds afterwards is
+ * exactly this run. The checks: bronze rows = produced - malformed per topic,
+ * dead letters = malformed, silver rows = distinct events, gold rows equal the
+ * tally's to the cent, and no lag left.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { formatPipelineSummary, Pipeline } from "./pipeline.ts";
+ * const summary = await new Pipeline({ config: loadConfig(), events: 20_000, seed: 42 }).run();
+ * console.log(formatPipelineSummary(summary));
+ * Deno.exit(summary.ok ? 0 : 1);
+ * ```
+ *
+ * @module
+ */
+import type { Config } from "../config.ts";
+import { ClusterAdmin } from "../kafka/admin.ts";
+import { createKafka } from "../kafka/client.ts";
+import { layerPrefix } from "../lake/paths.ts";
+import { LakeStore } from "../lake/store.ts";
+import type { Row } from "../lake/table.ts";
+import { sleep } from "../ops/deadline.ts";
+import { formatTable } from "../ops/table.ts";
+import type { FamilyName } from "../schema/catalog.ts";
+import type { BatchPolicy } from "./batcher.ts";
+import { FAMILY_OF, type SchemaPlan, TOPIC_KEYS } from "./generator.ts";
+import { GoldJob, ORDERS_HOURLY } from "./gold.ts";
+import { LakeReader, type LakeSummaryRow } from "./lake_reader.ts";
+import { ensureTopics, ShopStreamProducer, type ShopTopics } from "./producer.ts";
+import { type LayerJobReport, SilverJob } from "./silver.ts";
+import { LakeSink, type SinkMetrics, sinkTotals } from "./sink.ts";
+import type { GoldRow, Tally } from "./tally.ts";
+
+/** Options of {@linkcode Pipeline}. */
+export interface PipelineOptions {
+  config: Config;
+  /** Records to produce (events, duplicates and malformed together). */
+  events?: number;
+  /** Or: produce for this many milliseconds. Neither: until `stop()` (follow mode). */
+  durationMs?: number;
+  /** Records per second to aim at; 0 or absent: as fast as possible. */
+  rate?: number;
+  /** Generator seed (default 42). */
+  seed?: number;
+  /** Share of malformed records (default 0.01). */
+  malformedShare?: number;
+  /** Share of duplicates (default 0.01). */
+  duplicateShare?: number;
+  /** Schema versions (default: v2 from the middle of a counted run, else v1). */
+  schema?: SchemaPlan;
+  /** Topic names (default `config.topics`). */
+  topics?: ShopTopics;
+  /** The sink's consumer group (default `config.clients.sinkGroup`). */
+  groupId?: string;
+  /** Start from a clean slate for these topics (default true); see the module doc. */
+  fresh?: boolean;
+  /** The sink's batching policy (default the sink's). */
+  policy?: BatchPolicy;
+  /** How long to wait for the sink to catch up after producing (default 180 s). */
+  drainTimeoutMs?: number;
+  /** Called with progress about every `progressMs` (default 1000). */
+  onProgress?: (p: PipelineProgress) => void;
+  /** Milliseconds between progress calls. */
+  progressMs?: number;
+  /** Lines about the stages ("moving the sink group to the end ..."). */
+  log?: (line: string) => void;
+}
+
+/** Where a run stands. */
+export interface PipelineProgress {
+  stage: "produce" | "drain" | "silver" | "gold" | "read-back";
+  elapsedMs: number;
+  /** Records handed to the producers. */
+  produced: number;
+  /** Records acknowledged by the cluster. */
+  acknowledged: number;
+  /** Records written to bronze by the sink. */
+  bronze: number;
+  /** Records the sink sent to the dead-letter topic. */
+  deadLetters: number;
+  /** Records the sink holds in buffers or uploads. */
+  buffered: number;
+  /** Acknowledged records per second since the start. */
+  producedPerSec: number;
+  /** Bronze + dead-lettered records per second since the start. */
+  sunkPerSec: number;
+  /** Resident memory of this process, bytes. */
+  rss: number;
+}
+
+/** One check of a run against the tally. */
+export interface PipelineCheck {
+  name: string;
+  expected: string;
+  actual: string;
+  ok: boolean;
+}
+
+/** What a run did and whether the lake agrees with the tally. */
+export interface PipelineSummary {
+  topics: ShopTopics;
+  seed: number;
+  produced: number;
+  /** Records consumed by the sink (bronze rows + dead letters). */
+  consumed: number;
+  deadLetters: number;
+  /** Records appended to the dead-letter topic during the run (its end offsets). */
+  dlqAppended: number;
+  /** Per layer and topic, read back from the lake. */
+  lake: LakeSummaryRow[];
+  silver: LayerJobReport[];
+  gold: LayerJobReport;
+  /** Sum of the sink group's lag over the event topics after the run. */
+  endLag: number;
+  /** Wall-clock milliseconds from the first record to the sink's last commit. */
+  pipelineMs: number;
+  /** Wall-clock milliseconds of producing. */
+  produceMs: number;
+  /** Acknowledged records per second while producing. */
+  producedPerSec: number;
+  /** Records per second from generator to bronze (produced / pipelineMs). */
+  endToEndPerSec: number;
+  /** Sink flushes and the slowest-flush percentiles (ms, over topics). */
+  flushes: number;
+  flushP50Ms: number;
+  flushP99Ms: number;
+  /** Peak resident memory of the process, bytes. */
+  peakRss: number;
+  checks: PipelineCheck[];
+  ok: boolean;
+  tally: Tally;
+}
+
+function sum(values: Iterable<number>): number {
+  let n = 0;
+  for (const v of values) n += v;
+  return n;
+}
+
+async function endOffsets(admin: ClusterAdmin, topic: string): Promise<number> {
+  return sum((await admin.raw.fetchTopicOffsets(topic)).map((o) => Number(o.high)));
+}
+
+function goldKey(r: { region: string; date: string; hour: string }): string {
+  return `${r.region}|${r.date}|${r.hour}`;
+}
+
+function goldText(r: Omit<GoldRow, "region" | "date" | "hour">): string {
+  return [
+    r.orders,
+    r.revenue_minor,
+    r.currency,
+    r.revenue_eur_minor,
+    r.avg_basket_minor,
+    r.top_products,
+  ].join(" ");
+}
+
+/**
+ * Compares gold rows read from the lake with the tally's, to the cent;
+ * returns one line per difference (empty when they agree).
+ *
+ * @example
+ * ```ts
+ * import { compareGold } from "./pipeline.ts";
+ * console.log(compareGold([], [])); // []
+ * ```
+ */
+export function compareGold(lake: readonly Row[], tally: readonly GoldRow[]): string[] {
+  const problems: string[] = [];
+  const want = new Map(tally.map((g) => [goldKey(g), goldText(g)]));
+  const seen = new Set<string>();
+  for (const r of lake) {
+    const key = goldKey(r as unknown as GoldRow);
+    const got = goldText({
+      orders: BigInt(r.orders as bigint),
+      revenue_minor: BigInt(r.revenue_minor as bigint),
+      currency: String(r.currency),
+      revenue_eur_minor: BigInt(r.revenue_eur_minor as bigint),
+      avg_basket_minor: BigInt(r.avg_basket_minor as bigint),
+      top_products: String(r.top_products),
+    });
+    if (seen.has(key)) problems.push(`${key}: two gold rows`);
+    seen.add(key);
+    const expected = want.get(key);
+    if (expected === undefined) problems.push(`${key}: in the lake, not in the tally`);
+    else if (expected !== got) problems.push(`${key}: lake "${got}" != tally "${expected}"`);
+  }
+  for (const key of want.keys()) if (!seen.has(key)) problems.push(`${key}: missing in the lake`);
+  return problems;
+}
+
+function check(name: string, expected: unknown, actual: unknown): PipelineCheck {
+  return { name, expected: String(expected), actual: String(actual), ok: expected === actual };
+}
+
+/**
+ * One pipeline run. Lifecycle: `run()` (resolves with the summary), `stop()`
+ * to end an unbounded or long run early (it still drains, builds silver and
+ * gold, and checks).
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { Pipeline } from "./pipeline.ts";
+ * const pipeline = new Pipeline({ config: loadConfig(), onProgress: (p) => console.log(p.bronze) });
+ * setTimeout(() => pipeline.stop(), 10_000);
+ * console.log((await pipeline.run()).ok);
+ * ```
+ */
+export class Pipeline {
+  readonly topics: ShopTopics;
+  readonly groupId: string;
+  readonly seed: number;
+  readonly #options: PipelineOptions;
+  #producer?: ShopStreamProducer;
+  #stopped = false;
+  #peakRss = 0;
+
+  constructor(options: PipelineOptions) {
+    this.#options = options;
+    this.topics = options.topics ?? options.config.topics;
+    this.groupId = options.groupId ?? options.config.clients.sinkGroup;
+    this.seed = options.seed ?? 42;
+  }
+
+  /** Ends producing now; `run()` then drains, builds silver and gold, and checks. */
+  stop(): void {
+    this.#stopped = true;
+    this.#producer?.stop();
+  }
+
+  #log(line: string): void {
+    this.#options.log?.(line);
+  }
+
+  #rss(): number {
+    const rss = Deno.memoryUsage().rss;
+    if (rss > this.#peakRss) this.#peakRss = rss;
+    return rss;
+  }
+
+  /** Runs the pipeline; see the module doc. */
+  async run(): Promise<PipelineSummary> {
+    const o = this.#options;
+    const config = o.config;
+    const topics = this.topics;
+    const eventTopics = TOPIC_KEYS.map((k) => topics[k]);
+    const kafka = createKafka(config, { clientId: config.clients.producer });
+    const admin = new ClusterAdmin(kafka);
+    const store = LakeStore.fromConfig(config);
+    await admin.connect();
+    let sink: LakeSink | undefined;
+    let producer: ShopStreamProducer | undefined;
+    let ticker: ReturnType<typeof setInterval> | undefined;
+    try {
+      await store.ensureBucket();
+      await ensureTopics(admin, config, topics);
+      if (o.fresh ?? true) {
+        this.#log(`fresh run: sink group ${this.groupId} to the end of the topics, lake emptied`);
+        for (const t of eventTopics) await admin.resetOffsets(this.groupId, t, "latest");
+        for (const t of eventTopics) {
+          await store.removeAll(layerPrefix("bronze", t));
+          await store.removeAll(layerPrefix("silver", t));
+        }
+        await store.removeAll(layerPrefix("gold", topics.orders));
+      }
+      const dlqBefore = await endOffsets(admin, topics.deadLetter);
+
+      const families = Object.fromEntries(
+        TOPIC_KEYS.map((k) => [FAMILY_OF[k], topics[k]]),
+      ) as Record<FamilyName, string>;
+      sink = new LakeSink({
+        config,
+        store,
+        groupId: this.groupId,
+        topics: families,
+        deadLetterTopic: topics.deadLetter,
+        policy: o.policy,
+      });
+      await sink.connect();
+      await sink.run();
+
+      const events = o.events;
+      const schema = o.schema ??
+        (events !== undefined ? { v2From: Math.floor(events / 2) } : "v1");
+      producer = this.#producer = new ShopStreamProducer(kafka, config, {
+        topics,
+        events,
+        durationMs: o.durationMs,
+        rate: o.rate,
+        generator: {
+          seed: this.seed,
+          malformedShare: o.malformedShare ?? 0.01,
+          duplicateShare: o.duplicateShare ?? 0.01,
+          schema,
+        },
+      });
+      await producer.connect();
+      if (this.#stopped) producer.stop();
+
+      const started = performance.now();
+      let stage: PipelineProgress["stage"] = "produce";
+      const progress = (): PipelineProgress => {
+        const elapsedMs = performance.now() - started;
+        const t = sinkTotals(sink!.metrics());
+        const acknowledged = sum(Object.values(producer!.counters().produced));
+        return {
+          stage,
+          elapsedMs,
+          produced: producer!.generator.emitted,
+          acknowledged,
+          bronze: t.records,
+          deadLetters: t.deadLetters,
+          buffered: t.buffered,
+          producedPerSec: acknowledged / elapsedMs * 1000,
+          sunkPerSec: (t.records + t.deadLetters) / elapsedMs * 1000,
+          rss: this.#rss(),
+        };
+      };
+      ticker = setInterval(() => o.onProgress?.(progress()), o.progressMs ?? 1000);
+
+      this.#log("producing");
+      const produced = await producer.run();
+      const produceMs = produced.elapsedMs;
+      const expected = producer.tally.totals();
+
+      stage = "drain";
+      this.#log(`draining: waiting for the sink to read ${expected.produced} records`);
+      const deadline = Date.now() + (o.drainTimeoutMs ?? 180_000);
+      while (true) {
+        if (sink.crashed) throw sink.crashed;
+        const t = sinkTotals(sink.metrics());
+        if (t.records + t.deadLetters + t.skipped >= expected.produced) break;
+        if (Date.now() > deadline) {
+          throw new Error(
+            `the sink read ${t.records + t.deadLetters} of ${expected.produced} records in ` +
+              `${o.drainTimeoutMs ?? 180_000} ms: check \`deno task monitor\` and the sink's log`,
+          );
+        }
+        await sleep(100);
+      }
+      await sink.stop();
+      const pipelineMs = performance.now() - started;
+      const metrics: SinkMetrics = sink.metrics();
+      const totals = sinkTotals(metrics);
+      clearInterval(ticker);
+      ticker = undefined;
+
+      let endLag = 0;
+      for (const t of eventTopics) {
+        endLag += sum((await admin.lag(this.groupId, t)).map((l) => l.lag));
+      }
+      const dlqAppended = (await endOffsets(admin, topics.deadLetter)) - dlqBefore;
+
+      stage = "silver";
+      this.#log("silver");
+      const silverJob = new SilverJob(store);
+      const silver: LayerJobReport[] = [];
+      for (const k of TOPIC_KEYS) silver.push(await silverJob.run(topics[k], FAMILY_OF[k]));
+      stage = "gold";
+      this.#log("gold");
+      const gold = await new GoldJob(store).run(topics.orders);
+
+      stage = "read-back";
+      this.#log("reading the lake back");
+      const reader = new LakeReader(store);
+      const lake = await reader.summary({ topics: eventTopics });
+      const rowsOf = (layer: string, topic: string) =>
+        sum(lake.filter((r) => r.layer === layer && r.topic === topic).map((r) => r.rows));
+      const goldRows = await reader.rows("gold", `${topics.orders}/${ORDERS_HOURLY}`);
+
+      const tally = producer.tally;
+      const checks: PipelineCheck[] = [];
+      for (const k of TOPIC_KEYS) {
+        const t = tally.topic(k);
+        checks.push(check(`bronze rows ${topics[k]}`, t.bronze, rowsOf("bronze", topics[k])));
+      }
+      checks.push(check("dead letters (sink)", expected.malformed, totals.deadLetters));
+      checks.push(check(`dead letters (${topics.deadLetter})`, expected.malformed, dlqAppended));
+      for (const k of TOPIC_KEYS) {
+        const t = tally.topic(k);
+        checks.push(check(`silver rows ${topics[k]}`, t.silver, rowsOf("silver", topics[k])));
+      }
+      const goldProblems = compareGold(goldRows, tally.gold());
+      checks.push({
+        name: "gold orders_hourly = tally",
+        expected: `${tally.gold().length} rows`,
+        actual: goldProblems.length === 0
+          ? `${goldRows.length} rows`
+          : `${goldProblems.length} differences: ${goldProblems.slice(0, 3).join("; ")}`,
+        ok: goldProblems.length === 0,
+      });
+      checks.push(check("end lag", 0, endLag));
+
+      const flushHist = Object.values(metrics.flushLatencyMs);
+      const percentile = (q: number) =>
+        flushHist.length ? Math.max(...flushHist.map((h) => h.percentile(q))) : 0;
+      this.#rss();
+      return {
+        topics,
+        seed: this.seed,
+        produced: produced.records,
+        consumed: totals.records + totals.deadLetters,
+        deadLetters: totals.deadLetters,
+        dlqAppended,
+        lake,
+        silver,
+        gold,
+        endLag,
+        pipelineMs,
+        produceMs,
+        producedPerSec: produced.eventsPerSec,
+        endToEndPerSec: produced.records / pipelineMs * 1000,
+        flushes: totals.flushes,
+        flushP50Ms: percentile(50),
+        flushP99Ms: percentile(99),
+        peakRss: this.#peakRss,
+        checks,
+        ok: checks.every((c) => c.ok),
+        tally,
+      };
+    } finally {
+      if (ticker !== undefined) clearInterval(ticker);
+      await producer?.disconnect().catch(() => {});
+      await sink?.stop().catch(() => {});
+      await admin.disconnect();
+    }
+  }
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/**
+ * The run summary as aligned tables: the pipeline's figures, the lake per
+ * layer, and the checks.
+ *
+ * @example
+ * ```ts
+ * import { formatPipelineSummary, type PipelineSummary } from "./pipeline.ts";
+ * declare const summary: PipelineSummary;
+ * console.log(formatPipelineSummary(summary));
+ * ```
+ */
+export function formatPipelineSummary(s: PipelineSummary): string {
+  const layers = new Map<string, { files: number; rows: number; bytes: number }>();
+  for (const r of s.lake) {
+    const l = layers.get(r.layer) ?? { files: 0, rows: 0, bytes: 0 };
+    l.files += r.files;
+    l.rows += r.rows;
+    l.bytes += r.bytes;
+    layers.set(r.layer, l);
+  }
+  const figures = formatTable(["figure", "value"], [
+    ["produced", s.produced],
+    ["consumed by the sink", s.consumed],
+    ["dead letters", s.deadLetters],
+    ...["bronze", "silver", "gold"].map((layer) => {
+      const l = layers.get(layer) ?? { files: 0, rows: 0, bytes: 0 };
+      return [`${layer} files / rows`, `${l.files} / ${l.rows} (${mb(l.bytes)})`];
+    }),
+    ["duplicates removed by silver", sum(s.silver.map((r) => r.duplicates))],
+    ["end lag", s.endLag],
+    ["produce throughput", `${Math.round(s.producedPerSec)} events/s`],
+    ["end-to-end throughput", `${Math.round(s.endToEndPerSec)} events/s`],
+    ["generator -> bronze time", `${(s.pipelineMs / 1000).toFixed(1)} s`],
+    [
+      "sink flushes",
+      `${s.flushes} (p50 ${s.flushP50Ms.toFixed(0)} ms, p99 ${s.flushP99Ms.toFixed(0)} ms)`,
+    ],
+    ["peak memory (RSS)", mb(s.peakRss)],
+  ]);
+  const lake = formatTable(
+    ["layer", "topic", "table", "regions", "partitions", "files", "rows"],
+    s.lake.map((r) => [r.layer, r.topic, r.table, r.regions, r.partitions, r.files, r.rows]),
+  );
+  const checks = formatTable(
+    ["check", "expected", "actual", "ok"],
+    s.checks.map((c) => [c.name, c.expected, c.actual, c.ok ? "ok" : "FAIL"]),
+  );
+  return [
+    figures,
+    "",
+    lake,
+    "",
+    checks,
+    "",
+    s.ok
+      ? "consistent: the lake holds exactly what the generator tallied"
+      : "INCONSISTENT: see the failed checks above",
+  ].join("\n");
+}
+
+/**
+ * One progress line for `--follow` and long runs.
+ *
+ * @example
+ * ```ts
+ * import { formatProgress } from "./pipeline.ts";
+ * console.log(formatProgress({ stage: "produce", elapsedMs: 2000, produced: 40000, acknowledged: 39000,
+ *   bronze: 30000, deadLetters: 300, buffered: 8000, producedPerSec: 19500, sunkPerSec: 15150, rss: 2e8 }));
+ * ```
+ */
+export function formatProgress(p: PipelineProgress): string {
+  return `${(p.elapsedMs / 1000).toFixed(1).padStart(6)} s  ${p.stage.padEnd(7)} produced ${
+    String(p.acknowledged).padStart(9)
+  } (${Math.round(p.producedPerSec)}/s)  bronze ${String(p.bronze).padStart(9)}  dlq ${
+    String(p.deadLetters).padStart(6)
+  }  buffered ${String(p.buffered).padStart(7)}  sunk ${Math.round(p.sunkPerSec)}/s  rss ${
+    mb(p.rss)
+  }`;
+}

@@ -1,0 +1,88 @@
+/**
+ * `deno task bench pipeline [flags]`: the generator alone, the generator with
+ * Avro encoding, then the whole pipeline end to end on fresh topics:
+ * events/s from generator to bronze, sink flush latency, peak memory.
+ * Targets (issue): >= 20,000 events/s end to end on a 2-core machine, sink
+ * peak memory < 300 MB at default batching. Logic: lib/shopstream/pipeline_bench.ts.
+ *
+ * @example
+ * ```sh
+ * deno task bench pipeline --events 300000
+ * ```
+ *
+ * @module
+ */
+import { loadConfig } from "../../lib/config.ts";
+import { parseFlags, runCommand, UsageError } from "../../lib/ops/cli.ts";
+import { formatTable } from "../../lib/ops/table.ts";
+import { benchPipeline } from "../../lib/shopstream/pipeline_bench.ts";
+import { formatPipelineSummary } from "../../lib/shopstream/pipeline.ts";
+
+const USAGE = `usage: deno task bench pipeline [--events N] [--sample N] [--seed N] [--keep]
+
+  --events N   records of the end-to-end run (default 300000)
+  --sample N   records for the generator and encoding figures (default 200000)
+  --seed N     generator seed (default 42)
+  --keep       keep the bench topics, subjects and lake folders`;
+
+function positive(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    throw new UsageError(`--${flag} needs a positive integer, got "${text}"`);
+  }
+  return n;
+}
+
+function parse(args: string[]) {
+  const { values } = parseFlags({
+    args,
+    options: {
+      events: { type: "string", default: "300000" },
+      sample: { type: "string", default: "200000" },
+      seed: { type: "string", default: "42" },
+      keep: { type: "boolean", default: false },
+    },
+  });
+  return {
+    events: positive("events", values.events),
+    sample: positive("sample", values.sample),
+    seed: positive("seed", values.seed),
+    keep: values.keep,
+  };
+}
+
+/**
+ * Runs the benchmark with command-line `args`; returns the exit code.
+ *
+ * @example
+ * ```ts
+ * import { main } from "./pipeline.ts";
+ * Deno.exit(await main(["--events", "50000"]));
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  return await runCommand("bench pipeline", USAGE, args, parse, async (o) => {
+    const r = await benchPipeline({
+      config: loadConfig(),
+      ...o,
+      log: (l) => console.log(`- ${l}`),
+    });
+    const s = r.summary;
+    console.log(`\n${formatPipelineSummary(s)}\n`);
+    console.log(formatTable(["figure", "value", "target"], [
+      ["generator alone", `${Math.round(r.generatorPerSec)} events/s`, ">= 100000 events/s"],
+      ["generator + Avro encoding", `${Math.round(r.encodePerSec)} events/s`, ""],
+      [
+        "end to end (generator -> bronze)",
+        `${Math.round(s.endToEndPerSec)} events/s`,
+        ">= 20000 events/s",
+      ],
+      ["produce only", `${Math.round(s.producedPerSec)} events/s`, ""],
+      ["sink flush p50 / p99", `${s.flushP50Ms.toFixed(0)} / ${s.flushP99Ms.toFixed(0)} ms`, ""],
+      ["peak RSS (producer + sink)", `${(s.peakRss / 1e6).toFixed(0)} MB`, "< 300 MB (sink)"],
+    ]));
+    return s.ok ? 0 : 1;
+  });
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

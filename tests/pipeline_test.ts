@@ -1,0 +1,122 @@
+/**
+ * The whole pipeline against the live stack, on unique topics: generator ->
+ * producer -> Kafka -> lake sink -> silver -> gold. The pipeline's own checks
+ * must pass, and an independent read of the lake must agree: bronze rows =
+ * N - DLQ, every region folder holds only its region, silver has no
+ * duplicate event ids, gold equals the tally to the cent, and v2 events sit
+ * beside v1 ones with the v2-only columns null for v1 rows.
+ */
+import assert from "node:assert/strict";
+import { ClusterAdmin } from "../lib/kafka/admin.ts";
+import { createKafka } from "../lib/kafka/client.ts";
+import { layerPrefix } from "../lib/lake/paths.ts";
+import { LakeStore } from "../lib/lake/store.ts";
+import { tableRows } from "../lib/lake/table.ts";
+import { RegistryClient } from "../lib/schema/rest.ts";
+import { LakeReader } from "../lib/shopstream/lake_reader.ts";
+import { compareGold, formatPipelineSummary, Pipeline } from "../lib/shopstream/pipeline.ts";
+import { type ShopTopics, TOPIC_KEYS } from "../lib/shopstream/mod.ts";
+import { config, requireKafka, requireMinio, requireRegistry, uniqueName } from "./support.ts";
+
+Deno.test("pipeline: N events in, the lake holds exactly the tally", async (t) => {
+  await requireKafka();
+  await requireRegistry();
+  await requireMinio();
+  const base = uniqueName("test.pipe");
+  const topics: ShopTopics = {
+    orders: `${base}.orders`,
+    payments: `${base}.payments`,
+    shipments: `${base}.shipments`,
+    clickstream: `${base}.clickstream`,
+    deadLetter: `${base}.dlq`,
+  };
+  const groupId = `${base}.sink`;
+  const n = 8000;
+  const store = LakeStore.fromConfig(config);
+  try {
+    const summary = await new Pipeline({
+      config,
+      topics,
+      groupId,
+      events: n,
+      seed: 5,
+      malformedShare: 0.03,
+      duplicateShare: 0.03,
+      schema: { v2From: 4000 },
+      // A short age so the drain does not wait on the default 5 s buffers.
+      policy: { maxRecords: 10_000, maxBytes: 8 * 1024 * 1024, maxAgeMs: 1000 },
+    }).run();
+    const tally = summary.tally;
+    const totals = tally.totals();
+
+    await t.step("the pipeline's own checks pass", () => {
+      assert.ok(summary.ok, formatPipelineSummary(summary));
+      assert.equal(summary.produced, n);
+      assert.equal(summary.consumed, n);
+      assert.equal(summary.deadLetters, totals.malformed);
+      assert.ok(totals.malformed > 100 && totals.duplicates > 100, JSON.stringify(totals));
+      assert.equal(summary.endLag, 0);
+    });
+
+    const reader = new LakeReader(store);
+    await t.step("bronze: N - DLQ rows, each region folder holds only its region", async () => {
+      let rows = 0;
+      for (const k of TOPIC_KEYS) {
+        for (const table of await reader.tables("bronze", topics[k])) {
+          const region = (table.parsed as { region: string }).region;
+          for (const r of tableRows(table.table)) {
+            assert.equal(r.region, region, table.key);
+            rows++;
+          }
+        }
+      }
+      assert.equal(rows, n - summary.dlqAppended);
+      assert.equal(rows, totals.bronze);
+    });
+
+    await t.step("silver: no duplicate event ids, as many as distinct events", async () => {
+      let rows = 0;
+      for (const k of TOPIC_KEYS) {
+        const ids = new Set<string>();
+        for (const r of await reader.rows("silver", topics[k])) {
+          assert.ok(!ids.has(String(r.event_id)), `duplicate ${r.event_id} in ${topics[k]}`);
+          ids.add(String(r.event_id));
+          rows++;
+        }
+        assert.equal(ids.size, tally.topic(k).silver, topics[k]);
+      }
+      assert.equal(rows, totals.silver);
+    });
+
+    await t.step("gold equals the tally to the cent", async () => {
+      const gold = await reader.rows("gold", `${topics.orders}/orders_hourly`);
+      assert.ok(gold.length > 0);
+      assert.deepEqual(compareGold(gold, tally.gold()), []);
+    });
+
+    await t.step("v2 rows beside v1 rows; v2-only columns null for v1", async () => {
+      const orders = await reader.rows("bronze", topics.orders);
+      const v1 = orders.filter((r) => Number(r.schema_version) === 1);
+      const v2 = orders.filter((r) => Number(r.schema_version) === 2);
+      assert.ok(v1.length > 50 && v2.length > 50, `${v1.length} v1, ${v2.length} v2`);
+      for (const r of v1) assert.equal(r.channel, null, "v1 has no channel");
+      for (const r of v2) assert.ok(typeof r.channel === "string" && r.tax_rate !== null);
+      const clicks = await reader.rows("bronze", topics.clickstream);
+      assert.ok(clicks.some((r) => Number(r.schema_version) === 1));
+      assert.ok(clicks.some((r) => Number(r.schema_version) === 2));
+    });
+  } finally {
+    const admin = new ClusterAdmin(createKafka(config));
+    await admin.connect();
+    await admin.deleteTopics(Object.values(topics)).catch(() => {});
+    await admin.deleteGroups([groupId]).catch(() => {});
+    await admin.disconnect();
+    const registry = new RegistryClient(config.schemaRegistry.url);
+    for (const k of TOPIC_KEYS) await registry.deleteSubject(`${topics[k]}-value`).catch(() => {});
+    for (const k of TOPIC_KEYS) {
+      for (const layer of ["bronze", "silver", "gold"] as const) {
+        await store.removeAll(layerPrefix(layer, topics[k])).catch(() => {});
+      }
+    }
+  }
+});
