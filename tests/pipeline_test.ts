@@ -38,6 +38,7 @@ Deno.test("pipeline: N events in, the lake holds exactly the tally", async (t) =
       config,
       topics,
       groupId,
+      fresh: false, // new topics, new group: nothing to clear
       events: n,
       seed: 5,
       malformedShare: 0.03,

@@ -167,18 +167,30 @@ export class ClusterAdmin {
    * (its settings are then left as they are).
    */
   async createTopic(name: string, options: CreateTopicOptions = {}): Promise<boolean> {
-    return await this.#admin.createTopics({
-      waitForLeaders: true,
-      topics: [{
-        topic: name,
-        numPartitions: options.partitions ?? 3,
-        replicationFactor: options.replicationFactor ?? 3,
-        configEntries: Object.entries(options.configs ?? {}).map(([n, value]) => ({
-          name: n,
-          value,
-        })),
-      }],
-    });
+    try {
+      return await this.#admin.createTopics({
+        waitForLeaders: true,
+        topics: [{
+          topic: name,
+          numPartitions: options.partitions ?? 3,
+          replicationFactor: options.replicationFactor ?? 3,
+          configEntries: Object.entries(options.configs ?? {}).map(([n, value]) => ({
+            name: n,
+            value,
+          })),
+        }],
+      });
+    } catch (e) {
+      // kafkajs's wait for leaders asks one broker for the new topic's metadata and gives up
+      // when that broker does not know it yet (UNKNOWN_TOPIC_OR_PARTITION, seen on a busy
+      // cluster): the topic was created, so wait for its leaders here instead.
+      if ((e as { type?: string }).type !== "UNKNOWN_TOPIC_OR_PARTITION") throw e;
+      await pollUntil(`topic ${name} with leaders`, async () => {
+        const { partitions } = await this.describeTopic(name);
+        return partitions.length > 0 && partitions.every((p) => p.leader >= 0);
+      }, 30_000);
+      return true;
+    }
   }
 
   /** Deletes topics (their data is gone). */

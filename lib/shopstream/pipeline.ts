@@ -37,7 +37,7 @@ import { GoldJob, ORDERS_HOURLY } from "./gold.ts";
 import { LakeReader, type LakeSummaryRow } from "./lake_reader.ts";
 import { ensureTopics, ShopStreamProducer, type ShopTopics } from "./producer.ts";
 import { type LayerJobReport, SilverJob } from "./silver.ts";
-import { LakeSink, type SinkMetrics, sinkTotals } from "./sink.ts";
+import { type SinkHandle, startSink } from "./sink_runner.ts";
 import type { GoldRow, Tally } from "./tally.ts";
 
 /** Options of {@linkcode Pipeline}. */
@@ -65,6 +65,8 @@ export interface PipelineOptions {
   fresh?: boolean;
   /** The sink's batching policy (default the sink's). */
   policy?: BatchPolicy;
+  /** Run the sink in a worker thread of its own (default true; false: in this thread). */
+  sinkWorker?: boolean;
   /** How long to wait for the sink to catch up after producing (default 180 s). */
   drainTimeoutMs?: number;
   /** Called with progress about every `progressMs` (default 1000). */
@@ -259,7 +261,7 @@ export class Pipeline {
     const admin = new ClusterAdmin(kafka);
     const store = LakeStore.fromConfig(config);
     await admin.connect();
-    let sink: LakeSink | undefined;
+    let sink: SinkHandle | undefined;
     let producer: ShopStreamProducer | undefined;
     let ticker: ReturnType<typeof setInterval> | undefined;
     try {
@@ -279,16 +281,13 @@ export class Pipeline {
       const families = Object.fromEntries(
         TOPIC_KEYS.map((k) => [FAMILY_OF[k], topics[k]]),
       ) as Record<FamilyName, string>;
-      sink = new LakeSink({
+      sink = await startSink({
         config,
-        store,
         groupId: this.groupId,
         topics: families,
         deadLetterTopic: topics.deadLetter,
         policy: o.policy,
-      });
-      await sink.connect();
-      await sink.run();
+      }, { worker: o.sinkWorker ?? true });
 
       const events = o.events;
       const schema = o.schema ??
@@ -312,7 +311,7 @@ export class Pipeline {
       let stage: PipelineProgress["stage"] = "produce";
       const progress = (): PipelineProgress => {
         const elapsedMs = performance.now() - started;
-        const t = sinkTotals(sink!.metrics());
+        const t = sink!.snapshot().totals;
         const acknowledged = sum(Object.values(producer!.counters().produced));
         return {
           stage,
@@ -339,7 +338,7 @@ export class Pipeline {
       const deadline = Date.now() + (o.drainTimeoutMs ?? 180_000);
       while (true) {
         if (sink.crashed) throw sink.crashed;
-        const t = sinkTotals(sink.metrics());
+        const t = sink.snapshot().totals;
         if (t.records + t.deadLetters + t.skipped >= expected.produced) break;
         if (Date.now() > deadline) {
           throw new Error(
@@ -349,10 +348,10 @@ export class Pipeline {
         }
         await sleep(100);
       }
-      await sink.stop();
+      const final = await sink.stop();
+      sink = undefined;
       const pipelineMs = performance.now() - started;
-      const metrics: SinkMetrics = sink.metrics();
-      const totals = sinkTotals(metrics);
+      const totals = final.totals;
       clearInterval(ticker);
       ticker = undefined;
 
@@ -402,9 +401,6 @@ export class Pipeline {
       });
       checks.push(check("end lag", 0, endLag));
 
-      const flushHist = Object.values(metrics.flushLatencyMs);
-      const percentile = (q: number) =>
-        flushHist.length ? Math.max(...flushHist.map((h) => h.percentile(q))) : 0;
       this.#rss();
       return {
         topics,
@@ -422,8 +418,8 @@ export class Pipeline {
         producedPerSec: produced.eventsPerSec,
         endToEndPerSec: produced.records / pipelineMs * 1000,
         flushes: totals.flushes,
-        flushP50Ms: percentile(50),
-        flushP99Ms: percentile(99),
+        flushP50Ms: final.flushP50Ms,
+        flushP99Ms: final.flushP99Ms,
         peakRss: this.#peakRss,
         checks,
         ok: checks.every((c) => c.ok),

@@ -107,6 +107,7 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
       config,
       topics,
       groupId: `${id}.sink`,
+      fresh: false,
       events,
       seed,
       policy: options.policy,

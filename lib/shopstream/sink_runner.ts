@@ -1,0 +1,257 @@
+/**
+ * Runs the lake sink for the pipeline, either in this thread or in a Web
+ * Worker of its own. JavaScript runs one thread per isolate: with the
+ * producer (Avro encoding, kafkajs) and the sink (decoding, Parquet, uploads)
+ * in one thread, each waits for the other; in a worker the sink gets a core
+ * of its own. Both sides look the same to the pipeline: a
+ * {@linkcode SinkHandle}.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { startSink } from "./sink_runner.ts";
+ * const sink = await startSink({ config: loadConfig() }, { worker: true });
+ * console.log(sink.snapshot().totals.records);
+ * await sink.stop();
+ * ```
+ *
+ * @module
+ */
+import type { Config } from "../config.ts";
+import type { FamilyName } from "../schema/catalog.ts";
+import type { BatchPolicy } from "./batcher.ts";
+import { LakeSink, type SinkMetrics, type SinkTotals, sinkTotals } from "./sink.ts";
+
+/** What the pipeline passes to the sink (all structured-cloneable). */
+export interface SinkSettings {
+  config: Config;
+  groupId?: string;
+  topics?: Partial<Record<FamilyName, string>>;
+  deadLetterTopic?: string;
+  policy?: BatchPolicy;
+}
+
+/** A plain snapshot of the sink's metrics (cloneable across threads). */
+export interface SinkSnapshot {
+  totals: SinkTotals;
+  /** Slowest topic's flush latency percentiles, ms (0 before the first flush). */
+  flushP50Ms: number;
+  flushP99Ms: number;
+  /** Resident memory of the sink's process, bytes (the whole process: workers share it). */
+  rss: number;
+}
+
+/** A running sink. */
+export interface SinkHandle {
+  /** The latest snapshot (a worker posts one every 200 ms). */
+  snapshot(): SinkSnapshot;
+  /** The error the sink crashed with, if it did. */
+  readonly crashed: Error | undefined;
+  /** Flushes every buffer, commits, leaves the group (and ends the worker). */
+  stop(): Promise<SinkSnapshot>;
+}
+
+/**
+ * A snapshot of a sink's metrics.
+ *
+ * @example
+ * ```ts
+ * import type { SinkMetrics } from "./sink.ts";
+ * import { snapshotOf } from "./sink_runner.ts";
+ * declare const metrics: SinkMetrics;
+ * console.log(snapshotOf(metrics).totals.records);
+ * ```
+ */
+export function snapshotOf(metrics: SinkMetrics): SinkSnapshot {
+  const hists = Object.values(metrics.flushLatencyMs).filter((h) => h.count > 0);
+  const worst = (p: number) => hists.length ? Math.max(...hists.map((h) => h.percentile(p))) : 0;
+  return {
+    totals: sinkTotals(metrics),
+    flushP50Ms: worst(50),
+    flushP99Ms: worst(99),
+    rss: Deno.memoryUsage().rss,
+  };
+}
+
+function sinkOf(settings: SinkSettings): LakeSink {
+  return new LakeSink({
+    config: settings.config,
+    groupId: settings.groupId,
+    topics: settings.topics,
+    deadLetterTopic: settings.deadLetterTopic,
+    policy: settings.policy,
+  });
+}
+
+/** Messages from the worker. */
+type FromWorker =
+  | { type: "started" }
+  | { type: "snapshot"; snapshot: SinkSnapshot }
+  | { type: "stopped"; snapshot: SinkSnapshot }
+  | { type: "crashed"; message: string };
+
+class WorkerSink implements SinkHandle {
+  readonly #worker: Worker;
+  #latest: SinkSnapshot;
+  #crashed?: Error;
+  #stopped?: (s: SinkSnapshot) => void;
+  #started?: { resolve: () => void; reject: (e: Error) => void };
+
+  constructor(readonly settings: SinkSettings) {
+    this.#latest = {
+      totals: {
+        records: 0,
+        deadLetters: 0,
+        flushes: 0,
+        flushFailures: 0,
+        buffered: 0,
+        skipped: 0,
+        objects: 0,
+      },
+      flushP50Ms: 0,
+      flushP99Ms: 0,
+      rss: 0,
+    };
+    this.#worker = new Worker(new URL("./sink_worker.ts", import.meta.url), { type: "module" });
+    this.#worker.onmessage = (e: MessageEvent<FromWorker>) => this.#on(e.data);
+    this.#worker.onerror = (e) => {
+      e.preventDefault();
+      this.#fail(new Error(`sink worker: ${e.message}`));
+    };
+  }
+
+  #fail(error: Error): void {
+    this.#crashed ??= error;
+    this.#started?.reject(error);
+    this.#stopped?.(this.#latest);
+  }
+
+  #on(msg: FromWorker): void {
+    if (msg.type === "started") this.#started?.resolve();
+    else if (msg.type === "snapshot") this.#latest = msg.snapshot;
+    else if (msg.type === "stopped") {
+      this.#latest = msg.snapshot;
+      this.#stopped?.(msg.snapshot);
+    } else this.#fail(new Error(`the lake sink crashed: ${msg.message}`));
+  }
+
+  start(): Promise<void> {
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    this.#started = { resolve, reject };
+    this.#worker.postMessage({ type: "start", settings: this.settings });
+    return promise;
+  }
+
+  snapshot(): SinkSnapshot {
+    return this.#latest;
+  }
+
+  get crashed(): Error | undefined {
+    return this.#crashed;
+  }
+
+  async stop(): Promise<SinkSnapshot> {
+    const { promise, resolve } = Promise.withResolvers<SinkSnapshot>();
+    this.#stopped = resolve;
+    if (this.#crashed) resolve(this.#latest);
+    else this.#worker.postMessage({ type: "stop" });
+    try {
+      return await promise;
+    } finally {
+      this.#worker.terminate();
+    }
+  }
+}
+
+class LocalSink implements SinkHandle {
+  constructor(readonly sink: LakeSink) {}
+
+  snapshot(): SinkSnapshot {
+    return snapshotOf(this.sink.metrics());
+  }
+
+  get crashed(): Error | undefined {
+    return this.sink.crashed;
+  }
+
+  async stop(): Promise<SinkSnapshot> {
+    await this.sink.stop();
+    return this.snapshot();
+  }
+}
+
+/**
+ * Connects and runs a lake sink, in this thread or (`worker: true`) in a
+ * worker; resolves once it consumes.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { startSink } from "./sink_runner.ts";
+ * const sink = await startSink({ config: loadConfig(), groupId: "demo-sink" }, { worker: false });
+ * await sink.stop();
+ * ```
+ */
+export async function startSink(
+  settings: SinkSettings,
+  options: { worker?: boolean } = {},
+): Promise<SinkHandle> {
+  if (options.worker) {
+    const sink = new WorkerSink(settings);
+    try {
+      await sink.start();
+    } catch (e) {
+      await sink.stop().catch(() => {});
+      throw e;
+    }
+    return sink;
+  }
+  const sink = sinkOf(settings);
+  await sink.connect();
+  await sink.run();
+  return new LocalSink(sink);
+}
+
+/**
+ * The worker side: builds the sink from the settings it is sent. Exported for
+ * `sink_worker.ts`, the worker's entry module.
+ *
+ * @example
+ * ```ts
+ * // sink_worker.ts
+ * import { serveSinkWorker } from "./sink_runner.ts";
+ * serveSinkWorker(self as unknown as Worker);
+ * ```
+ */
+export function serveSinkWorker(scope: {
+  onmessage: ((e: MessageEvent) => void) | null;
+  postMessage(msg: FromWorker): void;
+  close(): void;
+}): void {
+  let sink: LakeSink | undefined;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const post = (msg: FromWorker) => scope.postMessage(msg);
+  scope.onmessage = async (e: MessageEvent) => {
+    const msg = e.data as { type: "start"; settings: SinkSettings } | { type: "stop" };
+    try {
+      if (msg.type === "start") {
+        sink = sinkOf(msg.settings);
+        await sink.connect();
+        await sink.run();
+        timer = setInterval(() => {
+          if (sink?.crashed) post({ type: "crashed", message: sink.crashed.message });
+          else if (sink) post({ type: "snapshot", snapshot: snapshotOf(sink.metrics()) });
+        }, 200);
+        post({ type: "started" });
+      } else if (msg.type === "stop") {
+        clearInterval(timer);
+        await sink?.stop();
+        post({ type: "stopped", snapshot: snapshotOf(sink!.metrics()) });
+        scope.close();
+      }
+    } catch (error) {
+      clearInterval(timer);
+      post({ type: "crashed", message: (error as Error).message ?? String(error) });
+    }
+  };
+}
