@@ -129,8 +129,8 @@ async function watch(o: Extract<Options, { command: "watch" }>): Promise<number>
   let stopped = false;
   const stop = () => void (stopped = true);
   Deno.addSignalListener("SIGINT", stop);
-  await monitor.connect();
   try {
+    await monitor.connect();
     if (o.once) {
       const view = await monitor.once(Math.min(o.intervalMs, 1000));
       console.log(formatMonitorView(view));
@@ -151,9 +151,15 @@ async function watch(o: Extract<Options, { command: "watch" }>): Promise<number>
       for (let slept = 0; slept < o.intervalMs && !stopped; slept += 100) await sleep(100);
     }
     return 0;
+  } catch (e) {
+    console.error(
+      `monitor: ${(e as Error).message}\n` +
+        "Is the stack up? `deno task health` checks it, `deno task stack up` starts it.",
+    );
+    return 1;
   } finally {
     Deno.removeSignalListener("SIGINT", stop);
-    await monitor.disconnect();
+    await monitor.disconnect().catch(() => {});
   }
 }
 

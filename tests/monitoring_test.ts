@@ -11,7 +11,9 @@ import { loadConfig } from "../lib/config.ts";
 import { AlertEvaluator } from "../lib/ops/alerts.ts";
 import { MetricsRegistry } from "../lib/ops/prometheus.ts";
 import { formatMonitorView, type MonitorView } from "../lib/shopstream/monitor.ts";
+import type { ClusterAdmin } from "../lib/kafka/admin.ts";
 import {
+  exposeKafkaFacts,
   type KafkaFacts,
   kafkaFactSamples,
   registerShopstreamMetrics,
@@ -279,4 +281,23 @@ Deno.test("monitor task: usage errors exit 2, --help exits 0, rules --check pass
   }
   const check = await run("rules", "--check");
   assert.equal(check.code, 0, check.text);
+});
+
+Deno.test("monitoring: a scrape while Kafka fails still serves the pipeline's counters", async () => {
+  const registry = new MetricsRegistry();
+  const metrics = registerShopstreamMetrics(registry);
+  metrics.produced.inc({ topic: "o" }, 5);
+  metrics.consumerLag.set({ group: "g", topic: "o", partition: "0" }, 9);
+  const errors: string[] = [];
+  // A dependency that fails, standing in for an unreachable cluster.
+  const broken = {
+    listTopics: () => Promise.reject(new Error("connect ECONNREFUSED")),
+  } as unknown as ClusterAdmin;
+  exposeKafkaFacts(registry, metrics, broken, { group: "g", topics: ["o"], dlqTopic: "d" }, {
+    onError: (e) => errors.push((e as Error).message),
+  });
+  const text = await registry.scrape();
+  assert.match(text, /^shopstream_produced_total\{topic="o"\} 5$/m);
+  assert.doesNotMatch(text, /^shopstream_consumer_lag\{/m, "no stale lag");
+  assert.deepEqual(errors, ["connect ECONNREFUSED"]);
 });

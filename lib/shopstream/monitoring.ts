@@ -20,6 +20,7 @@ import { type Config, loadConfig } from "../config.ts";
 import type { ClusterAdmin, PartitionInfo, PartitionLag } from "../kafka/admin.ts";
 import type { AlertRule } from "../ops/alerts.ts";
 import { renderRulesFile } from "../ops/alerts.ts";
+import { withDeadline } from "../ops/deadline.ts";
 import type { Counter, Gauge, Histogram, MetricsRegistry, Sample } from "../ops/prometheus.ts";
 
 /** Every ShopStream metric name (the issue 6 contract, plus the Kafka facts below it). */
@@ -292,7 +293,9 @@ export function kafkaFactSamples(facts: KafkaFacts): Sample[] {
 /**
  * Makes a registry read the Kafka facts on every scrape (for the pipeline's
  * `/metrics`): consumer lag per partition, under-replicated partitions and
- * records per topic are set from a fresh {@linkcode readKafkaFacts}.
+ * records per topic are set from a fresh {@linkcode readKafkaFacts}. When
+ * Kafka does not answer within `timeoutMs` (default 5 s) the scrape still
+ * serves every other metric, without consumer lag, and `onError` is told.
  *
  * @example
  * ```ts
@@ -315,9 +318,21 @@ export function exposeKafkaFacts(
   metrics: ShopstreamMetrics,
   admin: ClusterAdmin,
   watch: WatchOptions,
+  options: { timeoutMs?: number; onError?: (e: unknown) => void } = {},
 ): void {
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const onError = options.onError ??
+    ((e: unknown) => console.error(`metrics: Kafka facts unavailable: ${(e as Error).message}`));
   registry.onScrape(async () => {
-    const facts = await readKafkaFacts(admin, watch);
+    let facts: KafkaFacts;
+    try {
+      facts = await withDeadline(readKafkaFacts(admin, watch), timeoutMs, "reading Kafka facts");
+    } catch (e) {
+      // The pipeline's own counters are still served; lag is left out rather than shown stale.
+      metrics.consumerLag.reset();
+      onError(e);
+      return;
+    }
     metrics.consumerLag.reset();
     for (const l of facts.lag) {
       metrics.consumerLag.set(
