@@ -31,7 +31,7 @@ import type { Message, Producer } from "kafkajs";
 import { javaPartition } from "../../kafka/partitioners.ts";
 import { TopicProducer } from "../../kafka/producer.ts";
 import { withDeadline } from "../deadline.ts";
-import { awaitFullIsr, createDrillTopic, type DrillContext } from "./context.ts";
+import { awaitFullIsr, type DrillContext } from "./context.ts";
 import { randomInt, seededRandom, spreadPoints } from "./seeded.ts";
 import { readLogIds, tallyIds } from "./verdict.ts";
 
@@ -183,7 +183,7 @@ export async function brokerKillRun(
   const topic = `drill.broker-kill.${client}.${Date.now().toString(36)}${
     Math.random().toString(36).slice(2, 6)
   }`;
-  await createDrillTopic(drill, topic, {
+  await drill.admin.createTopic(topic, {
     partitions: options.partitions ?? 3,
     replicationFactor: 3,
     configs: { "min.insync.replicas": "2" },

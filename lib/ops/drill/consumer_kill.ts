@@ -26,7 +26,7 @@ import { TopicProducer } from "../../kafka/producer.ts";
 import { withDeadline } from "../deadline.ts";
 import { REPO_ROOT } from "../repo.ts";
 import { pollUntil } from "../stack/probe.ts";
-import { createDrillTopic, type DrillContext } from "./context.ts";
+import type { DrillContext } from "./context.ts";
 import { randomInt, seededRandom } from "./seeded.ts";
 import { readLogIds } from "./verdict.ts";
 
@@ -137,7 +137,7 @@ export async function consumerKillRun(
   const topic = `drill.consumer-kill.${tag}`;
   const group = `drill.consumer-kill.${tag}`;
   const out = await Deno.makeTempFile({ prefix: "shopstream-drill-processed-" });
-  await createDrillTopic(drill, topic, { partitions: 3, replicationFactor: 3 });
+  await drill.admin.createTopic(topic, { partitions: 3, replicationFactor: 3 });
   const children: Deno.ChildProcess[] = [];
   try {
     const producer = new TopicProducer(drill.kafka, { topic });

@@ -19,7 +19,7 @@
  */
 import type { Kafka } from "kafkajs";
 import type { Config } from "../../config.ts";
-import { ClusterAdmin, type CreateTopicOptions } from "../../kafka/admin.ts";
+import { ClusterAdmin } from "../../kafka/admin.ts";
 import { createKafka } from "../../kafka/client.ts";
 import { installKafka } from "../stack/install.ts";
 import { openStack } from "../stack/mod.ts";
@@ -96,37 +96,4 @@ export async function awaitFullIsr(
       hint: "a restarted broker did not catch up; check deno task stack status",
     });
   }
-}
-
-/**
- * Creates a drill's fresh topic and waits until every partition has a
- * leader. Right after a broker restart, kafkajs's own wait for leaders can
- * ask a broker whose metadata has not caught up yet and fail with
- * UNKNOWN_TOPIC_OR_PARTITION although the topic exists; that answer is
- * waited out here instead.
- *
- * @example
- * ```ts
- * import { loadConfig } from "../../config.ts";
- * import { createDrillTopic, openDrill } from "./context.ts";
- * const drill = await openDrill(loadConfig());
- * await createDrillTopic(drill, "drill.demo", { partitions: 3, replicationFactor: 3 });
- * await drill.close();
- * ```
- */
-export async function createDrillTopic(
-  drill: DrillContext,
-  topic: string,
-  options: CreateTopicOptions,
-): Promise<void> {
-  try {
-    await drill.admin.createTopic(topic, options);
-  } catch (e) {
-    if ((e as { type?: string }).type !== "UNKNOWN_TOPIC_OR_PARTITION") throw e;
-  }
-  const partitions = options.partitions ?? 3;
-  await pollUntil(`${topic} with a leader for each of its ${partitions} partitions`, async () => {
-    const info = await drill.admin.describeTopic(topic);
-    return info.partitions.length === partitions && info.partitions.every((p) => p.leader >= 0);
-  }, 30_000);
 }
