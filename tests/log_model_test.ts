@@ -10,20 +10,9 @@
  * their offsets, and a compaction keeps exactly the records it must (the
  * newest per key, keyless ones, and everything in the active segment).
  */
+import { seededRandom } from "../lib/ops/random.ts";
 import assert from "node:assert/strict";
 import { Log, type LogOptions, type LogReader, OffsetOutOfRangeError } from "../lib/log/mod.ts";
-
-/** mulberry32: a tiny seeded PRNG, so a failing seed can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface ModelRecord {
   key: string | null;
@@ -49,7 +38,7 @@ interface RunStats {
 }
 
 async function runModel(seed: number, steps: number): Promise<RunStats> {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const int = (n: number) => Math.floor(random() * n);
   const dir = await Deno.makeTempDir({ prefix: `log-model-${seed}-` });
   let now = 1_700_000_000_000;

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { seededRandom } from "../ops/random.ts";
 import { decodeParquet, encodeParquet, parquetInfo } from "../lake/parquet.ts";
 import { tableRows } from "../lake/table.ts";
 import { loadCatalog } from "../schema/catalog.ts";
@@ -51,17 +52,6 @@ export interface BronzeBenchResult {
   readonly codecs: readonly string[];
 }
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const REGIONS = [["EU", "EUR"], ["US", "USD"], ["APAC", "JPY"]] as const;
 
 /**
@@ -76,7 +66,7 @@ const REGIONS = [["EU", "EUR"], ["US", "USD"], ["APAC", "JPY"]] as const;
  */
 export async function syntheticOrders(n: number, seed = 42): Promise<BronzeRecord[]> {
   const type = (await loadCatalog()).family("order").versions[0].type;
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
   const hex = (len: number) =>
     Array.from({ length: len }, () => Math.floor(rand() * 16).toString(16)).join("");
   const start = Date.UTC(2026, 10, 26, 9);
