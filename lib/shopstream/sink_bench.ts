@@ -63,6 +63,8 @@ export interface SinkBenchResult {
   baselineRssMb: number;
   /** Largest resident memory while the sink ran (sampled every 50 ms), MB. */
   peakRssMb: number;
+  /** Largest V8 heap in use plus external (ArrayBuffer) memory at a sample, MB. */
+  peakHeapMb: number;
   policy: BatchPolicy;
 }
 
@@ -138,6 +140,7 @@ export async function benchSink(options: SinkBenchOptions): Promise<SinkBenchRes
     (globalThis as { gc?: () => void }).gc?.();
     const baseline = Deno.memoryUsage().rss;
     let peak = baseline;
+    let peakHeap = 0;
     log(`sink: reading ${totals.produced} records (policy ${JSON.stringify(policy)}) ...`);
     const sink = new LakeSink({
       config,
@@ -158,7 +161,9 @@ export async function benchSink(options: SinkBenchOptions): Promise<SinkBenchRes
       await sink.run();
       const deadline = Date.now() + (options.timeoutMs ?? 600_000);
       while (true) {
-        peak = Math.max(peak, Deno.memoryUsage().rss);
+        const mem = Deno.memoryUsage();
+        peak = Math.max(peak, mem.rss);
+        peakHeap = Math.max(peakHeap, mem.heapUsed + mem.external);
         const t = sinkTotals(sink.metrics());
         if (t.records >= totals.bronze && t.deadLetters >= totals.malformed) break;
         if (sink.crashed) throw sink.crashed;
@@ -191,6 +196,7 @@ export async function benchSink(options: SinkBenchOptions): Promise<SinkBenchRes
       flushMaxMs: merged.max,
       baselineRssMb: baseline / 1e6,
       peakRssMb: peak / 1e6,
+      peakHeapMb: peakHeap / 1e6,
       policy,
     };
   } finally {

@@ -121,6 +121,7 @@ export function main(args: string[]): Promise<number> {
       ["flush max ms", r.flushMaxMs.toFixed(1)],
       ["RSS before MB", r.baselineRssMb.toFixed(0)],
       ["peak RSS MB", r.peakRssMb.toFixed(0)],
+      ["peak heap+ext MB", r.peakHeapMb.toFixed(0)],
     ]));
     return 0;
   });
