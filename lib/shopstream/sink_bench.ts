@@ -20,7 +20,7 @@ import { createKafka } from "../kafka/client.ts";
 import { sleep } from "../ops/deadline.ts";
 import { LakeStore } from "../lake/store.ts";
 import { type BatchPolicy, DEFAULT_BATCH_POLICY } from "./batcher.ts";
-import { ShopStreamProducer, type ShopTopics } from "./producer.ts";
+import type { ShopTopics } from "./producer.ts";
 import type { Totals } from "./tally.ts";
 import { LakeSink, sinkTotals } from "./sink.ts";
 
@@ -63,6 +63,8 @@ export interface SinkBenchResult {
   baselineRssMb: number;
   /** Largest resident memory while the sink ran (sampled every 50 ms), MB. */
   peakRssMb: number;
+  /** Largest V8 heap in use plus external (ArrayBuffer) memory at a sample, MB. */
+  peakHeapMb: number;
   policy: BatchPolicy;
 }
 
@@ -85,6 +87,8 @@ export async function produceBenchRecords(
   events: number,
   seed: number,
 ): Promise<Totals> {
+  // Loaded on use: the generator's Faker pools would count in the sink's memory otherwise.
+  const { ShopStreamProducer } = await import("./producer.ts");
   const producer = new ShopStreamProducer(createKafka(config), config, {
     topics,
     events,
@@ -138,6 +142,7 @@ export async function benchSink(options: SinkBenchOptions): Promise<SinkBenchRes
     (globalThis as { gc?: () => void }).gc?.();
     const baseline = Deno.memoryUsage().rss;
     let peak = baseline;
+    let peakHeap = 0;
     log(`sink: reading ${totals.produced} records (policy ${JSON.stringify(policy)}) ...`);
     const sink = new LakeSink({
       config,
@@ -158,7 +163,9 @@ export async function benchSink(options: SinkBenchOptions): Promise<SinkBenchRes
       await sink.run();
       const deadline = Date.now() + (options.timeoutMs ?? 600_000);
       while (true) {
-        peak = Math.max(peak, Deno.memoryUsage().rss);
+        const mem = Deno.memoryUsage();
+        peak = Math.max(peak, mem.rss);
+        peakHeap = Math.max(peakHeap, mem.heapUsed + mem.external);
         const t = sinkTotals(sink.metrics());
         if (t.records >= totals.bronze && t.deadLetters >= totals.malformed) break;
         if (sink.crashed) throw sink.crashed;
@@ -191,6 +198,7 @@ export async function benchSink(options: SinkBenchOptions): Promise<SinkBenchRes
       flushMaxMs: merged.max,
       baselineRssMb: baseline / 1e6,
       peakRssMb: peak / 1e6,
+      peakHeapMb: peakHeap / 1e6,
       policy,
     };
   } finally {

@@ -21,13 +21,15 @@ import type { Totals } from "../../lib/shopstream/tally.ts";
 
 const USAGE =
   `usage: deno task bench sink [--events N] [--max-records N] [--max-bytes B] [--max-age-ms MS]
-                             [--seed N] [--keep]
+                             [--seed N] [--heap-mb MB] [--keep]
 
   --events N        records to produce and sink (default 200000)
   --max-records N   flush a region buffer at N records (default ${DEFAULT_BATCH_POLICY.maxRecords})
   --max-bytes B     ... or at B value bytes (default ${DEFAULT_BATCH_POLICY.maxBytes})
   --max-age-ms MS   ... or when its oldest record is MS old (default ${DEFAULT_BATCH_POLICY.maxAgeMs})
   --seed N          generator seed (default 42)
+  --heap-mb MB      V8 old-space limit of the sink's process (default 256; 0: V8's default,
+                    which lets garbage grow the RSS to about twice as much)
   --keep            keep the bench topics and bronze objects`;
 
 function positive(flag: string, text: string): number {
@@ -50,11 +52,16 @@ function parse(args: string[]) {
       keep: { type: "boolean", default: false },
       // internal: the child process that fills the topics (JSON topic names), prints the tally
       "produce-into": { type: "string" },
+      // internal: this process is the sink's, started with the heap limit
+      "sink-child": { type: "boolean", default: false },
+      "heap-mb": { type: "string", default: "256" },
       help: { type: "boolean", short: "h" },
     },
   });
   return {
     produceInto: values["produce-into"],
+    sinkChild: values["sink-child"],
+    heapMb: values["heap-mb"] === "0" ? 0 : positive("heap-mb", values["heap-mb"]),
     events: positive("events", values.events),
     seed: positive("seed", values.seed),
     keep: values.keep,
@@ -98,8 +105,26 @@ async function produceInChild(topics: ShopTopics, events: number, seed: number):
  * ```
  */
 export function main(args: string[]): Promise<number> {
-  return runCommand("bench sink", USAGE, args, parse, async ({ produceInto, ...o }) => {
+  return runCommand("bench sink", USAGE, args, parse, async (
+    { produceInto, sinkChild, heapMb, ...o },
+  ) => {
     const config = loadConfig();
+    if (!produceInto && !sinkChild && heapMb > 0) {
+      // The sink runs in a child with a V8 heap limit: its figures are what a deployed sink sees.
+      const child = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          `--v8-flags=--max-old-space-size=${heapMb}`,
+          import.meta.filename!,
+          ...args,
+          "--sink-child",
+        ],
+        stdout: "inherit",
+        stderr: "inherit",
+      }).output();
+      return child.code;
+    }
     if (produceInto) {
       const totals = await produceBenchRecords(config, JSON.parse(produceInto), o.events, o.seed);
       console.log(JSON.stringify(totals));
@@ -121,6 +146,7 @@ export function main(args: string[]): Promise<number> {
       ["flush max ms", r.flushMaxMs.toFixed(1)],
       ["RSS before MB", r.baselineRssMb.toFixed(0)],
       ["peak RSS MB", r.peakRssMb.toFixed(0)],
+      ["peak heap+ext MB", r.peakHeapMb.toFixed(0)],
     ]));
     return 0;
   });
