@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { seededRandom } from "../lib/ops/random.ts";
 import {
   checkPolicy,
   DEFAULT_BATCH_POLICY,
@@ -140,18 +141,6 @@ Deno.test("rules: orders need lines, qty >= 1, one currency and an exact total; 
   assert.equal(CONTRACT_RULES.order, orderRules);
 });
 
-/** A seeded PRNG (mulberry32), so a failing trial can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A model of the sink's bookkeeping across crashes, with the real batcher,
  * ledger and bronze grouping/skip functions: records of 3 partitions and 3
@@ -162,7 +151,7 @@ function rng(seed: number): () => number {
 Deno.test("model: crash anywhere, restart from the commit with the skip rule: every row once", () => {
   const regions = ["EU", "US", "APAC"];
   for (let trial = 0; trial < 200; trial++) {
-    const rand = rng(trial + 1);
+    const rand = seededRandom(trial + 1);
     const log: BronzeRecord[][] = [0, 1, 2].map((partition) =>
       Array.from({ length: 40 + Math.floor(rand() * 60) }, (_, offset) => ({
         partition,
