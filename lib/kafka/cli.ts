@@ -15,8 +15,8 @@
 import type { IHeaders } from "kafkajs";
 import type { Acks } from "./producer.ts";
 
-import { UsageError } from "../ops/cli.ts";
-export { UsageError };
+import { parseIntFlag, UsageError } from "../ops/cli.ts";
+export { parseIntFlag, UsageError };
 
 /**
  * `["a=1", "b=x=y"]` to `{ a: "1", b: "x=y" }`; `flag` names the option in errors.
@@ -55,29 +55,6 @@ export function parseAcks(text: string | undefined, fallback: Acks = -1): Acks {
   const acks = map[text.toLowerCase()];
   if (acks === undefined) throw new UsageError(`--acks must be all, 1 or 0, got "${text}"`);
   return acks;
-}
-
-/**
- * A whole number flag, with bounds.
- *
- * @example
- * ```ts
- * import { parseIntFlag } from "./cli.ts";
- * console.log(parseIntFlag("3", "--partitions", 1)); // 3
- * ```
- */
-export function parseIntFlag(
-  text: string | undefined,
-  flag: string,
-  min = 0,
-  fallback?: number,
-): number | undefined {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min) {
-    throw new UsageError(`${flag} must be a whole number >= ${min}, got "${text}"`);
-  }
-  return n;
 }
 
 /**

@@ -99,3 +99,26 @@ export async function runCommand<T>(
   }
   return await run(options);
 }
+
+/**
+ * A whole number flag, with bounds.
+ *
+ * @example
+ * ```ts
+ * import { parseIntFlag } from "./cli.ts";
+ * console.log(parseIntFlag("3", "--partitions", 1)); // 3
+ * ```
+ */
+export function parseIntFlag(
+  text: string | undefined,
+  flag: string,
+  min = 0,
+  fallback?: number,
+): number | undefined {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) {
+    throw new UsageError(`${flag} must be a whole number >= ${min}, got "${text}"`);
+  }
+  return n;
+}

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { parseFlags, runCommand, UsageError } from "../../lib/ops/cli.ts";
+import { parseFlags, parseIntFlag, runCommand } from "../../lib/ops/cli.ts";
 import { formatTable } from "../../lib/ops/table.ts";
 import { benchBronze } from "../../lib/shopstream/lake_bench.ts";
 
@@ -18,14 +18,6 @@ const USAGE = `usage: deno task bench lake [--rows N] [--repeats N]
 
   --rows N      rows in the bronze object (synthetic orders; default 10000)
   --repeats N   timed repetitions after one warm-up; medians are shown (default 5)`;
-
-function positive(flag: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n <= 0) {
-    throw new UsageError(`--${flag} needs a positive integer, got "${text}"`);
-  }
-  return n;
-}
 
 function parse(args: string[]) {
   const { values } = parseFlags({
@@ -36,7 +28,10 @@ function parse(args: string[]) {
       help: { type: "boolean", short: "h" },
     },
   });
-  return { rows: positive("rows", values.rows), repeats: positive("repeats", values.repeats) };
+  return {
+    rows: parseIntFlag(values.rows, "--rows", 1)!,
+    repeats: parseIntFlag(values.repeats, "--repeats", 1)!,
+  };
 }
 
 const rate = (n: number) => Math.round(n).toLocaleString("en-US");

@@ -13,7 +13,7 @@
  * @module
  */
 import { loadConfig } from "../../lib/config.ts";
-import { parseFlags, runCommand, UsageError } from "../../lib/ops/cli.ts";
+import { parseFlags, parseIntFlag, runCommand } from "../../lib/ops/cli.ts";
 import { formatTable } from "../../lib/ops/table.ts";
 import { benchPipeline } from "../../lib/shopstream/pipeline_bench.ts";
 import { formatPipelineSummary } from "../../lib/shopstream/pipeline.ts";
@@ -24,14 +24,6 @@ const USAGE = `usage: deno task bench pipeline [--events N] [--sample N] [--seed
   --sample N   records for the generator and encoding figures (default 200000)
   --seed N     generator seed (default 42)
   --keep       keep the bench topics, subjects and lake folders`;
-
-function positive(flag: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n <= 0) {
-    throw new UsageError(`--${flag} needs a positive integer, got "${text}"`);
-  }
-  return n;
-}
 
 function parse(args: string[]) {
   const { values } = parseFlags({
@@ -44,9 +36,9 @@ function parse(args: string[]) {
     },
   });
   return {
-    events: positive("events", values.events),
-    sample: positive("sample", values.sample),
-    seed: positive("seed", values.seed),
+    events: parseIntFlag(values.events, "--events", 1)!,
+    sample: parseIntFlag(values.sample, "--sample", 1)!,
+    seed: parseIntFlag(values.seed, "--seed", 1)!,
     keep: values.keep,
   };
 }

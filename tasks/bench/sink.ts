@@ -12,7 +12,7 @@
  * @module
  */
 import { loadConfig } from "../../lib/config.ts";
-import { parseFlags, runCommand, UsageError } from "../../lib/ops/cli.ts";
+import { parseFlags, parseIntFlag, runCommand } from "../../lib/ops/cli.ts";
 import { formatTable } from "../../lib/ops/table.ts";
 import { DEFAULT_BATCH_POLICY } from "../../lib/shopstream/batcher.ts";
 import { benchSink, produceBenchRecords } from "../../lib/shopstream/sink_bench.ts";
@@ -31,14 +31,6 @@ const USAGE =
   --heap-mb MB      V8 old-space limit of the sink's process (default 256; 0: V8's default,
                     which lets garbage grow the RSS to about twice as much)
   --keep            keep the bench topics and bronze objects`;
-
-function positive(flag: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n <= 0) {
-    throw new UsageError(`--${flag} needs a positive integer, got "${text}"`);
-  }
-  return n;
-}
 
 function parse(args: string[]) {
   const { values } = parseFlags({
@@ -61,14 +53,14 @@ function parse(args: string[]) {
   return {
     produceInto: values["produce-into"],
     sinkChild: values["sink-child"],
-    heapMb: values["heap-mb"] === "0" ? 0 : positive("heap-mb", values["heap-mb"]),
-    events: positive("events", values.events),
-    seed: positive("seed", values.seed),
+    heapMb: values["heap-mb"] === "0" ? 0 : parseIntFlag(values["heap-mb"], "--heap-mb", 1)!,
+    events: parseIntFlag(values.events, "--events", 1)!,
+    seed: parseIntFlag(values.seed, "--seed", 1)!,
     keep: values.keep,
     policy: {
-      maxRecords: positive("max-records", values["max-records"]),
-      maxBytes: positive("max-bytes", values["max-bytes"]),
-      maxAgeMs: positive("max-age-ms", values["max-age-ms"]),
+      maxRecords: parseIntFlag(values["max-records"], "--max-records", 1)!,
+      maxBytes: parseIntFlag(values["max-bytes"], "--max-bytes", 1)!,
+      maxAgeMs: parseIntFlag(values["max-age-ms"], "--max-age-ms", 1)!,
     },
   };
 }
