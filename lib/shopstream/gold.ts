@@ -40,7 +40,7 @@ import {
 import type { LakeStore } from "../lake/store.ts";
 import { type ColumnSpec, type Row, tableFromRows, tableRows } from "../lake/table.ts";
 import { divideHalfEven, toEurMinor } from "./currency.ts";
-import { emptyReport, type LayerJobReport } from "./silver.ts";
+import { emptyReport, type LayerJobReport, LayerOutput } from "./silver.ts";
 
 /** The gold table this module writes. */
 export const ORDERS_HOURLY = "orders_hourly";
@@ -204,12 +204,7 @@ export class GoldJob {
     const started = performance.now();
     const report = emptyReport("gold", ordersTopic);
     const goldPrefix = layerPrefix("gold", `${ordersTopic}/${ORDERS_HOURLY}`);
-    const existing = new Map(
-      (await this.store.list(goldPrefix)).filter((o) => parseGoldKey(o.key)).map((
-        o,
-      ) => [o.key, o.etag]),
-    );
-    const written = new Set<string>();
+    const output = await LayerOutput.open(this.store, goldPrefix, parseGoldKey, report);
     for (const o of await this.store.list(layerPrefix("silver", ordersTopic))) {
       const parsed = parseSilverKey(o.key);
       if (!parsed) continue;
@@ -221,17 +216,12 @@ export class GoldJob {
       if (!row) continue;
       report.rowsOut++;
       const key = goldKey({ topic: ordersTopic, table: ORDERS_HOURLY, ...where });
-      const bytes = encodeParquet(tableFromRows(ORDERS_HOURLY_COLUMNS, [row as unknown as Row]));
-      if (await this.store.putIfChanged(key, bytes, existing.get(key) ?? "")) {
-        report.objectsWritten++;
-      } else report.objectsUnchanged++;
-      written.add(key);
+      await output.put(
+        key,
+        encodeParquet(tableFromRows(ORDERS_HOURLY_COLUMNS, [row as unknown as Row])),
+      );
     }
-    for (const key of existing.keys()) {
-      if (written.has(key)) continue;
-      await this.store.remove(key);
-      report.objectsRemoved++;
-    }
+    await output.finish();
     report.seconds = (performance.now() - started) / 1000;
     return report;
   }

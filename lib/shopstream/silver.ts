@@ -79,6 +79,63 @@ export interface LayerJobReport {
 }
 
 /**
+ * What a layer job writes under one prefix: an object recomputed with the
+ * same bytes is left alone, and an object of the prefix the run no longer
+ * writes (its input is gone) is removed at {@linkcode LayerOutput.finish},
+ * so a rerun changes nothing. Counts go into the job's report.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { LakeStore } from "../lake/store.ts";
+ * import { emptyReport, LayerOutput } from "./silver.ts";
+ * const report = emptyReport("gold", "demo");
+ * const out = await LayerOutput.open(LakeStore.fromConfig(loadConfig()), "gold/demo/", () => true, report);
+ * await out.put("gold/demo/x.parquet", new Uint8Array([1]));
+ * await out.finish();
+ * ```
+ */
+export class LayerOutput {
+  readonly #written = new Set<string>();
+
+  private constructor(
+    readonly store: LakeStore,
+    readonly existing: ReadonlyMap<string, string>,
+    readonly report: LayerJobReport,
+  ) {}
+
+  /** Lists what `prefix` holds now (the keys `owns` accepts) before the job writes. */
+  static async open(
+    store: LakeStore,
+    prefix: string,
+    owns: (key: string) => unknown,
+    report: LayerJobReport,
+  ): Promise<LayerOutput> {
+    const existing = new Map(
+      (await store.list(prefix)).filter((o) => owns(o.key)).map((o) => [o.key, o.etag]),
+    );
+    return new LayerOutput(store, existing, report);
+  }
+
+  /** Writes `bytes` at `key` unless the object there already holds them. */
+  async put(key: string, bytes: Uint8Array): Promise<void> {
+    if (await this.store.putIfChanged(key, bytes, this.existing.get(key) ?? "")) {
+      this.report.objectsWritten++;
+    } else this.report.objectsUnchanged++;
+    this.#written.add(key);
+  }
+
+  /** Removes the objects this run did not write. */
+  async finish(): Promise<void> {
+    for (const key of this.existing.keys()) {
+      if (this.#written.has(key)) continue;
+      await this.store.remove(key);
+      this.report.objectsRemoved++;
+    }
+  }
+}
+
+/**
  * An empty report, to fill in.
  *
  * @example
@@ -339,12 +396,12 @@ export class SilverJob {
           keys: [o.key],
         });}
     }
-    const existing = new Map(
-      (await this.store.list(layerPrefix("silver", topic)))
-        .filter((o) => parseSilverKey(o.key))
-        .map((o) => [o.key, o.etag]),
+    const output = await LayerOutput.open(
+      this.store,
+      layerPrefix("silver", topic),
+      parseSilverKey,
+      report,
     );
-    const written = new Set<string>();
 
     for (const { where, keys } of hours.values()) {
       const rows: Row[] = [];
@@ -360,17 +417,9 @@ export class SilverJob {
       if (out.rows.length === 0) continue;
       report.rowsOut += out.rows.length;
       const key = silverKey({ topic, ...where });
-      const bytes = encodeParquet(tableFromRows(columns, out.rows));
-      if (await this.store.putIfChanged(key, bytes, existing.get(key) ?? "")) {
-        report.objectsWritten++;
-      } else report.objectsUnchanged++;
-      written.add(key);
+      await output.put(key, encodeParquet(tableFromRows(columns, out.rows)));
     }
-    for (const key of existing.keys()) {
-      if (written.has(key)) continue;
-      await this.store.remove(key);
-      report.objectsRemoved++;
-    }
+    await output.finish();
     report.seconds = (performance.now() - started) / 1000;
     return report;
   }
