@@ -21,7 +21,8 @@
  */
 import type { Config } from "../../config.ts";
 import { loadConfig } from "../../config.ts";
-import { createKafka } from "../../kafka/client.ts";
+import { logLevel } from "kafkajs";
+import { createKafka, logLevelFromEnv } from "../../kafka/client.ts";
 import { GroupConsumer, shutdownOnSignals } from "../../kafka/consumer.ts";
 import { parseFlags } from "../cli.ts";
 
@@ -49,14 +50,20 @@ export async function runConsumerWorker(
   config: Config,
   options: ConsumerWorkerOptions,
 ): Promise<void> {
-  const consumer = new GroupConsumer(createKafka(config, { clientId: "shopstream-drill-worker" }), {
-    groupId: options.group,
-    topics: [options.topic],
-    fromBeginning: true,
-    autoCommit: false,
-    sessionTimeoutMs: 6000,
-    heartbeatIntervalMs: 500,
-  });
+  const consumer = new GroupConsumer(
+    createKafka(config, {
+      clientId: "shopstream-drill-worker",
+      level: logLevelFromEnv(logLevel.NOTHING),
+    }),
+    {
+      groupId: options.group,
+      topics: [options.topic],
+      fromBeginning: true,
+      autoCommit: false,
+      sessionTimeoutMs: 6000,
+      heartbeatIntervalMs: 500,
+    },
+  );
   await consumer.connect();
   shutdownOnSignals([consumer]);
   const encoder = new TextEncoder();

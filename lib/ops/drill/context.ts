@@ -20,7 +20,8 @@
 import type { Kafka } from "kafkajs";
 import type { Config } from "../../config.ts";
 import { ClusterAdmin } from "../../kafka/admin.ts";
-import { createKafka } from "../../kafka/client.ts";
+import { logLevel } from "kafkajs";
+import { createKafka, logLevelFromEnv } from "../../kafka/client.ts";
 import { installKafka } from "../stack/install.ts";
 import { openStack } from "../stack/mod.ts";
 import { pollUntil } from "../stack/probe.ts";
@@ -64,7 +65,10 @@ export async function openDrill(
       bootstrap: config.kafka.brokers.join(","),
     }
     : { mode: "docker", service: "kafka-1", bootstrap: "kafka-1:29092" };
-  const kafka = createKafka(config, { clientId: options.clientId ?? "shopstream-drill" });
+  const kafka = createKafka(config, {
+    clientId: options.clientId ?? "shopstream-drill",
+    level: logLevelFromEnv(logLevel.NOTHING),
+  });
   const admin = new ClusterAdmin(kafka);
   await admin.connect();
   return { config, kafka, admin, stack, offsets, log, close: () => admin.disconnect() };
