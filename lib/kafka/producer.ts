@@ -52,6 +52,10 @@ import "./varint.ts"; // kafkajs writes varints without a Buffer per varint (see
 import { ClientMetrics, type MetricsSnapshot } from "./metrics.ts";
 import { defaultPartitioner, type KeylessStrategy, type Partitioner } from "./partitioners.ts";
 import { type PartitionedMessage, sendVerified } from "./verified.ts";
+import { sleep } from "../ops/deadline.ts";
+
+/** How long a topic may stay unknown to the broker asked before `connect()` gives up. */
+const UNKNOWN_TOPIC_GRACE_MS = 5_000;
 
 /** How many replicas must have a record before the send is acknowledged. */
 export type Acks = 0 | 1 | -1;
@@ -339,12 +343,27 @@ export class TopicProducer {
     const admin = this.#kafka.admin();
     await admin.connect();
     try {
-      const meta = await admin.fetchTopicMetadata({ topics: [this.topic] }).catch((e) => {
-        throw new Error(
-          `topic ${this.topic} cannot be described (${(e as Error).message}): ` +
-            `create it first, e.g. deno task admin topics create ${this.topic} --partitions 3`,
-        );
-      });
+      // A topic created a moment ago can be unknown to the broker asked (its metadata lags
+      // behind, seen right after a broker restart): ask again for a few seconds before
+      // saying it does not exist.
+      const deadline = Date.now() + UNKNOWN_TOPIC_GRACE_MS;
+      let meta;
+      for (;;) {
+        try {
+          meta = await admin.fetchTopicMetadata({ topics: [this.topic] });
+          break;
+        } catch (e) {
+          const unknown = (e as { type?: string }).type === "UNKNOWN_TOPIC_OR_PARTITION";
+          if (unknown && Date.now() < deadline) {
+            await sleep(250);
+            continue;
+          }
+          throw new Error(
+            `topic ${this.topic} cannot be described (${(e as Error).message}): ` +
+              `create it first, e.g. deno task admin topics create ${this.topic} --partitions 3`,
+          );
+        }
+      }
       this.#partitions = meta.topics[0].partitions.length;
       return this.#partitions;
     } finally {
