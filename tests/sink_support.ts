@@ -14,7 +14,8 @@ import { parseBronzeKey } from "../lib/lake/paths.ts";
 import { LakeStore } from "../lib/lake/store.ts";
 import { tableRows } from "../lib/lake/table.ts";
 import type { BatchPolicy } from "../lib/shopstream/batcher.ts";
-import { ShopStreamProducer, type ShopTopics } from "../lib/shopstream/producer.ts";
+import type { ShopTopics } from "../lib/shopstream/producer.ts";
+import { produceBenchRecords } from "../lib/shopstream/sink_bench.ts";
 import { LakeSink, type LakeSinkOptions } from "../lib/shopstream/sink.ts";
 import type { Totals } from "../lib/shopstream/tally.ts";
 import { config, uniqueName, waitFor } from "./support.ts";
@@ -35,24 +36,8 @@ export function testTopics(prefix: string): ShopTopics {
 }
 
 /** Produces `events` records (3% malformed, 1% duplicates, v2 from the middle on); returns the generator's tally. */
-export async function produce(topics: ShopTopics, events: number, seed = 7): Promise<Totals> {
-  const service = new ShopStreamProducer(createKafka(config), config, {
-    topics,
-    events,
-    generator: {
-      seed,
-      malformedShare: 0.03,
-      duplicateShare: 0.01,
-      schema: { v2From: Math.floor(events / 2) },
-    },
-  });
-  await service.connect();
-  try {
-    await service.run();
-  } finally {
-    await service.disconnect();
-  }
-  return service.tally.totals();
+export function produce(topics: ShopTopics, events: number, seed = 7): Promise<Totals> {
+  return produceBenchRecords(config, topics, events, seed, 0.03);
 }
 
 /** A sink on the test's topics (not connected). */

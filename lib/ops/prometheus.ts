@@ -379,37 +379,9 @@ abstract class Metric<S> {
   abstract collect(): MetricFamily;
 }
 
-/**
- * A monotonically increasing count.
- *
- * @example
- * ```ts
- * import { MetricsRegistry } from "./prometheus.ts";
- * const c = new MetricsRegistry().counter({ name: "jobs_total", help: "Jobs.", labelNames: ["kind"] });
- * c.inc({ kind: "a" });
- * console.log(c.value({ kind: "a" })); // 1
- * ```
- */
-export class Counter extends Metric<{ value: number }> {
-  readonly type = "counter" as const;
-
-  /** Adds `by` (default 1, never negative) to the series of `labels`. */
-  inc(labels: Labels = {}, by = 1): void {
-    if (!(by >= 0)) throw new RangeError(`${this.name}: a counter only goes up, got ${by}`);
-    this.entry(labels, () => ({ value: 0 })).state.value += by;
-  }
-
-  /**
-   * Raises the series of `labels` to `total` when `total` is larger (no-op
-   * otherwise): for mirroring a cumulative count kept elsewhere, e.g. a
-   * client's own counters or a topic's end offsets, at scrape time.
-   */
-  advanceTo(labels: Labels, total: number): void {
-    const e = this.entry(labels, () => ({ value: 0 })).state;
-    if (total > e.value) e.value = total;
-  }
-
-  /** The current count of `labels` (0 when never incremented). */
+/** A metric with one number per series (counters and gauges). */
+abstract class ScalarMetric extends Metric<{ value: number }> {
+  /** The current value of `labels` (0 when never set). */
   value(labels: Labels = {}): number {
     return this.entry(labels)?.state.value ?? 0;
   }
@@ -430,6 +402,37 @@ export class Counter extends Metric<{ value: number }> {
 }
 
 /**
+ * A monotonically increasing count.
+ *
+ * @example
+ * ```ts
+ * import { MetricsRegistry } from "./prometheus.ts";
+ * const c = new MetricsRegistry().counter({ name: "jobs_total", help: "Jobs.", labelNames: ["kind"] });
+ * c.inc({ kind: "a" });
+ * console.log(c.value({ kind: "a" })); // 1
+ * ```
+ */
+export class Counter extends ScalarMetric {
+  readonly type = "counter" as const;
+
+  /** Adds `by` (default 1, never negative) to the series of `labels`. */
+  inc(labels: Labels = {}, by = 1): void {
+    if (!(by >= 0)) throw new RangeError(`${this.name}: a counter only goes up, got ${by}`);
+    this.entry(labels, () => ({ value: 0 })).state.value += by;
+  }
+
+  /**
+   * Raises the series of `labels` to `total` when `total` is larger (no-op
+   * otherwise): for mirroring a cumulative count kept elsewhere, e.g. a
+   * client's own counters or a topic's end offsets, at scrape time.
+   */
+  advanceTo(labels: Labels, total: number): void {
+    const e = this.entry(labels, () => ({ value: 0 })).state;
+    if (total > e.value) e.value = total;
+  }
+}
+
+/**
  * A value that goes up and down.
  *
  * @example
@@ -441,7 +444,7 @@ export class Counter extends Metric<{ value: number }> {
  * console.log(g.value()); // 7
  * ```
  */
-export class Gauge extends Metric<{ value: number }> {
+export class Gauge extends ScalarMetric {
   readonly type = "gauge" as const;
 
   /** Sets the series of `labels` to `value`. */
@@ -452,25 +455,6 @@ export class Gauge extends Metric<{ value: number }> {
   /** Adds `by` (may be negative). */
   inc(labels: Labels = {}, by = 1): void {
     this.entry(labels, () => ({ value: 0 })).state.value += by;
-  }
-
-  /** The current value of `labels` (0 when never set). */
-  value(labels: Labels = {}): number {
-    return this.entry(labels)?.state.value ?? 0;
-  }
-
-  /** The family with one sample per series. */
-  collect(): MetricFamily {
-    return {
-      name: this.name,
-      help: this.help,
-      type: this.type,
-      samples: this.sorted().map((e) => ({
-        name: this.name,
-        labels: e.labels,
-        value: e.state.value,
-      })),
-    };
   }
 }
 

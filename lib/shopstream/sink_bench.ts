@@ -69,8 +69,9 @@ export interface SinkBenchResult {
 }
 
 /**
- * The bench's records: `events` from the generator (1% malformed, 1%
- * duplicates, v2 from the middle on) into `topics`; the generator's tally.
+ * The bench's records: `events` from the generator (`malformedShare`, 1% by
+ * default, malformed; 1% duplicates; v2 from the middle on) into `topics`;
+ * the generator's tally. The sink tests produce their records with it too.
  *
  * @example
  * ```ts
@@ -86,6 +87,7 @@ export async function produceBenchRecords(
   topics: ShopTopics,
   events: number,
   seed: number,
+  malformedShare = 0.01,
 ): Promise<Totals> {
   // Loaded on use: the generator's Faker pools would count in the sink's memory otherwise.
   const { ShopStreamProducer } = await import("./producer.ts");
@@ -94,7 +96,7 @@ export async function produceBenchRecords(
     events,
     generator: {
       seed,
-      malformedShare: 0.01,
+      malformedShare,
       duplicateShare: 0.01,
       schema: { v2From: Math.floor(events / 2) },
     },
