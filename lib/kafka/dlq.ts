@@ -133,7 +133,7 @@ function header(headers: IHeaders | undefined, name: string): string | undefined
  * @example
  * ```ts
  * import { readDeadLetter } from "./dlq.ts";
- * console.log(readDeadLetter({ key: null, value: null, headers: {} })); // undefined
+ * console.log(readDeadLetter({ headers: {} })); // undefined
  * ```
  */
 export function readDeadLetter(
