@@ -18,7 +18,7 @@ import { tableRows } from "../lib/lake/table.ts";
 import { RegistryClient } from "../lib/schema/rest.ts";
 import { LakeReader } from "../lib/shopstream/lake_reader.ts";
 import { compareGold, formatPipelineSummary, Pipeline } from "../lib/shopstream/pipeline.ts";
-import { type ShopTopics, TOPIC_KEYS } from "../lib/shopstream/mod.ts";
+import { type ShopTopics, TOPIC_KEYS, topicsUnder } from "../lib/shopstream/mod.ts";
 import { openStack } from "../lib/ops/stack/mod.ts";
 import {
   config,
@@ -189,13 +189,7 @@ Deno.test("pipeline: a broker SIGKILLed mid-run and restarted, nothing lost", as
 function pipelineNames(prefix: string): { topics: ShopTopics; groupId: string } {
   const base = uniqueName(prefix);
   return {
-    topics: {
-      orders: `${base}.orders`,
-      payments: `${base}.payments`,
-      shipments: `${base}.shipments`,
-      clickstream: `${base}.clickstream`,
-      deadLetter: `${base}.dlq`,
-    },
+    topics: topicsUnder(base),
     groupId: `${base}.sink`,
   };
 }

@@ -18,6 +18,7 @@ import {
   type ShopTopics,
   TOPIC_KEYS,
   type TopicKey,
+  topicsUnder,
 } from "../lib/shopstream/mod.ts";
 import { config, requireKafka, requireRegistry, uniqueName, waitFor } from "./support.ts";
 
@@ -31,13 +32,7 @@ Deno.test("producer service: what the cluster holds equals the tally", async (t)
   await requireKafka();
   await requireRegistry();
   const base = uniqueName("test.shop");
-  const topics: ShopTopics = {
-    orders: `${base}.orders`,
-    payments: `${base}.payments`,
-    shipments: `${base}.shipments`,
-    clickstream: `${base}.clickstream`,
-    deadLetter: `${base}.dlq`,
-  };
+  const topics: ShopTopics = topicsUnder(base);
   const kafka = createKafka(config, { clientId: "shopstream-producer-test" });
   const admin = new ClusterAdmin(kafka);
   const registry = new RegistryClient(config.schemaRegistry.url);

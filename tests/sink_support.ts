@@ -14,7 +14,7 @@ import { parseBronzeKey } from "../lib/lake/paths.ts";
 import { LakeStore } from "../lib/lake/store.ts";
 import { tableRows } from "../lib/lake/table.ts";
 import type { BatchPolicy } from "../lib/shopstream/batcher.ts";
-import type { ShopTopics } from "../lib/shopstream/producer.ts";
+import { familyTopics, type ShopTopics, topicsUnder } from "../lib/shopstream/topics.ts";
 import { produceBenchRecords } from "../lib/shopstream/sink_bench.ts";
 import { LakeSink, type LakeSinkOptions } from "../lib/shopstream/sink.ts";
 import type { Totals } from "../lib/shopstream/tally.ts";
@@ -25,14 +25,7 @@ export const SMALL_POLICY: BatchPolicy = { maxRecords: 300, maxBytes: 256 * 1024
 
 /** Unique topic names for one test. */
 export function testTopics(prefix: string): ShopTopics {
-  const id = uniqueName(prefix);
-  return {
-    orders: `${id}.orders`,
-    payments: `${id}.payments`,
-    shipments: `${id}.shipments`,
-    clickstream: `${id}.clickstream`,
-    deadLetter: `${id}.dlq`,
-  };
+  return topicsUnder(uniqueName(prefix));
 }
 
 /** Produces `events` records (3% malformed, 1% duplicates, v2 from the middle on); returns the generator's tally. */
@@ -49,12 +42,7 @@ export function sinkFor(
   return new LakeSink({
     config,
     groupId,
-    topics: {
-      order: topics.orders,
-      payment: topics.payments,
-      shipment: topics.shipments,
-      clickstream: topics.clickstream,
-    },
+    topics: familyTopics(topics),
     deadLetterTopic: topics.deadLetter,
     policy: SMALL_POLICY,
     ...extra,

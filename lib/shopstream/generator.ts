@@ -32,36 +32,9 @@ import { Decimal } from "../schema/decimal.ts";
 import { type RegionCode, type RegionInfo, REGIONS, regionWeightsAt } from "./regions.ts";
 import { Rng } from "./random.ts";
 import { currencyInfo, REPORTING_CURRENCY } from "./currency.ts";
+import { FAMILY_OF, TOPIC_KEYS, type TopicKey } from "./topics.ts";
 
-/** The config key (`config.topics.<key>`) of each event topic. */
-export type TopicKey = "orders" | "payments" | "shipments" | "clickstream";
-
-/**
- * The event topics, in a fixed order.
- *
- * @example
- * ```ts
- * import { TOPIC_KEYS } from "./generator.ts";
- * console.log(TOPIC_KEYS.join(",")); // orders,payments,shipments,clickstream
- * ```
- */
-export const TOPIC_KEYS: readonly TopicKey[] = ["orders", "payments", "shipments", "clickstream"];
-
-/**
- * The schema family (folder under `schemas/`) written to each topic.
- *
- * @example
- * ```ts
- * import { FAMILY_OF } from "./generator.ts";
- * console.log(FAMILY_OF.orders); // order
- * ```
- */
-export const FAMILY_OF: Readonly<Record<TopicKey, FamilyName>> = {
-  orders: "order",
-  payments: "payment",
-  shipments: "shipment",
-  clickstream: "clickstream",
-};
+export { FAMILY_OF, TOPIC_KEYS, type TopicKey } from "./topics.ts";
 
 /** The newest schema version per family that the generator writes. */
 const LATEST: Readonly<Record<TopicKey, 1 | 2>> = {

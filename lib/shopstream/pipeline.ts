@@ -33,12 +33,12 @@ import { LakeStore } from "../lake/store.ts";
 import type { Row } from "../lake/table.ts";
 import { sleep } from "../ops/deadline.ts";
 import { formatTable } from "../ops/table.ts";
-import type { FamilyName } from "../schema/catalog.ts";
 import type { BatchPolicy } from "./batcher.ts";
 import { FAMILY_OF, type SchemaPlan, TOPIC_KEYS } from "./generator.ts";
 import { GoldJob, ORDERS_HOURLY } from "./gold.ts";
 import { LakeReader, type LakeSummaryRow } from "./lake_reader.ts";
-import { ensureTopics, ShopStreamProducer, type ShopTopics } from "./producer.ts";
+import { ensureTopics, ShopStreamProducer } from "./producer.ts";
+import { familyTopics, type ShopTopics } from "./topics.ts";
 import { type LayerJobReport, SilverJob } from "./silver.ts";
 import { type SinkHandle, type SinkSnapshot, startSink } from "./sink_runner.ts";
 import { MetricsRegistry } from "../ops/prometheus.ts";
@@ -345,9 +345,7 @@ export class Pipeline {
       const logBefore = new Map<string, number>();
       for (const t of eventTopics) logBefore.set(t, await endOffsets(admin, t));
 
-      const families = Object.fromEntries(
-        TOPIC_KEYS.map((k) => [FAMILY_OF[k], topics[k]]),
-      ) as Record<FamilyName, string>;
+      const families = familyTopics(topics);
       sink = await startSink({
         config,
         groupId: this.groupId,

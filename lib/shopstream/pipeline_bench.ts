@@ -24,7 +24,8 @@ import { RegistryClient } from "../schema/rest.ts";
 import type { BatchPolicy } from "./batcher.ts";
 import { EventGenerator, TOPIC_KEYS } from "./generator.ts";
 import { Pipeline, type PipelineSummary } from "./pipeline.ts";
-import { ShopStreamProducer, type ShopTopics } from "./producer.ts";
+import { ShopStreamProducer } from "./producer.ts";
+import { type ShopTopics, topicsUnder } from "./topics.ts";
 
 /** Options of {@linkcode benchPipeline}. */
 export interface PipelineBenchOptions {
@@ -71,13 +72,7 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
   const sample = options.sample ?? 200_000;
   const events = options.events ?? 300_000;
   const id = `bench.pipeline.${Date.now().toString(36)}`;
-  const topics: ShopTopics = {
-    orders: `${id}.orders`,
-    payments: `${id}.payments`,
-    shipments: `${id}.shipments`,
-    clickstream: `${id}.clickstream`,
-    deadLetter: `${id}.dlq`,
-  };
+  const topics: ShopTopics = topicsUnder(id);
   const kafka = createKafka(config);
   try {
     log(`generator alone: ${sample} records ...`);

@@ -45,8 +45,8 @@ import {
 } from "./generator.ts";
 import { Tally, type ToEur } from "./tally.ts";
 
-/** Topic names of a run: the four event topics and the dead-letter topic. */
-export type ShopTopics = Config["topics"];
+import type { ShopTopics } from "./topics.ts";
+export { familyTopics, type ShopTopics, topicsUnder } from "./topics.ts";
 
 /** Options of {@linkcode ShopStreamProducer}. */
 export interface ShopStreamProducerOptions {

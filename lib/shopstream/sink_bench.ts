@@ -20,7 +20,7 @@ import { createKafka } from "../kafka/client.ts";
 import { sleep } from "../ops/deadline.ts";
 import { LakeStore } from "../lake/store.ts";
 import { type BatchPolicy, DEFAULT_BATCH_POLICY } from "./batcher.ts";
-import type { ShopTopics } from "./producer.ts";
+import { familyTopics, type ShopTopics, topicsUnder } from "./topics.ts";
 import type { Totals } from "./tally.ts";
 import { LakeSink, sinkTotals } from "./sink.ts";
 
@@ -126,13 +126,7 @@ export async function benchSink(options: SinkBenchOptions): Promise<SinkBenchRes
   const log = options.log ?? (() => {});
   const policy = options.policy ?? DEFAULT_BATCH_POLICY;
   const id = `bench.sink.${Date.now().toString(36)}`;
-  const topics: ShopTopics = {
-    orders: `${id}.orders`,
-    payments: `${id}.payments`,
-    shipments: `${id}.shipments`,
-    clickstream: `${id}.clickstream`,
-    deadLetter: `${id}.dlq`,
-  };
+  const topics: ShopTopics = topicsUnder(id);
   const store = LakeStore.fromConfig(config);
   await store.ensureBucket();
   const groupId = `${id}.group`;
@@ -150,12 +144,7 @@ export async function benchSink(options: SinkBenchOptions): Promise<SinkBenchRes
       config,
       groupId,
       policy,
-      topics: {
-        order: topics.orders,
-        payment: topics.payments,
-        shipment: topics.shipments,
-        clickstream: topics.clickstream,
-      },
+      topics: familyTopics(topics),
       deadLetterTopic: topics.deadLetter,
     });
     await sink.connect();
