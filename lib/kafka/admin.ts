@@ -330,6 +330,15 @@ export class ClusterAdmin {
   }
 
   /**
+   * How many records `topic` has received so far: the sum of its partitions'
+   * log-end offsets (a count from the brokers, not from any client).
+   */
+  async recordsAppended(topic: string): Promise<number> {
+    const offsets = await this.#admin.fetchTopicOffsets(topic);
+    return offsets.reduce((sum, o) => sum + Number(o.high), 0);
+  }
+
+  /**
    * Per-partition lag of `groupId` on `topic` (default: every topic it has
    * committed offsets for): log-end offset minus committed offset.
    */

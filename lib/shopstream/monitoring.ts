@@ -246,8 +246,7 @@ export async function readKafkaFacts(
   const lag = (await Promise.all(topics.map((t) => admin.lag(watch.group, t)))).flat();
   const topicRecords: Record<string, number> = {};
   for (const t of [...topics, watch.dlqTopic].filter((t) => existing.has(t))) {
-    const offsets = await admin.raw.fetchTopicOffsets(t);
-    topicRecords[t] = offsets.reduce((sum, o) => sum + Number(o.high), 0);
+    topicRecords[t] = await admin.recordsAppended(t);
   }
   return {
     timeMs,

@@ -163,10 +163,6 @@ function sum(values: Iterable<number>): number {
   return n;
 }
 
-async function endOffsets(admin: ClusterAdmin, topic: string): Promise<number> {
-  return sum((await admin.raw.fetchTopicOffsets(topic)).map((o) => Number(o.high)));
-}
-
 function goldKey(r: { region: string; date: string; hour: string }): string {
   return `${r.region}|${r.date}|${r.hour}`;
 }
@@ -341,9 +337,9 @@ export class Pipeline {
         }
         await store.removeAll(layerPrefix("gold", topics.orders));
       }
-      const dlqBefore = await endOffsets(admin, topics.deadLetter);
+      const dlqBefore = await admin.recordsAppended(topics.deadLetter);
       const logBefore = new Map<string, number>();
-      for (const t of eventTopics) logBefore.set(t, await endOffsets(admin, t));
+      for (const t of eventTopics) logBefore.set(t, await admin.recordsAppended(t));
 
       const families = familyTopics(topics);
       sink = await startSink({
@@ -454,14 +450,14 @@ export class Pipeline {
       for (const t of eventTopics) {
         endLag += sum((await admin.lag(this.groupId, t)).map((l) => l.lag));
       }
-      const dlqAppended = (await endOffsets(admin, topics.deadLetter)) - dlqBefore;
+      const dlqAppended = (await admin.recordsAppended(topics.deadLetter)) - dlqBefore;
       // What each topic's log received during the run, from Kafka's end offsets (neither
       // the producer's nor the sink's bookkeeping). More than was produced means copies:
       // a send retried after a broker failure can land twice (at-least-once); bronze keeps
       // them, silver removes them by event id.
       const appended = new Map<string, number>();
       for (const t of eventTopics) {
-        appended.set(t, (await endOffsets(admin, t)) - logBefore.get(t)!);
+        appended.set(t, (await admin.recordsAppended(t)) - logBefore.get(t)!);
       }
 
       stage = "silver";
