@@ -33,7 +33,8 @@
  */
 import { Buffer } from "node:buffer";
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, Producer } from "kafkajs";
-import { withDeadline } from "../ops/deadline.ts";
+import { sleep, withDeadline } from "../ops/deadline.ts";
+import { classifyError } from "./errors.ts";
 import { type PartitionedMessage, sendVerified } from "./verified.ts";
 
 /** A delivery guarantee. */
@@ -140,7 +141,17 @@ export class DeliveryProcessor {
       outPartitions = (await admin.fetchTopicMetadata({ topics: [o.output] })).topics[0]
         .partitions.length;
       const ends = await admin.fetchTopicOffsets(o.input);
-      const committed = await admin.fetchOffsets({ groupId: o.groupId, topics: [o.input] });
+      // kafkajs does not retry an offset fetch whose group coordinator just moved (NOT_COORDINATOR,
+      // e.g. while leadership settles after a broker restart): ask again a few times.
+      let committed: Awaited<ReturnType<typeof admin.fetchOffsets>> | undefined;
+      for (let attempt = 1; !committed; attempt++) {
+        try {
+          committed = await admin.fetchOffsets({ groupId: o.groupId, topics: [o.input] });
+        } catch (e) {
+          if (attempt >= 5 || classifyError(e) !== "retriable") throw e;
+          await sleep(200 * attempt);
+        }
+      }
       const at = new Map(committed[0]?.partitions.map((p) => [p.partition, p.offset]) ?? []);
       for (const e of ends) {
         const c = at.get(e.partition);
