@@ -88,6 +88,13 @@ Deno.test("paths: keys are built zero-padded and parse back", async (t) => {
       hour: "16",
     });
     assert.throws(() => utcDateHour(Number.NaN), LakeKeyError);
+    // The last hour is cached: alternating hours, an hour's edges and times before 1970 stay exact.
+    const hour = 3_600_000;
+    const base = Date.UTC(2026, 10, 26, 13);
+    for (const ms of [base, base - 1, base, base + hour - 1, base + hour, base - 1, -1, 0, -hour]) {
+      const iso = new Date(ms).toISOString();
+      assert.deepEqual(utcDateHour(ms), { date: iso.slice(0, 10), hour: iso.slice(11, 13) }, iso);
+    }
   });
   await t.step("bronze", () => {
     const parts = {

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import avsc from "avsc";
+import { Buffer } from "node:buffer";
 import {
   avroOptions,
   checkCompatibility,
@@ -17,6 +18,7 @@ import {
   subjectName,
   validate,
 } from "../lib/schema/mod.ts";
+import { WireWriter } from "../lib/schema/serde.ts";
 import { assertValid } from "../lib/schema/validate.ts";
 
 const catalog = await loadCatalog();
@@ -222,6 +224,26 @@ Deno.test("wire format: magic byte, big-endian id, body", () => {
   assert.equal(parseWireFormat(new Uint8Array([1, 0, 0, 0, 2, 9])), undefined, "wrong magic byte");
   assert.equal(parseWireFormat(new Uint8Array([0, 0, 0])), undefined, "too short");
   assert.equal(parseWireFormat(null), undefined);
+});
+
+Deno.test("wire writer: framed values in shared slabs, never overwritten", () => {
+  const t = avsc.Type.forSchema({
+    type: "record",
+    name: "W",
+    fields: [{ name: "id", type: "int" }, { name: "text", type: "string" }],
+  });
+  const writer = new WireWriter(64);
+  const values = Array.from({ length: 50 }, (_, i) => ({ id: i, text: "x".repeat(i * 3) }));
+  // Values from 3 to 150 bytes: several slabs, some values bigger than a slab.
+  const written = values.map((v, i) => writer.write(1000 + i, t, v));
+  written.forEach((bytes, i) => {
+    const wire = parseWireFormat(bytes);
+    assert.ok(wire, `value ${i} is framed`);
+    assert.equal(wire.schemaId, 1000 + i);
+    assert.deepEqual({ ...t.fromBuffer(Buffer.from(wire.body)) }, values[i]);
+    assert.deepEqual(Buffer.from(wire.body), t.toBuffer(values[i]), `value ${i}: avsc's own bytes`);
+  });
+  assert.throws(() => new WireWriter(8), RangeError);
 });
 
 Deno.test("the shipped evolutions pass BACKWARD; every example breaks what its doc says", async () => {

@@ -114,9 +114,19 @@ function checkDateHour(date: string, hour: string): void {
 export function utcDateHour(time: number | Date): DateHour {
   const ms = time instanceof Date ? time.getTime() : time;
   if (!Number.isFinite(ms)) throw new LakeKeyError(`not a timestamp: ${time}`);
-  const iso = new Date(ms).toISOString(); // 2026-03-29T01:59:59.999Z (years 0..9999)
-  return { date: iso.slice(0, 10), hour: iso.slice(11, 13) };
+  // The sink asks once per record and records come in hour runs: format each hour once.
+  const hourIndex = Math.floor(ms / 3_600_000);
+  if (hourIndex !== lastHour.index) {
+    const iso = new Date(hourIndex * 3_600_000).toISOString(); // 2026-03-29T01:00:00.000Z (years 0..9999)
+    lastHour = {
+      index: hourIndex,
+      value: Object.freeze({ date: iso.slice(0, 10), hour: iso.slice(11, 13) }),
+    };
+  }
+  return lastHour.value;
 }
+
+let lastHour: { index: number; value: DateHour } = { index: NaN, value: { date: "", hour: "" } };
 
 /**
  * Zero-pads a non-negative integer (number or bigint) to `digits` digits.

@@ -193,6 +193,9 @@ function walk(type: AnyType, value: unknown, path: string, out: ValidationIssue[
  * ```
  */
 export function validate(type: avsc.Type, value: unknown): ValidationIssue[] {
+  // avsc's compiled check is an order of magnitude faster than the walk; the
+  // walk only runs to name the fields of a value that fails it.
+  if (type.isValid(value, { noUndeclaredFields: true })) return [];
   const out: ValidationIssue[] = [];
   walk(type, value, "", out);
   return out;

@@ -429,7 +429,8 @@ export class Pipeline {
       while (true) {
         if (sink.crashed) throw sink.crashed;
         const t = sink.snapshot().totals;
-        if (t.records + t.deadLetters + t.skipped >= expected.produced) break;
+        // Everything read (written or buffered): stop() flushes the buffers now, not after maxAgeMs.
+        if (t.records + t.buffered + t.deadLetters + t.skipped >= expected.produced) break;
         if (Date.now() > deadline) {
           throw new Error(
             `the sink read ${t.records + t.deadLetters} of ${expected.produced} records in ` +

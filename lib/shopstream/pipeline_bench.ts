@@ -89,9 +89,9 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
     });
     await encoder.connect();
     try {
-      for (let i = 0; i < 20_000; i++) await encoder.encode(encoder.generator.next());
+      for (let i = 0; i < 20_000; i++) encoder.encode(encoder.generator.next());
       t0 = performance.now();
-      for (let i = 0; i < sample; i++) await encoder.encode(encoder.generator.next());
+      for (let i = 0; i < sample; i++) encoder.encode(encoder.generator.next());
     } finally {
       await encoder.disconnect();
     }

@@ -172,6 +172,7 @@ export class ShopStreamProducer {
   readonly #producers = new Map<TopicKey, TopicProducer>();
   readonly #malformed = new Map<TopicKey, number>();
   #schemas = new Map<string, LoadedSchema>();
+  readonly #encoders = new Map<string, (value: unknown) => Uint8Array>();
   #catalog?: Catalog;
   #stopping = false;
   #connected = false;
@@ -218,8 +219,10 @@ export class ShopStreamProducer {
     for (const key of TOPIC_KEYS) {
       const family = this.#catalog.family(FAMILY_OF[key]);
       for (const schema of family.versions) {
-        await this.serde.schemaId(this.topics[key], schema); // registers, in version order
+        // registers, in version order
+        const encoder = await this.serde.encoderFor(this.topics[key], schema);
         this.#schemas.set(`${family.name}@${schema.version}`, schema);
+        this.#encoders.set(`${key}/${family.name}@${schema.version}`, encoder);
       }
     }
     try {
@@ -228,8 +231,10 @@ export class ShopStreamProducer {
           topic: this.topics[key],
           acks: -1,
           idempotent: true,
-          batchSize: 2000,
-          lingerMs: 10,
+          // Big batches: the brokers' cost is per request and per batch more than per
+          // record (bench pipeline: 50 ms / 5000 records use less broker CPU than 10 ms / 2000).
+          batchSize: 5000,
+          lingerMs: 50,
           ...this.#options.producer,
         });
         await p.connect();
@@ -249,10 +254,17 @@ export class ShopStreamProducer {
     return s;
   }
 
-  /** The bytes a record is sent as: raw for broken framing, else Avro in the wire format. */
-  async encode(record: GeneratedRecord): Promise<Uint8Array> {
+  /**
+   * The bytes a record is sent as: raw for broken framing, else Avro in the
+   * wire format (validated; throws `SchemaValidationError`).
+   */
+  encode(record: GeneratedRecord): Uint8Array {
     if (record.raw) return record.raw;
-    return await this.serde.encode(this.topics[record.topic], this.schemaFor(record), record.value);
+    const encoder = this.#encoders.get(`${record.topic}/${record.family}@${record.version}`);
+    if (!encoder) {
+      throw new Error(`no schema ${record.family} v${record.version}: call connect() first`);
+    }
+    return encoder(record.value);
   }
 
   /**
@@ -300,7 +312,7 @@ export class ShopStreamProducer {
       }
       const record = this.generator.next();
       const producer = this.#producers.get(record.topic)!;
-      const value = await this.encode(record);
+      const value = this.encode(record);
       if (producer.buffered >= producer.maxBuffered) await producer.ready();
       const sent = producer.enqueue({ key: record.key, value });
       if (record.kind === "malformed") {

@@ -158,7 +158,8 @@ export async function benchSink(options: SinkBenchOptions): Promise<SinkBenchRes
         peak = Math.max(peak, mem.rss);
         peakHeap = Math.max(peakHeap, mem.heapUsed + mem.external);
         const t = sinkTotals(sink.metrics());
-        if (t.records >= totals.bronze && t.deadLetters >= totals.malformed) break;
+        // Everything read: stop() flushes what is buffered (at shutdown, not after maxAgeMs).
+        if (t.records + t.buffered >= totals.bronze && t.deadLetters >= totals.malformed) break;
         if (sink.crashed) throw sink.crashed;
         if (Date.now() > deadline) {
           throw new Error(
@@ -167,12 +168,16 @@ export async function benchSink(options: SinkBenchOptions): Promise<SinkBenchRes
         }
         await sleep(50);
       }
+      await sink.stop();
       seconds = (performance.now() - started) / 1000;
     } finally {
       await sink.stop();
     }
     const m = sink.metrics();
     const t = sinkTotals(m);
+    if (t.records < totals.bronze) {
+      throw new Error(`sink bench: ${t.records} of ${totals.bronze} rows written after stop()`);
+    }
     const latency = Object.values(m.flushLatencyMs);
     const merged = latency[0];
     for (const h of latency.slice(1)) merged.merge(h);
