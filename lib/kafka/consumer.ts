@@ -83,6 +83,13 @@ export interface GroupConsumerOptions {
   heartbeatIntervalMs?: number;
   /** Longest a fetch waits for data (default 500 ms). */
   maxWaitMs?: number;
+  /**
+   * Most bytes one fetch response may carry (default kafkajs's 10 MiB). kafkajs
+   * turns a whole response into message objects at once, so this bounds memory.
+   */
+  maxBytes?: number;
+  /** Most bytes per partition in one fetch (default kafkajs's 1 MiB). */
+  maxBytesPerPartition?: number;
   /** Called after every rebalance with this member's new partitions. */
   onRebalance?: (event: RebalanceEvent) => void;
   /** Called when the consumer crashed and kafkajs will not restart it. */
@@ -174,6 +181,8 @@ export class GroupConsumer {
       sessionTimeout: options.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: options.heartbeatIntervalMs ?? 1000,
       maxWaitTimeInMs: options.maxWaitMs ?? 500,
+      maxBytes: options.maxBytes,
+      maxBytesPerPartition: options.maxBytesPerPartition,
       allowAutoTopicCreation: false,
     });
     const { GROUP_JOIN, CRASH } = this.#consumer.events;

@@ -115,6 +115,38 @@ export class ContractDecoder<T = unknown> {
 
   /** Decodes one record's value bytes; throws only when the registry cannot be asked. */
   async decode(bytes: Uint8Array | null): Promise<DecodeOutcome<T>> {
+    const known = this.decodeSync(bytes);
+    if (known) return known;
+    const { schemaId } = parseWireFormat(bytes)!;
+    const resolver = await this.#resolver(schemaId);
+    if (resolver === undefined) {
+      return {
+        ok: false,
+        reason: "unknown-schema",
+        schemaId,
+        error: `schema id ${schemaId} is not in the registry at ${this.serde.url}: ` +
+          "it was registered in another registry, or deleted",
+      };
+    }
+    return this.decodeSync(bytes)!;
+  }
+
+  /**
+   * Like {@linkcode decode} without a promise, for a record whose writer
+   * schema this decoder already fetched; undefined when it has to ask the
+   * registry first (then call `decode`). Sinks decode thousands of records a
+   * second: this spares them a promise per record.
+   *
+   * @example
+   * ```ts
+   * import type { ContractDecoder } from "./decoder.ts";
+   * declare const decoder: ContractDecoder;
+   * declare const bytes: Uint8Array;
+   * const outcome = decoder.decodeSync(bytes) ?? await decoder.decode(bytes);
+   * console.log(outcome.ok);
+   * ```
+   */
+  decodeSync(bytes: Uint8Array | null): DecodeOutcome<T> | undefined {
     const wire = parseWireFormat(bytes);
     if (!wire) {
       return {
@@ -128,16 +160,8 @@ export class ContractDecoder<T = unknown> {
       };
     }
     const { schemaId, body } = wire;
-    const resolver = await this.#resolver(schemaId);
-    if (resolver === undefined) {
-      return {
-        ok: false,
-        reason: "unknown-schema",
-        schemaId,
-        error: `schema id ${schemaId} is not in the registry at ${this.serde.url}: ` +
-          "it was registered in another registry, or deleted",
-      };
-    }
+    const resolver = this.#resolvers.get(schemaId);
+    if (resolver === undefined) return undefined;
     if (resolver instanceof Error) {
       return { ok: false, reason: "deserialization", schemaId, error: resolver.message };
     }
@@ -156,11 +180,16 @@ export class ContractDecoder<T = unknown> {
         error: `body does not decode with schema id ${schemaId}: ${(e as Error).message}`,
       };
     }
-    const problems = [
-      ...(this.shape === "writer" ? [] : validate(this.reader, value).map(String)),
-      ...this.rules.flatMap((rule) => rule(value)),
-    ];
-    if (problems.length > 0) {
+    let problems: string[] | undefined;
+    if (this.shape === "reader") {
+      const issues = validate(this.reader, value);
+      if (issues.length > 0) problems = issues.map(String);
+    }
+    for (const rule of this.rules) {
+      const broken = rule(value);
+      if (broken.length > 0) (problems ??= []).push(...broken);
+    }
+    if (problems !== undefined) {
       return { ok: false, reason: "validation", schemaId, error: problems.join("; ") };
     }
     return { ok: true, value, schemaId };

@@ -67,6 +67,12 @@ export interface PipelineOptions {
   duplicateShare?: number;
   /** Schema versions (default: v2 from the middle of a counted run, else v1). */
   schema?: SchemaPlan;
+  /**
+   * Mean simulated time between events, ms (the generator's `meanStepMs`,
+   * default 36: 100,000 events per hour). A small run spans several UTC hours
+   * with a bigger step.
+   */
+  meanStepMs?: number;
   /** Topic names (default `config.topics`). */
   topics?: ShopTopics;
   /** The sink's consumer group (default `config.clients.sinkGroup`). */
@@ -366,6 +372,7 @@ export class Pipeline {
           malformedShare: o.malformedShare ?? 0.01,
           duplicateShare: o.duplicateShare ?? 0.01,
           schema,
+          meanStepMs: o.meanStepMs,
         },
       });
       await producer.connect();

@@ -237,6 +237,8 @@ interface FlushJob {
 }
 
 const PARQUET_CONTENT_TYPE = "application/vnd.apache.parquet";
+/** Bytes one fetch response may carry (kafkajs default 10 MiB; see `LakeSink.connect`). */
+const FETCH_MAX_BYTES = 2 * 1024 * 1024;
 
 function inc<K extends string>(map: Partial<Record<K, number>>, key: K, n = 1): void {
   map[key] = (map[key] ?? 0) + n;
@@ -355,6 +357,9 @@ export class LakeSink {
       topics: [...this.#states.keys()],
       fromBeginning: o.fromBeginning ?? true,
       autoCommit: false,
+      // Small fetches: kafkajs decodes a whole response into objects (about 3x its bytes).
+      maxBytes: FETCH_MAX_BYTES,
+      maxBytesPerPartition: FETCH_MAX_BYTES / 4,
       onRebalance: (e) => this.#assigned(e),
       onCrash: (e) => this.#crash(e),
     });
@@ -511,7 +516,8 @@ export class LakeSink {
       const entries: { offset: bigint; held?: Held; region?: string }[] = [];
       for (const message of batch.messages) {
         const offset = BigInt(message.offset);
-        const outcome = await state.decoder.decode(message.value);
+        const outcome = state.decoder.decodeSync(message.value) ??
+          await state.decoder.decode(message.value);
         if (!outcome.ok) {
           letters.push({
             origin: {
@@ -710,7 +716,7 @@ export class LakeSink {
     const keys: string[] = [];
     const decoded: BronzeRecord[] = [];
     for (const h of job.records) {
-      const outcome = await state.decoder.decode(h.bytes);
+      const outcome = state.decoder.decodeSync(h.bytes) ?? await state.decoder.decode(h.bytes);
       if (!outcome.ok) {
         throw new Error(`lake sink: a buffered record no longer decodes: ${outcome.error}`);
       }
