@@ -114,6 +114,17 @@ Deno.test("mixed v1/v2 topic: one reader shape, bad records dead-lettered with r
     await consumer.disconnect();
     consumer = undefined;
 
+    // The same bytes decode without a promise now that both writer schemas were fetched,
+    // with the same outcomes; an unseen schema id asks for the registry (undefined).
+    const v1Again = decoder.decodeSync(v1Bytes);
+    assert.equal(v1Again?.ok, true, "decodeSync on a fetched writer schema");
+    assert.deepEqual(v1Again, await decoder.decode(v1Bytes));
+    const truncated = decoder.decodeSync(v1Bytes.subarray(0, 9));
+    assert.equal(truncated?.ok === false && truncated.reason, "deserialization");
+    const unseen = new Uint8Array([0, 0x7f, 0xff, 0xff, 0xf0, 2]);
+    assert.equal(decoder.decodeSync(unseen), undefined, "unknown id: decode() must ask");
+    assert.equal((await decoder.decode(unseen)).ok, false);
+
     decoded.sort((a, b) => a.key!.localeCompare(b.key!));
     assert.deepEqual(decoded.map((d) => d.key), ["o-0", "o-1", "o-2", "o-3"]);
     assert.equal(new Set(decoded.map((d) => d.schemaId)).size, 2, "two writer schemas");
