@@ -22,6 +22,7 @@ import {
   deadLetterReason,
   FatalError,
   RetriableError,
+  retryRetriable,
 } from "../lib/kafka/errors.ts";
 import {
   formatRecord,
@@ -196,6 +197,29 @@ Deno.test("error classification", async (t) => {
     assert.equal(classifyError(new SyntaxError("Unexpected token")), "fatal");
     assert.equal(classifyError(new TypeError("x is undefined")), "fatal");
     assert.equal(classifyError("a string"), "fatal");
+  });
+  await t.step("retryRetriable: again on a retriable error, at once on a fatal one", async () => {
+    let calls = 0;
+    const notCoordinator = () =>
+      Object.assign(new Error("This is not the correct coordinator for this group"), {
+        type: "NOT_COORDINATOR",
+        retriable: true,
+      });
+    assert.equal(
+      await retryRetriable(() =>
+        ++calls < 3 ? Promise.reject(notCoordinator()) : Promise.resolve(calls)
+      ),
+      3,
+    );
+    calls = 0;
+    await assert.rejects(
+      retryRetriable(() => (++calls, Promise.reject(new TypeError("bug"))), 5),
+      TypeError,
+    );
+    assert.equal(calls, 1, "a fatal error is not retried");
+    calls = 0;
+    await assert.rejects(retryRetriable(() => (++calls, Promise.reject(notCoordinator())), 2));
+    assert.equal(calls, 2, "gives up after the attempts");
   });
   await t.step("dead-letter reasons", () => {
     assert.equal(deadLetterReason(new FatalError("validation", "v")), "validation");

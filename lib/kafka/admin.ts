@@ -26,6 +26,7 @@ import {
   type Kafka,
 } from "kafkajs";
 import { pollUntil } from "../ops/stack/probe.ts";
+import { retryRetriable } from "./errors.ts";
 import type { Assignment, SeekTarget } from "./consumer.ts";
 
 /** One partition's replication state. */
@@ -301,7 +302,7 @@ export class ClusterAdmin {
 
   /** A group's state and which partitions each member holds. */
   async describeGroup(groupId: string): Promise<GroupInfo> {
-    const { groups } = await this.#admin.describeGroups([groupId]);
+    const { groups } = await retryRetriable(() => this.#admin.describeGroups([groupId]));
     const g = groups[0];
     return {
       groupId: g.groupId,
@@ -326,7 +327,7 @@ export class ClusterAdmin {
 
   /** Deletes groups (they must have no active members). */
   async deleteGroups(groupIds: string[]): Promise<void> {
-    if (groupIds.length) await this.#admin.deleteGroups(groupIds);
+    if (groupIds.length) await retryRetriable(() => this.#admin.deleteGroups(groupIds));
   }
 
   /**
@@ -343,10 +344,9 @@ export class ClusterAdmin {
    * committed offsets for): log-end offset minus committed offset.
    */
   async lag(groupId: string, topic?: string): Promise<PartitionLag[]> {
-    const committed = await this.#admin.fetchOffsets({
-      groupId,
-      topics: topic ? [topic] : undefined,
-    });
+    const committed = await retryRetriable(() =>
+      this.#admin.fetchOffsets({ groupId, topics: topic ? [topic] : undefined })
+    );
     const rows: PartitionLag[] = [];
     for (const t of committed) {
       const ends = new Map(
@@ -389,6 +389,6 @@ export class ClusterAdmin {
       const { partitions: ps } = await this.describeTopic(topic);
       partitions = ps.map((p) => ({ partition: p.partition, offset: target.offset }));
     }
-    await this.#admin.setOffsets({ groupId, topic, partitions });
+    await retryRetriable(() => this.#admin.setOffsets({ groupId, topic, partitions }));
   }
 }

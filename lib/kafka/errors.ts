@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { sleep } from "../ops/deadline.ts";
 import type { DeadLetterReason } from "./dlq.ts";
 
 /** What to do about an error: try again, or give the record up. */
@@ -99,6 +100,32 @@ export function classifyError(error: unknown): ErrorClass {
     ) return "retriable";
   }
   return "fatal";
+}
+
+/**
+ * Calls `fn` again while it throws an error {@linkcode classifyError} calls
+ * retriable, up to `attempts` calls in all (waiting 200 ms, 400 ms, ...);
+ * the last error, or a fatal one, is thrown. For kafkajs calls that kafkajs
+ * itself does not retry, such as a group coordinator's NOT_COORDINATOR while
+ * leadership settles after a broker restart.
+ *
+ * @example
+ * ```ts
+ * import { retryRetriable, RetriableError } from "./errors.ts";
+ * let calls = 0;
+ * const v = await retryRetriable(() => ++calls < 3 ? Promise.reject(new RetriableError("busy")) : Promise.resolve(calls));
+ * console.log(v); // 3
+ * ```
+ */
+export async function retryRetriable<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (attempt >= attempts || classifyError(e) !== "retriable") throw e;
+      await sleep(200 * attempt);
+    }
+  }
 }
 
 /**

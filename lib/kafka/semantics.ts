@@ -33,8 +33,8 @@
  */
 import { Buffer } from "node:buffer";
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, Producer } from "kafkajs";
-import { sleep, withDeadline } from "../ops/deadline.ts";
-import { classifyError } from "./errors.ts";
+import { withDeadline } from "../ops/deadline.ts";
+import { retryRetriable } from "./errors.ts";
 import { type PartitionedMessage, sendVerified } from "./verified.ts";
 
 /** A delivery guarantee. */
@@ -143,15 +143,9 @@ export class DeliveryProcessor {
       const ends = await admin.fetchTopicOffsets(o.input);
       // kafkajs does not retry an offset fetch whose group coordinator just moved (NOT_COORDINATOR,
       // e.g. while leadership settles after a broker restart): ask again a few times.
-      let committed: Awaited<ReturnType<typeof admin.fetchOffsets>> | undefined;
-      for (let attempt = 1; !committed; attempt++) {
-        try {
-          committed = await admin.fetchOffsets({ groupId: o.groupId, topics: [o.input] });
-        } catch (e) {
-          if (attempt >= 5 || classifyError(e) !== "retriable") throw e;
-          await sleep(200 * attempt);
-        }
-      }
+      const committed = await retryRetriable(() =>
+        admin.fetchOffsets({ groupId: o.groupId, topics: [o.input] })
+      );
       const at = new Map(committed[0]?.partitions.map((p) => [p.partition, p.offset]) ?? []);
       for (const e of ends) {
         const c = at.get(e.partition);
