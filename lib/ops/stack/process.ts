@@ -49,17 +49,27 @@ export interface ProcessSpec {
  * ```
  */
 export async function isOurProcess(pid: number, marker: string): Promise<boolean> {
+  const ps = await psLine(pid);
+  return ps !== undefined && !ps.stat.startsWith("Z") && ps.args.includes(marker);
+}
+
+/** `ps`'s state and command line of `pid`; undefined when there is no such process. */
+async function psLine(pid: number): Promise<{ stat: string; args: string } | undefined> {
   try {
     const out = await new Deno.Command("ps", {
       args: ["-o", "stat=", "-o", "args=", "-p", String(pid)],
       stdout: "piped",
       stderr: "null",
     }).output();
-    if (!out.success) return false;
+    if (!out.success) return undefined;
     const line = new TextDecoder().decode(out.stdout).trim();
-    return line !== "" && !line.startsWith("Z") && line.includes(marker);
+    const space = line.indexOf(" ");
+    if (line === "") return undefined;
+    return space < 0
+      ? { stat: line, args: "" }
+      : { stat: line.slice(0, space), args: line.slice(space + 1).trimStart() };
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -121,6 +131,16 @@ export class ManagedProcess {
       );
     }
     await Deno.writeTextFile(pidFile, `${pid}\n`);
+    // The child execs twice (sh -> setsid -> the program). While it does, ps can show an
+    // empty or foreign command line, and a liveness check would take the service for dead
+    // (seen once: MinIO "exited" 25 ms after its start and was started two more times).
+    // Return once the program itself runs, or it is gone.
+    const until = Date.now() + 5000;
+    while (Date.now() < until) {
+      const ps = await psLine(pid);
+      if (ps === undefined || ps.stat.startsWith("Z") || ps.args.startsWith(cmd[0])) break;
+      await sleep(10);
+    }
     return pid;
   }
 
