@@ -78,6 +78,42 @@ Deno.test("sink: N records in -> bronze rows = N - DLQ exactly, regions apart, v
   }
 });
 
+Deno.test("sink: flushNow uploads every buffer while the sink keeps running (a bounded run's drain)", async () => {
+  const store = await ready();
+  const topics = testTopics("test.sink.drain");
+  const group = uniqueName("test.sink.drain");
+  try {
+    const totals = await produce(topics, 1500);
+    // Neither count nor age would flush: only flushNow() can.
+    const sink = sinkFor(topics, group, {
+      policy: { maxRecords: 100_000, maxBytes: 64 * 1024 * 1024, maxAgeMs: 600_000 },
+    });
+    await sink.connect();
+    try {
+      await sink.run();
+      await waitFor("every record read", () => {
+        const t = sinkTotals(sink.metrics());
+        return t.buffered === totals.bronze && t.deadLetters === totals.malformed;
+      }, 60_000);
+      assert.equal(sinkTotals(sink.metrics()).records, 0, "nothing written before flushNow()");
+      sink.flushNow();
+      await waitFor(
+        "every row written",
+        () => sinkTotals(sink.metrics()).records === totals.bronze,
+        30_000,
+      );
+      await waitCommittedToEnd(group, topics, 30_000); // committed while the sink still runs
+      assert.equal(sinkTotals(sink.metrics()).buffered, 0);
+      assert.equal(sink.crashed, undefined);
+    } finally {
+      await sink.stop();
+    }
+    await assertLakeMatches(store, topics, totals);
+  } finally {
+    await cleanup(store, topics, [group]);
+  }
+});
+
 Deno.test("sink: killed between an upload and its commit, a fresh sink re-reads but writes no row twice", async () => {
   const store = await ready();
   const topics = testTopics("test.sink.crash");

@@ -52,7 +52,7 @@ export const DEFAULT_BATCH_POLICY: BatchPolicy = Object.freeze({
 });
 
 /** Why a buffer was flushed (`pressure`: the sink holds too much in total). */
-export type FlushReason = "records" | "bytes" | "age" | "pressure" | "shutdown";
+export type FlushReason = "records" | "bytes" | "age" | "pressure" | "drain" | "shutdown";
 
 /** A region's buffered records, taken for a flush. */
 export interface RegionBatch<T> {

@@ -433,11 +433,17 @@ export class Pipeline {
       stage = "drain";
       this.#log(`draining: waiting for the sink to read ${expected.produced} records`);
       const deadline = Date.now() + (o.drainTimeoutMs ?? 180_000);
+      let flushAsked = 0;
       while (true) {
         if (sink.crashed) throw sink.crashed;
         const t = sink.snapshot().totals;
-        // Everything read (written or buffered): stop() flushes the buffers now, not after maxAgeMs.
-        if (t.records + t.buffered + t.deadLetters + t.skipped >= expected.produced) break;
+        if (t.records + t.deadLetters + t.skipped >= expected.produced) break;
+        // Everything read, some of it still buffered: upload it now, not after maxAgeMs.
+        const read = t.records + t.buffered + t.deadLetters + t.skipped >= expected.produced;
+        if (read && t.buffered > 0 && Date.now() - flushAsked > 1000) {
+          sink.flushNow();
+          flushAsked = Date.now();
+        }
         if (Date.now() > deadline) {
           throw new Error(
             `the sink read ${t.records + t.deadLetters} of ${expected.produced} records in ` +

@@ -421,6 +421,21 @@ export class LakeSink {
     }
   }
 
+  /**
+   * Queues every buffer for upload now (reason `drain`), as if its age were
+   * up, and goes on consuming. A bounded run calls it once everything is
+   * read, so the last buffers do not wait `maxAgeMs`; unlike `stop()` it
+   * loses nothing to a rebalance that drops buffers meanwhile (they are read
+   * and buffered again).
+   */
+  flushNow(): void {
+    if (this.#crashed || this.#stopping) return;
+    for (const state of this.#states.values()) {
+      for (const batch of state.batcher.takeAll("drain")) this.#enqueue(state, batch);
+    }
+    this.#startWorker();
+  }
+
   /** What the sink did so far (see {@linkcode SinkMetrics}). */
   metrics(): SinkMetrics {
     const buffered: Record<string, number> = {};

@@ -158,8 +158,9 @@ export async function benchSink(options: SinkBenchOptions): Promise<SinkBenchRes
         peak = Math.max(peak, mem.rss);
         peakHeap = Math.max(peakHeap, mem.heapUsed + mem.external);
         const t = sinkTotals(sink.metrics());
-        // Everything read: stop() flushes what is buffered (at shutdown, not after maxAgeMs).
-        if (t.records + t.buffered >= totals.bronze && t.deadLetters >= totals.malformed) break;
+        if (t.records >= totals.bronze && t.deadLetters >= totals.malformed) break;
+        // Everything read, some of it buffered: upload it now, not after maxAgeMs.
+        if (t.records + t.buffered >= totals.bronze && t.buffered > 0) sink.flushNow();
         if (sink.crashed) throw sink.crashed;
         if (Date.now() > deadline) {
           throw new Error(
@@ -168,7 +169,6 @@ export async function benchSink(options: SinkBenchOptions): Promise<SinkBenchRes
         }
         await sleep(50);
       }
-      await sink.stop();
       seconds = (performance.now() - started) / 1000;
     } finally {
       await sink.stop();

@@ -49,6 +49,8 @@ export interface SinkHandle {
   snapshot(): SinkSnapshot;
   /** The error the sink crashed with, if it did. */
   readonly crashed: Error | undefined;
+  /** Queues every buffer for upload now and goes on (see `LakeSink.flushNow`). */
+  flushNow(): void;
   /** Flushes every buffer, commits, leaves the group (and ends the worker). */
   stop(): Promise<SinkSnapshot>;
 }
@@ -167,6 +169,10 @@ class WorkerSink implements SinkHandle {
     return this.#crashed;
   }
 
+  flushNow(): void {
+    if (!this.#crashed) this.#worker.postMessage({ type: "flush" });
+  }
+
   async stop(): Promise<SinkSnapshot> {
     const { promise, resolve } = Promise.withResolvers<SinkSnapshot>();
     this.#stopped = resolve;
@@ -189,6 +195,10 @@ class LocalSink implements SinkHandle {
 
   get crashed(): Error | undefined {
     return this.sink.crashed;
+  }
+
+  flushNow(): void {
+    this.sink.flushNow();
   }
 
   async stop(): Promise<SinkSnapshot> {
@@ -255,7 +265,10 @@ export function serveSinkWorker(scope: {
     return out;
   };
   scope.onmessage = async (e: MessageEvent) => {
-    const msg = e.data as { type: "start"; settings: SinkSettings } | { type: "stop" };
+    const msg = e.data as
+      | { type: "start"; settings: SinkSettings }
+      | { type: "flush" }
+      | { type: "stop" };
     try {
       if (msg.type === "start") {
         sink = sinkOf(msg.settings, (f) => flushed.push(f));
@@ -268,6 +281,8 @@ export function serveSinkWorker(scope: {
           }
         }, 200);
         post({ type: "started" });
+      } else if (msg.type === "flush") {
+        sink?.flushNow();
       } else if (msg.type === "stop") {
         clearInterval(timer);
         await sink?.stop();
