@@ -32,7 +32,7 @@ import type { Kafka } from "kafkajs";
 import type { Config } from "../config.ts";
 import { ClusterAdmin } from "../kafka/admin.ts";
 import { TopicProducer, type TopicProducerOptions } from "../kafka/producer.ts";
-import { type Catalog, loadCatalog, type LoadedSchema } from "../schema/catalog.ts";
+import { loadCatalog } from "../schema/catalog.ts";
 import { AvroSerde } from "../schema/serde.ts";
 import { sleep } from "../ops/deadline.ts";
 import {
@@ -171,9 +171,7 @@ export class ShopStreamProducer {
   readonly #options: ShopStreamProducerOptions;
   readonly #producers = new Map<TopicKey, TopicProducer>();
   readonly #malformed = new Map<TopicKey, number>();
-  #schemas = new Map<string, LoadedSchema>();
   readonly #encoders = new Map<string, (value: unknown) => Uint8Array>();
-  #catalog?: Catalog;
   #stopping = false;
   #connected = false;
 
@@ -215,14 +213,15 @@ export class ShopStreamProducer {
     } finally {
       await admin.disconnect();
     }
-    this.#catalog = await loadCatalog();
+    const catalog = await loadCatalog();
     for (const key of TOPIC_KEYS) {
-      const family = this.#catalog.family(FAMILY_OF[key]);
+      const family = catalog.family(FAMILY_OF[key]);
+      // Registers every version, oldest first; a topic's family is fixed, so key@version names one.
       for (const schema of family.versions) {
-        // registers, in version order
-        const encoder = await this.serde.encoderFor(this.topics[key], schema);
-        this.#schemas.set(`${family.name}@${schema.version}`, schema);
-        this.#encoders.set(`${key}/${family.name}@${schema.version}`, encoder);
+        this.#encoders.set(
+          `${key}@${schema.version}`,
+          await this.serde.encoderFor(this.topics[key], schema),
+        );
       }
     }
     try {
@@ -247,20 +246,13 @@ export class ShopStreamProducer {
     this.#connected = true;
   }
 
-  /** The schema a record is encoded with. */
-  schemaFor(record: GeneratedRecord): LoadedSchema {
-    const s = this.#schemas.get(`${record.family}@${record.version}`);
-    if (!s) throw new Error(`no schema ${record.family} v${record.version}: call connect() first`);
-    return s;
-  }
-
   /**
    * The bytes a record is sent as: raw for broken framing, else Avro in the
    * wire format (validated; throws `SchemaValidationError`).
    */
   encode(record: GeneratedRecord): Uint8Array {
     if (record.raw) return record.raw;
-    const encoder = this.#encoders.get(`${record.topic}/${record.family}@${record.version}`);
+    const encoder = this.#encoders.get(`${record.topic}@${record.version}`);
     if (!encoder) {
       throw new Error(`no schema ${record.family} v${record.version}: call connect() first`);
     }
