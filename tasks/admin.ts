@@ -13,12 +13,9 @@
  *
  * @module
  */
-import { parseFlags, runCommand } from "../lib/ops/cli.ts";
+import { formatTable, parseFlags, parseIntFlag, runCommand, UsageError } from "../lib/util/mod.ts";
 import { loadConfig } from "../lib/config.ts";
-import { ClusterAdmin } from "../lib/kafka/admin.ts";
-import { parseIntFlag, parsePairs, UsageError } from "../lib/kafka/cli.ts";
-import { createKafka } from "../lib/kafka/client.ts";
-import { formatTable } from "../lib/ops/table.ts";
+import { ClusterAdmin, createKafka, parsePairs } from "../lib/kafka/mod.ts";
 
 /** The usage text `--help` prints. */
 export const USAGE = `usage: deno task admin <command> [flags]

@@ -12,12 +12,15 @@
  *
  * @module
  */
-import { parseFlags, runCommand } from "../lib/ops/cli.ts";
+import { parseFlags, parseIntFlag, runCommand, UsageError } from "../lib/util/mod.ts";
 import { loadConfig } from "../lib/config.ts";
-import { formatRecord, parseIntFlag, UsageError } from "../lib/kafka/cli.ts";
-import { createKafka } from "../lib/kafka/client.ts";
-import { GroupConsumer, shutdownOnSignals } from "../lib/kafka/consumer.ts";
-import { ClusterAdmin } from "../lib/kafka/admin.ts";
+import {
+  ClusterAdmin,
+  createKafka,
+  formatRecord,
+  GroupConsumer,
+  shutdownOnSignals,
+} from "../lib/kafka/mod.ts";
 
 /** The usage text `--help` prints. */
 export const USAGE = `usage: deno task consume --topic T [flags]

@@ -12,8 +12,8 @@
  * @module
  */
 import { loadConfig } from "../lib/config.ts";
-import { parseIntFlag } from "../lib/kafka/cli.ts";
-import { parseFlags, runCommand, UsageError } from "../lib/ops/cli.ts";
+
+import { parseFlags, parseIntFlag, runCommand, UsageError } from "../lib/util/mod.ts";
 import {
   brokerKillDrill,
   brokerKillSummary,
@@ -23,7 +23,7 @@ import {
   consumerKillTable,
   type DrillClient,
   openDrill,
-} from "../lib/ops/drill/mod.ts";
+} from "../lib/drill/mod.ts";
 
 /** The usage text `--help` prints. */
 export const USAGE = `usage: deno task drill <broker-kill|consumer-kill> [flags]

@@ -4,7 +4,7 @@
  * @module
  */
 import { loadConfig } from "../lib/config.ts";
-import { checkHealth, formatHealth } from "../lib/ops/health.ts";
+import { checkHealth, formatHealth } from "../lib/observe/mod.ts";
 
 const report = await checkHealth(loadConfig());
 console.log(formatHealth(report));

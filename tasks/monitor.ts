@@ -6,11 +6,14 @@
  * @module
  */
 import { loadConfig } from "../lib/config.ts";
-import { parseDuration } from "../lib/ops/alerts.ts";
-import { parseFlags, runCommand, UsageError } from "../lib/ops/cli.ts";
-import { sleep } from "../lib/ops/deadline.ts";
-import { formatMonitorView, ShopstreamMonitor } from "../lib/shopstream/monitor.ts";
-import { renderShopstreamRules, RULES_PATH } from "../lib/shopstream/monitoring.ts";
+import { parseDuration } from "../lib/observe/mod.ts";
+import { parseFlags, runCommand, sleep, UsageError } from "../lib/util/mod.ts";
+import {
+  formatMonitorView,
+  renderShopstreamRules,
+  RULES_PATH,
+  ShopstreamMonitor,
+} from "../lib/shopstream/mod.ts";
 
 /** The usage text. */
 export const USAGE = `usage: deno task monitor [flags]

@@ -4,7 +4,7 @@
  * list the notebooks that still have them and exit 1).
  * `deno task notebooks check [paths...]`: type-check the code cells with `deno check`.
  *
- * Without paths: every notebooks/*.ipynb, sorted. Logic: lib/ops/notebooks.ts.
+ * Without paths: every notebooks/*.ipynb, sorted. Logic: lib/course/notebooks.ts.
  *
  * @module
  */
@@ -18,7 +18,7 @@ import {
   REPO_ROOT,
   runNotebook,
   stripFiles,
-} from "../lib/ops/notebooks.ts";
+} from "../lib/course/mod.ts";
 
 const USAGE = `usage:
   deno task notebooks run [--timeout SEC] [--cwd DIR] [--no-save] [paths...]

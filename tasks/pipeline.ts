@@ -15,16 +15,16 @@
  * @module
  */
 import { loadConfig } from "../lib/config.ts";
-import { parseFlags, runCommand, UsageError } from "../lib/ops/cli.ts";
-import { checkHealth } from "../lib/ops/health.ts";
-import { openStack } from "../lib/ops/stack/mod.ts";
+import { parseFlags, runCommand, UsageError } from "../lib/util/mod.ts";
+import { checkHealth } from "../lib/observe/mod.ts";
+import { openStack } from "../lib/stack/mod.ts";
 import {
   formatPipelineSummary,
   formatProgress,
   Pipeline,
   type PipelineOptions,
-} from "../lib/shopstream/pipeline.ts";
-import type { SchemaPlan } from "../lib/shopstream/generator.ts";
+  type SchemaPlan,
+} from "../lib/shopstream/mod.ts";
 
 /** Records of the default run. */
 export const DEFAULT_EVENTS = 200_000;

@@ -11,26 +11,21 @@
  *
  * @module
  */
-import { parseFlags, runCommand } from "../lib/ops/cli.ts";
+import { formatTable, parseFlags, parseIntFlag, runCommand, UsageError } from "../lib/util/mod.ts";
 import { loadConfig } from "../lib/config.ts";
-import {
-  parseAcks,
-  parseIntFlag,
-  parsePairs,
-  readLines,
-  splitLine,
-  UsageError,
-} from "../lib/kafka/cli.ts";
-import { createKafka } from "../lib/kafka/client.ts";
-import { registerCodecs } from "../lib/kafka/codecs.ts";
 import {
   type Acks,
   type Compression,
   COMPRESSION_TYPES,
+  createKafka,
   type DeliveryReport,
+  parseAcks,
+  parsePairs,
+  readLines,
+  registerCodecs,
+  splitLine,
   TopicProducer,
-} from "../lib/kafka/producer.ts";
-import { formatTable } from "../lib/ops/table.ts";
+} from "../lib/kafka/mod.ts";
 
 /** The usage text `--help` prints. */
 export const USAGE = `usage: <lines> | deno task produce --topic T [flags]

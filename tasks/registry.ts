@@ -12,7 +12,7 @@
  * @module
  */
 import { loadConfig } from "../lib/config.ts";
-import { startRegistry } from "../lib/schema/registry/mod.ts";
+import { startRegistry } from "../lib/registry/mod.ts";
 
 if (import.meta.main) {
   const config = loadConfig();

@@ -13,8 +13,7 @@
  * @module
  */
 import { loadConfig } from "../lib/config.ts";
-import { parseFlags, runCommand, UsageError } from "../lib/ops/cli.ts";
-import { formatTable } from "../lib/ops/table.ts";
+import { formatTable, parseFlags, runCommand, UsageError } from "../lib/util/mod.ts";
 import {
   checkCatalog,
   checkCompatibility,

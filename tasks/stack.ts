@@ -8,8 +8,8 @@
  */
 import { parseArgs } from "node:util";
 import { loadConfig } from "../lib/config.ts";
-import { openStack } from "../lib/ops/stack/mod.ts";
-import { formatTable } from "../lib/ops/table.ts";
+import { openStack } from "../lib/stack/mod.ts";
+import { formatTable } from "../lib/util/mod.ts";
 
 const USAGE = `usage: deno task stack <command>
   up [--mode auto|docker|native]   start everything and wait until healthy (idempotent)

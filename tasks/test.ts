@@ -6,8 +6,8 @@
  * @module
  */
 import { loadConfig } from "../lib/config.ts";
-import { openStack } from "../lib/ops/stack/mod.ts";
-import { parseDenoTestSummary } from "../lib/ops/test_summary.ts";
+import { openStack } from "../lib/stack/mod.ts";
+import { parseDenoTestSummary } from "../lib/util/mod.ts";
 
 const config = loadConfig();
 const started = Date.now();

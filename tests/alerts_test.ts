@@ -17,8 +17,8 @@ import {
   promql,
   renderRulesFile,
   type Snapshot,
-} from "../lib/ops/alerts.ts";
-import type { Sample } from "../lib/ops/prometheus.ts";
+} from "../lib/observe/alerts.ts";
+import type { Sample } from "../lib/observe/prometheus.ts";
 
 const at = (timeMs: number, samples: Sample[]): Snapshot => ({ timeMs, samples });
 const s = (name: string, labels: Record<string, string>, value: number): Sample => ({

@@ -10,17 +10,17 @@ import {
   DEFAULT_BENCH,
   runClientBench,
   warmupOf,
-} from "../lib/kafka/bench.ts";
-import { barChart } from "../lib/ops/chart.ts";
-import { comparisonRows, type PerfResult, perfResult, ratio, verdict } from "../lib/ops/perf.ts";
+} from "../lib/bench/clients.ts";
+import { barChart } from "../lib/course/chart.ts";
+import { comparisonRows, type PerfResult, perfResult, ratio, verdict } from "../lib/bench/perf.ts";
 import {
   consumerPerfArgs,
   JavaToolError,
   parseConsumerPerformance,
   parseProducerPerformance,
   producerPerfArgs,
-} from "../lib/ops/perf_java.ts";
-import { formatTable } from "../lib/ops/table.ts";
+} from "../lib/bench/perf_java.ts";
+import { formatTable } from "../lib/util/table.ts";
 import { main } from "../tasks/bench/clients.ts";
 import { config, requireKafka } from "./support.ts";
 

@@ -1,6 +1,6 @@
-/** The shared command-line shape (lib/ops/cli.ts): help, usage errors, the run. No services. */
+/** The shared command-line shape (lib/util/cli.ts): help, usage errors, the run. No services. */
 import assert from "node:assert/strict";
-import { parseFlags, runCommand, UsageError } from "../lib/ops/cli.ts";
+import { parseFlags, runCommand, UsageError } from "../lib/util/cli.ts";
 
 function capture(): { out: string[]; err: string[]; restore(): void } {
   const out: string[] = [];

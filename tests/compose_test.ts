@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { loadConfig } from "../lib/config.ts";
-import { kafkaNodeProperties } from "../lib/ops/stack/native.ts";
-import { stackPaths } from "../lib/ops/stack/paths.ts";
+import { kafkaNodeProperties } from "../lib/stack/native.ts";
+import { stackPaths } from "../lib/stack/paths.ts";
 
 interface Service {
   image?: string;

@@ -1,6 +1,6 @@
-/** withDeadline (lib/ops/deadline.ts): settles like the promise, or names what ran late. */
+/** withDeadline (lib/util/deadline.ts): settles like the promise, or names what ran late. */
 import assert from "node:assert/strict";
-import { withDeadline } from "../lib/ops/deadline.ts";
+import { withDeadline } from "../lib/util/deadline.ts";
 
 Deno.test("withDeadline", async (t) => {
   await t.step("passes a value and an error through", async () => {

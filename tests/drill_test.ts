@@ -12,7 +12,7 @@ import {
   consumerKillDrill,
   consumerKillTable,
   openDrill,
-} from "../lib/ops/drill/mod.ts";
+} from "../lib/drill/mod.ts";
 import { config, requireKafka } from "./support.ts";
 
 Deno.test("drill broker-kill --runs 10 (guarded): nothing acknowledged is lost", async () => {

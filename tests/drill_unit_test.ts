@@ -9,7 +9,7 @@ import {
   seededRandom,
   spreadPoints,
   tallyIds,
-} from "../lib/ops/drill/mod.ts";
+} from "../lib/drill/mod.ts";
 import { parseDrillArgs, runDrill } from "../tasks/drill.ts";
 
 Deno.test("drill: seeded choices", async (t) => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { escapeHtml, htmlTable, raw } from "../lib/ops/html.ts";
+import { escapeHtml, htmlTable, raw } from "../lib/course/html.ts";
 
 Deno.test("htmlTable", async (t) => {
   await t.step("escapes text, keeps raw markup, aligns numbers", () => {

@@ -4,6 +4,7 @@
  * the region and keyless partitioners, the latency histogram, error
  * classification, and the console tasks' flag parsing.
  */
+import { UsageError } from "../lib/util/mod.ts";
 import assert from "node:assert/strict";
 import { Partitioners } from "kafkajs";
 import {
@@ -24,14 +25,7 @@ import {
   RetriableError,
   retryRetriable,
 } from "../lib/kafka/errors.ts";
-import {
-  formatRecord,
-  parseAcks,
-  parsePairs,
-  readLines,
-  splitLine,
-  UsageError,
-} from "../lib/kafka/cli.ts";
+import { formatRecord, parseAcks, parsePairs, readLines, splitLine } from "../lib/kafka/cli.ts";
 import { parseAdminArgs } from "../tasks/admin.ts";
 import { parseProduceArgs } from "../tasks/produce.ts";
 import { parseConsumeArgs } from "../tasks/consume.ts";

@@ -3,7 +3,7 @@
  * up; the task parses its flags. No timing assertions (figures are printed).
  */
 import assert from "node:assert/strict";
-import { benchCases, benchLog } from "../lib/log/bench.ts";
+import { benchCases, benchLog } from "../lib/bench/log.ts";
 import { main } from "../tasks/bench/log.ts";
 
 function silenced<T>(work: () => Promise<T>): Promise<T> {

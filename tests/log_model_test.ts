@@ -10,7 +10,7 @@
  * their offsets, and a compaction keeps exactly the records it must (the
  * newest per key, keyless ones, and everything in the active segment).
  */
-import { seededRandom } from "../lib/ops/random.ts";
+import { seededRandom } from "../lib/util/random.ts";
 import assert from "node:assert/strict";
 import { Log, type LogOptions, type LogReader, OffsetOutOfRangeError } from "../lib/log/mod.ts";
 

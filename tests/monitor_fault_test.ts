@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { ClusterAdmin } from "../lib/kafka/admin.ts";
 import { createKafka } from "../lib/kafka/client.ts";
-import { openStack } from "../lib/ops/stack/mod.ts";
+import { openStack } from "../lib/stack/mod.ts";
 import { underReplicated } from "../lib/shopstream/monitoring.ts";
 import { config, requireKafka, uniqueName, waitFor } from "./support.ts";
 

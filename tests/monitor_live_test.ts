@@ -10,8 +10,8 @@ import { fileURLToPath } from "node:url";
 import { ClusterAdmin } from "../lib/kafka/admin.ts";
 import { createKafka } from "../lib/kafka/client.ts";
 import { sendVerified } from "../lib/kafka/verified.ts";
-import { MetricsServer } from "../lib/ops/metrics_server.ts";
-import { MetricsRegistry, parseSamples } from "../lib/ops/prometheus.ts";
+import { MetricsServer } from "../lib/observe/metrics_server.ts";
+import { MetricsRegistry, parseSamples } from "../lib/observe/prometheus.ts";
 import {
   exposeKafkaFacts,
   METRIC,

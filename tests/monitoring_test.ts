@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { loadConfig } from "../lib/config.ts";
-import { AlertEvaluator } from "../lib/ops/alerts.ts";
-import { MetricsRegistry } from "../lib/ops/prometheus.ts";
+import { AlertEvaluator } from "../lib/observe/alerts.ts";
+import { MetricsRegistry } from "../lib/observe/prometheus.ts";
 import { formatMonitorView, type MonitorView } from "../lib/shopstream/monitor.ts";
 import type { ClusterAdmin } from "../lib/kafka/admin.ts";
 import {

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { runNotebook } from "../lib/ops/notebooks.ts";
+import { runNotebook } from "../lib/course/notebooks.ts";
 
 const CELLS = 40;
 

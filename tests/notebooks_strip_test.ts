@@ -9,7 +9,7 @@ import {
   notebookToModule,
   stripFiles,
   stripNotebook,
-} from "../lib/ops/notebooks.ts";
+} from "../lib/course/notebooks.ts";
 
 /** A notebook as Jupyter leaves it after a run: outputs, counts, timing, editor state. */
 function executedNotebook(): Record<string, unknown> {

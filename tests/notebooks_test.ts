@@ -12,7 +12,7 @@ import {
   NOTEBOOKS_DIR,
   REPO_ROOT,
   runNotebook,
-} from "../lib/ops/notebooks.ts";
+} from "../lib/course/notebooks.ts";
 import { requireKafka } from "./support.ts";
 
 const notebooks = await listNotebooks(NOTEBOOKS_DIR);

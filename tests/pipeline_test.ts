@@ -19,7 +19,7 @@ import { RegistryClient } from "../lib/schema/rest.ts";
 import { LakeReader } from "../lib/shopstream/lake_reader.ts";
 import { compareGold, formatPipelineSummary, Pipeline } from "../lib/shopstream/pipeline.ts";
 import { type ShopTopics, TOPIC_KEYS, topicsUnder } from "../lib/shopstream/mod.ts";
-import { openStack } from "../lib/ops/stack/mod.ts";
+import { openStack } from "../lib/stack/mod.ts";
 import {
   config,
   requireKafka,

@@ -3,7 +3,7 @@
  * comparison and the summary text (no services).
  */
 import assert from "node:assert/strict";
-import { UsageError } from "../lib/ops/cli.ts";
+import { UsageError } from "../lib/util/cli.ts";
 import { compareGold, formatProgress } from "../lib/shopstream/pipeline.ts";
 import { EventGenerator, Tally } from "../lib/shopstream/mod.ts";
 import type { Row } from "../lib/lake/table.ts";

@@ -12,8 +12,8 @@ import {
   parseSamples,
   parseValue,
   renderExposition,
-} from "../lib/ops/prometheus.ts";
-import { MetricsServer } from "../lib/ops/metrics_server.ts";
+} from "../lib/observe/prometheus.ts";
+import { MetricsServer } from "../lib/observe/metrics_server.ts";
 
 Deno.test("prometheus exposition", async (t) => {
   await t.step("counters and gauges render HELP, TYPE and one line per series", () => {

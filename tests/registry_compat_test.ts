@@ -5,18 +5,15 @@
  */
 import assert from "node:assert/strict";
 import {
-  canonicalAvro,
   decodeKey,
   encodeConfigValue,
   encodeDeleteSubjectValue,
   encodeKey,
   encodeSchemaValue,
-  ErrorCode,
-  parseAvroSchema,
   parseVersion,
-  RegistryError,
   RegistryState,
-} from "../lib/schema/registry/mod.ts";
+} from "../lib/registry/mod.ts";
+import { canonicalAvro, ErrorCode, parseAvroSchema, RegistryError } from "../lib/schema/mod.ts";
 import {
   checkCompatibility,
   COMPATIBILITY_LEVELS,

@@ -19,12 +19,8 @@ import kafkajs, {
   type ProducerRecord,
 } from "kafkajs";
 import { createKafka } from "../lib/kafka/client.ts";
-import {
-  CONTENT_TYPE,
-  ErrorCode,
-  type RunningRegistry,
-  startRegistry,
-} from "../lib/schema/registry/mod.ts";
+import { CONTENT_TYPE, type RunningRegistry, startRegistry } from "../lib/registry/mod.ts";
+import { ErrorCode } from "../lib/schema/mod.ts";
 import { config, requireKafka, uniqueName, waitFor } from "./support.ts";
 
 interface Reply {

@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { LakeStore } from "../lib/lake/store.ts";
-import { openStack } from "../lib/ops/stack/mod.ts";
+import { openStack } from "../lib/stack/mod.ts";
 import { ClusterAdmin } from "../lib/kafka/admin.ts";
 import { createKafka } from "../lib/kafka/client.ts";
-import { sleep } from "../lib/ops/deadline.ts";
+import { sleep } from "../lib/util/deadline.ts";
 import type { Totals } from "../lib/shopstream/tally.ts";
 import { sinkTotals } from "../lib/shopstream/sink.ts";
 import {

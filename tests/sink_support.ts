@@ -15,7 +15,7 @@ import { LakeStore } from "../lib/lake/store.ts";
 import { tableRows } from "../lib/lake/table.ts";
 import type { BatchPolicy } from "../lib/shopstream/batcher.ts";
 import { familyTopics, type ShopTopics, topicsUnder } from "../lib/shopstream/topics.ts";
-import { produceBenchRecords } from "../lib/shopstream/sink_bench.ts";
+import { produceBenchRecords } from "../lib/bench/sink.ts";
 import { LakeSink, type LakeSinkOptions } from "../lib/shopstream/sink.ts";
 import type { Totals } from "../lib/shopstream/tally.ts";
 import { config, uniqueName, waitFor } from "./support.ts";

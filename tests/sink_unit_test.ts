@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { seededRandom } from "../lib/ops/random.ts";
+import { seededRandom } from "../lib/util/random.ts";
 import {
   checkPolicy,
   DEFAULT_BATCH_POLICY,

@@ -1,5 +1,5 @@
 /**
- * ManagedProcess (lib/ops/stack/process.ts): a started service keeps none of
+ * ManagedProcess (lib/stack/process.ts): a started service keeps none of
  * its starter's extra file descriptors. A broker or MinIO restarted by a fault
  * test under `flock -x` once kept the lock fd and held the shared lock for
  * every other test run. No stack needed.
@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 Deno.test("ManagedProcess.start: the service does not inherit fd 3 (e.g. a flock lock)", async () => {
   const dir = await Deno.makeTempDir({ prefix: "shopstream-process-" });
   try {
-    const lib = new URL("../lib/ops/stack/process.ts", import.meta.url).href;
+    const lib = new URL("../lib/stack/process.ts", import.meta.url).href;
     const script = `${dir}/start.ts`;
     await Deno.writeTextFile(
       script,

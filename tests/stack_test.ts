@@ -9,8 +9,8 @@ import assert from "node:assert/strict";
 import type { Kafka } from "kafkajs";
 import { createKafka } from "../lib/kafka/client.ts";
 import { sendVerified } from "../lib/kafka/verified.ts";
-import { brokerKillRun, brokerKillTable, openDrill } from "../lib/ops/drill/mod.ts";
-import { openStack } from "../lib/ops/stack/mod.ts";
+import { brokerKillRun, brokerKillTable, openDrill } from "../lib/drill/mod.ts";
+import { openStack } from "../lib/stack/mod.ts";
 import { config, requireKafka, uniqueName, waitFor } from "./support.ts";
 import { ClusterAdmin } from "../lib/kafka/admin.ts";
 
@@ -92,7 +92,7 @@ Deno.test("stack: live cluster", async (t) => {
     await t.step(
       "a killed broker: acks=all writes go on, no acknowledged record is lost",
       async () => {
-        // One run of the broker-kill drill (lib/ops/drill): a partition leader SIGKILLed
+        // One run of the broker-kill drill (lib/drill): a partition leader SIGKILLed
         // mid-stream, the broker restarted, the log counted by GetOffsetShell and a fresh
         // consumer, the ISR full again before this step ends.
         const drill = await openDrill(config, { clientId: "test-stack" });

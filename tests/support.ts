@@ -5,7 +5,7 @@
  * @module
  */
 import { type Config, loadConfig } from "../lib/config.ts";
-import { parseHostPort, tcpOpen } from "../lib/ops/stack/probe.ts";
+import { parseHostPort, tcpOpen } from "../lib/util/probe.ts";
 
 /** The configuration every test uses (environment overrides apply). */
 export const config: Config = loadConfig();

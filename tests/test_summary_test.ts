@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseDenoTestSummary } from "../lib/ops/test_summary.ts";
+import { parseDenoTestSummary } from "../lib/util/test_summary.ts";
 
 Deno.test("parseDenoTestSummary", async (t) => {
   await t.step("a green run", () => {

@@ -25,7 +25,7 @@ import {
   type ITopicMetadata,
   type Kafka,
 } from "kafkajs";
-import { pollUntil } from "../ops/stack/probe.ts";
+import { pollUntil } from "../util/probe.ts";
 import { retryRetriable } from "./errors.ts";
 import type { Assignment, SeekTarget } from "./consumer.ts";
 

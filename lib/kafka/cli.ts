@@ -15,8 +15,7 @@
 import type { IHeaders } from "kafkajs";
 import type { Acks } from "./producer.ts";
 
-import { parseIntFlag, UsageError } from "../ops/cli.ts";
-export { parseIntFlag, UsageError };
+import { UsageError } from "../util/cli.ts";
 
 /**
  * `["a=1", "b=x=y"]` to `{ a: "1", b: "x=y" }`; `flag` names the option in errors.

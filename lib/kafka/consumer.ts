@@ -30,7 +30,7 @@ import type { Admin, Consumer, EachBatchPayload, EachMessagePayload, Kafka } fro
 import { DeadLetterWriter } from "./dlq.ts";
 import { classifyError, deadLetterReason } from "./errors.ts";
 import { ClientMetrics, type MetricsSnapshot } from "./metrics.ts";
-import { sleep } from "../ops/deadline.ts";
+import { sleep } from "../util/deadline.ts";
 
 /** Partitions per topic, e.g. `{ orders: [0, 2] }`. */
 export type Assignment = Record<string, number[]>;

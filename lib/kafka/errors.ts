@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { sleep } from "../ops/deadline.ts";
+import { sleep } from "../util/deadline.ts";
 import type { DeadLetterReason } from "./dlq.ts";
 
 /** What to do about an error: try again, or give the record up. */

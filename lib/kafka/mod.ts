@@ -21,14 +21,16 @@
  *
  * @module
  */
+export * from "./admin.ts";
+export * from "./cli.ts";
 export * from "./client.ts";
 export * from "./codecs.ts";
-export * from "./partitioners.ts";
-export * from "./metrics.ts";
-export * from "./producer.ts";
 export * from "./consumer.ts";
-export * from "./admin.ts";
-export * from "./errors.ts";
 export * from "./dlq.ts";
-export * from "./verified.ts";
+export * from "./errors.ts";
+export * from "./metrics.ts";
+export * from "./partitioners.ts";
+export * from "./producer.ts";
 export * from "./semantics.ts";
+export * from "./varint.ts";
+export * from "./verified.ts";

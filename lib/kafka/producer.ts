@@ -52,7 +52,7 @@ import "./varint.ts"; // kafkajs writes varints without a Buffer per varint (see
 import { ClientMetrics, type MetricsSnapshot } from "./metrics.ts";
 import { defaultPartitioner, type KeylessStrategy, type Partitioner } from "./partitioners.ts";
 import { type PartitionedMessage, sendVerified } from "./verified.ts";
-import { sleep } from "../ops/deadline.ts";
+import { sleep } from "../util/deadline.ts";
 
 /** How long a topic may stay unknown to the broker asked before `connect()` gives up. */
 const UNKNOWN_TOPIC_GRACE_MS = 5_000;

@@ -33,7 +33,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, Producer } from "kafkajs";
-import { withDeadline } from "../ops/deadline.ts";
+import { withDeadline } from "../util/deadline.ts";
 import { retryRetriable } from "./errors.ts";
 import { type PartitionedMessage, sendVerified } from "./verified.ts";
 

@@ -14,25 +14,13 @@
  *
  * @module
  */
-export {
-  Log,
-  type LogOptions,
-  type ReadResult,
-  type RecoveryReport,
-  type RetentionReport,
-  type SegmentInfo,
-} from "./log.ts";
-export { LogReader, type StartPosition } from "./reader.ts";
-export { type Header, type LogRecord, type RecordInput, text } from "./record.ts";
-export {
-  CorruptRecordError,
-  InvalidArgumentError,
-  LogClosedError,
-  LogError,
-  OffsetOutOfRangeError,
-  RecordTooLargeError,
-} from "./errors.ts";
-export type { CompactionReport } from "./compaction.ts";
-export { crc32c } from "./crc32c.ts";
-export { WorkQueue } from "./queue.ts";
-export { benchCases, benchLog, type LogBenchCase, type LogBenchResult } from "./bench.ts";
+export * from "./compaction.ts";
+export * from "./crc32c.ts";
+export * from "./errors.ts";
+export * from "./index.ts";
+export * from "./log.ts";
+export * from "./queue.ts";
+export * from "./reader.ts";
+export * from "./record.ts";
+export * from "./retention.ts";
+export * from "./segment.ts";

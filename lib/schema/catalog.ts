@@ -20,7 +20,7 @@ import avsc from "avsc";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { avroOptions } from "./logical_types.ts";
-import { AVRO_PRIMITIVES } from "./registry/avro.ts";
+import { AVRO_PRIMITIVES } from "./avro.ts";
 
 /**
  * The `schemas/` folder of this repository, as a path ending in `/`.

@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { type AvroType, parseAvroSchema, type ParsedAvroSchema } from "./registry/avro.ts";
+import { type AvroType, parseAvroSchema, type ParsedAvroSchema } from "./avro.ts";
 
 /**
  * Every compatibility level, in Confluent's spelling.
@@ -287,7 +287,7 @@ function findIncompatibilities(reader: AvroType, writer: AvroType): Incompatibil
  * @example
  * ```ts
  * import { explainIncompatibility } from "./compatibility.ts";
- * import { parseAvroSchema } from "./registry/avro.ts";
+ * import { parseAvroSchema } from "./avro.ts";
  * const oldS = parseAvroSchema('{"type":"enum","name":"E","symbols":["A","B"]}').type;
  * const newS = parseAvroSchema('{"type":"enum","name":"E","symbols":["A"]}').type;
  * console.log(explainIncompatibility(newS, oldS, "new", "old"));

@@ -14,59 +14,16 @@
  *
  * @module
  */
-export {
-  type Catalog,
-  FAMILY_TOPICS,
-  type FamilyName,
-  loadCatalog,
-  type LoadedSchema,
-  loadSchemaFile,
-  type SchemaFamily,
-  SchemaFileError,
-  SCHEMAS_DIR,
-} from "./catalog.ts";
-export {
-  checkCompatibility,
-  COMPATIBILITY_LEVELS,
-  type CompatibilityLevel,
-  type CompatibilityProblem,
-  type CompatibilityResult,
-  DEFAULT_COMPATIBILITY,
-  explainIncompatibility,
-  parseCompatibilityLevel,
-  type PreviousSchema,
-  whyCannotRead,
-} from "./compatibility.ts";
-export {
-  ContractConsumer,
-  type ContractConsumerOptions,
-  type ContractConsumerStats,
-  type RecordMeta,
-} from "./consumer.ts";
-export { Decimal, DecimalError } from "./decimal.ts";
-export { ContractDecoder, type ContractRule, type DecodeOutcome } from "./decoder.ts";
-export { avroOptions, DecimalType, TimestampMillisType } from "./logical_types.ts";
-export {
-  type RawResponse,
-  RegistryClient,
-  RegistryHttpError,
-  type SubjectVersion,
-} from "./rest.ts";
-export { AvroSerde, type AvroSerdeOptions, MAGIC_BYTE, parseWireFormat } from "./serde.ts";
-export { SUBJECT_STRATEGIES, subjectName, type SubjectStrategy } from "./subjects.ts";
-export {
-  assertValid,
-  SchemaValidationError,
-  typeLabel,
-  validate,
-  type ValidationIssue,
-} from "./validate.ts";
-export {
-  checkCatalog,
-  diffSchemas,
-  type FieldChange,
-  type GateRow,
-  registerCatalog,
-  subjectOf,
-  topicOf,
-} from "./gate.ts";
+export * from "./avro.ts";
+export * from "./catalog.ts";
+export * from "./compatibility.ts";
+export * from "./consumer.ts";
+export * from "./decimal.ts";
+export * from "./decoder.ts";
+export * from "./gate.ts";
+export * from "./logical_types.ts";
+export * from "./registry_errors.ts";
+export * from "./rest.ts";
+export * from "./serde.ts";
+export * from "./subjects.ts";
+export * from "./validate.ts";

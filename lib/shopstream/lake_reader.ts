@@ -21,7 +21,7 @@ import { decodeParquet, parquetInfo } from "../lake/parquet.ts";
 import { type LakeKey, type Layer, LAYERS, parseLakeKey } from "../lake/paths.ts";
 import type { LakeStore, StoredObject } from "../lake/store.ts";
 import { type Row, tableRows } from "../lake/table.ts";
-import { formatTable } from "../ops/table.ts";
+import { formatTable } from "../util/table.ts";
 
 /** A listed lake object with its key parsed. */
 export interface LakeObject extends StoredObject {

@@ -13,10 +13,22 @@
  *
  * @module
  */
-export * from "./regions.ts";
-export * from "./random.ts";
-export * from "./generator.ts";
-export * from "./tally.ts";
+export * from "./batcher.ts";
+export * from "./bronze.ts";
 export * from "./currency.ts";
-export * from "./rules.ts";
+export * from "./generator.ts";
+export * from "./gold.ts";
+export * from "./lake_reader.ts";
+export * from "./monitor.ts";
+export * from "./monitoring.ts";
+export * from "./offsets.ts";
+export * from "./pipeline.ts";
 export * from "./producer.ts";
+export * from "./random.ts";
+export * from "./regions.ts";
+export * from "./rules.ts";
+export * from "./silver.ts";
+export * from "./sink.ts";
+export * from "./sink_runner.ts";
+export * from "./tally.ts";
+export * from "./topics.ts";

@@ -27,10 +27,10 @@ import {
   type AlertState,
   evaluateExpr,
   type Snapshot,
-} from "../ops/alerts.ts";
-import { sleep } from "../ops/deadline.ts";
-import { parseSamples, type Sample } from "../ops/prometheus.ts";
-import { formatTable } from "../ops/table.ts";
+} from "../observe/alerts.ts";
+import { sleep } from "../util/deadline.ts";
+import { parseSamples, type Sample } from "../observe/prometheus.ts";
+import { formatTable } from "../util/table.ts";
 import {
   defaultWatch,
   type KafkaFacts,

@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts
- * import { MetricsRegistry } from "../ops/prometheus.ts";
+ * import { MetricsRegistry } from "../observe/prometheus.ts";
  * import { registerShopstreamMetrics, renderShopstreamRules } from "./monitoring.ts";
  * const metrics = registerShopstreamMetrics(new MetricsRegistry());
  * metrics.produced.inc({ topic: "shopstream.orders" }, 100);
@@ -18,10 +18,10 @@
  */
 import { type Config, loadConfig } from "../config.ts";
 import type { ClusterAdmin, PartitionInfo, PartitionLag } from "../kafka/admin.ts";
-import type { AlertRule } from "../ops/alerts.ts";
-import { renderRulesFile } from "../ops/alerts.ts";
-import { withDeadline } from "../ops/deadline.ts";
-import type { Counter, Gauge, Histogram, MetricsRegistry, Sample } from "../ops/prometheus.ts";
+import type { AlertRule } from "../observe/alerts.ts";
+import { renderRulesFile } from "../observe/alerts.ts";
+import { withDeadline } from "../util/deadline.ts";
+import type { Counter, Gauge, Histogram, MetricsRegistry, Sample } from "../observe/prometheus.ts";
 
 /** Every ShopStream metric name (the issue 6 contract, plus the Kafka facts below it). */
 export const METRIC = {
@@ -79,7 +79,7 @@ export interface ShopstreamMetrics {
  *
  * @example
  * ```ts
- * import { MetricsRegistry } from "../ops/prometheus.ts";
+ * import { MetricsRegistry } from "../observe/prometheus.ts";
  * import { registerShopstreamMetrics } from "./monitoring.ts";
  * const registry = new MetricsRegistry();
  * const m = registerShopstreamMetrics(registry);
@@ -301,7 +301,7 @@ export function kafkaFactSamples(facts: KafkaFacts): Sample[] {
  * import { loadConfig } from "../config.ts";
  * import { createKafka } from "../kafka/client.ts";
  * import { ClusterAdmin } from "../kafka/admin.ts";
- * import { MetricsRegistry } from "../ops/prometheus.ts";
+ * import { MetricsRegistry } from "../observe/prometheus.ts";
  * import { defaultWatch, exposeKafkaFacts, registerShopstreamMetrics } from "./monitoring.ts";
  * const config = loadConfig();
  * const admin = new ClusterAdmin(createKafka(config));

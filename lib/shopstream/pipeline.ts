@@ -31,8 +31,8 @@ import { createKafka } from "../kafka/client.ts";
 import { layerPrefix } from "../lake/paths.ts";
 import { LakeStore } from "../lake/store.ts";
 import type { Row } from "../lake/table.ts";
-import { sleep } from "../ops/deadline.ts";
-import { formatTable } from "../ops/table.ts";
+import { sleep } from "../util/deadline.ts";
+import { formatTable } from "../util/table.ts";
 import type { BatchPolicy } from "./batcher.ts";
 import { FAMILY_OF, type SchemaPlan, TOPIC_KEYS } from "./generator.ts";
 import { GoldJob, ORDERS_HOURLY } from "./gold.ts";
@@ -41,8 +41,8 @@ import { ensureTopics, ShopStreamProducer } from "./producer.ts";
 import { familyTopics, type ShopTopics } from "./topics.ts";
 import { type LayerJobReport, SilverJob } from "./silver.ts";
 import { type SinkHandle, type SinkSnapshot, startSink } from "./sink_runner.ts";
-import { MetricsRegistry } from "../ops/prometheus.ts";
-import { MetricsServer } from "../ops/metrics_server.ts";
+import { MetricsRegistry } from "../observe/prometheus.ts";
+import { MetricsServer } from "../observe/metrics_server.ts";
 import {
   exposeKafkaFacts,
   registerShopstreamMetrics,

@@ -34,7 +34,7 @@ import { ClusterAdmin } from "../kafka/admin.ts";
 import { TopicProducer, type TopicProducerOptions } from "../kafka/producer.ts";
 import { loadCatalog } from "../schema/catalog.ts";
 import { AvroSerde } from "../schema/serde.ts";
-import { sleep } from "../ops/deadline.ts";
+import { sleep } from "../util/deadline.ts";
 import {
   EventGenerator,
   FAMILY_OF,

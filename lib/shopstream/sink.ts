@@ -46,7 +46,7 @@ import { createKafka } from "../kafka/client.ts";
 import { GroupConsumer, type RebalanceEvent } from "../kafka/consumer.ts";
 import { type DeadLetterOrigin, type DeadLetterReason, DeadLetterWriter } from "../kafka/dlq.ts";
 import { LatencyHistogram } from "../kafka/metrics.ts";
-import { sleep } from "../ops/deadline.ts";
+import { sleep } from "../util/deadline.ts";
 import { FAMILY_TOPICS, type FamilyName, loadCatalog } from "../schema/catalog.ts";
 import { ContractDecoder } from "../schema/decoder.ts";
 import { AvroSerde } from "../schema/serde.ts";

@@ -11,16 +11,17 @@
  *
  * @module
  */
-import { parseFlags, runCommand, UsageError } from "../../lib/ops/cli.ts";
+import { formatTable, parseFlags, runCommand, UsageError } from "../../lib/util/mod.ts";
 import { loadConfig } from "../../lib/config.ts";
 import {
   benchSettings,
   BenchSettingsError,
+  comparisonRows,
   DEFAULT_BENCH,
+  ratio,
   runClientBench,
-} from "../../lib/kafka/bench.ts";
-import { comparisonRows, ratio, verdict } from "../../lib/ops/perf.ts";
-import { formatTable } from "../../lib/ops/table.ts";
+  verdict,
+} from "../../lib/bench/mod.ts";
 
 const d = DEFAULT_BENCH;
 

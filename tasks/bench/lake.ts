@@ -1,7 +1,7 @@
 /**
  * `deno task bench lake [flags]`: bronze rows to Parquet (zstd) and back:
  * object size, and rows/s for records -> Arrow -> Parquet and Parquet ->
- * Arrow -> rows. No services needed. Logic: lib/shopstream/lake_bench.ts.
+ * Arrow -> rows. No services needed. Logic: lib/bench/lake.ts.
  *
  * @example
  * ```sh
@@ -10,9 +10,8 @@
  *
  * @module
  */
-import { parseFlags, parseIntFlag, runCommand } from "../../lib/ops/cli.ts";
-import { formatTable } from "../../lib/ops/table.ts";
-import { benchBronze } from "../../lib/shopstream/lake_bench.ts";
+import { formatTable, parseFlags, parseIntFlag, runCommand } from "../../lib/util/mod.ts";
+import { benchBronze } from "../../lib/bench/mod.ts";
 
 const USAGE = `usage: deno task bench lake [--rows N] [--repeats N]
 

@@ -2,7 +2,7 @@
  * `deno task bench log [flags]`: appends/s and reads/s of `lib/log` for
  * 100-byte and 1 KiB records, per batch size, with and without an fsync per
  * batch, printed as a table. Each case writes a fresh log in a temporary
- * directory that is deleted afterwards. Logic: lib/log/bench.ts.
+ * directory that is deleted afterwards. Logic: lib/bench/log.ts.
  *
  * @example
  * ```sh
@@ -11,9 +11,8 @@
  *
  * @module
  */
-import { parseFlags, runCommand, UsageError } from "../../lib/ops/cli.ts";
-import { benchCases, benchLog, type LogBenchResult } from "../../lib/log/bench.ts";
-import { formatTable } from "../../lib/ops/table.ts";
+import { formatTable, parseFlags, runCommand, UsageError } from "../../lib/util/mod.ts";
+import { benchCases, benchLog, type LogBenchResult } from "../../lib/bench/mod.ts";
 
 const USAGE = `usage: deno task bench log [--records N] [--seconds S] [--sizes B,B] [--batch N,N]
                             [--fsync both|never|batch] [--dir DIR]

@@ -3,7 +3,7 @@
  * Avro encoding, then the whole pipeline end to end on fresh topics:
  * events/s from generator to bronze, sink flush latency, peak memory.
  * Targets (issue): >= 20,000 events/s end to end on a 2-core machine, sink
- * peak memory < 300 MB at default batching. Logic: lib/shopstream/pipeline_bench.ts.
+ * peak memory < 300 MB at default batching. Logic: lib/bench/pipeline.ts.
  *
  * @example
  * ```sh
@@ -13,10 +13,9 @@
  * @module
  */
 import { loadConfig } from "../../lib/config.ts";
-import { parseFlags, parseIntFlag, runCommand } from "../../lib/ops/cli.ts";
-import { formatTable } from "../../lib/ops/table.ts";
-import { benchPipeline } from "../../lib/shopstream/pipeline_bench.ts";
-import { formatPipelineSummary } from "../../lib/shopstream/pipeline.ts";
+import { formatTable, parseFlags, parseIntFlag, runCommand } from "../../lib/util/mod.ts";
+import { benchPipeline } from "../../lib/bench/mod.ts";
+import { formatPipelineSummary } from "../../lib/shopstream/mod.ts";
 
 const USAGE = `usage: deno task bench pipeline [--events N] [--sample N] [--seed N] [--keep]
 

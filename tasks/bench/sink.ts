@@ -2,7 +2,7 @@
  * `deno task bench sink [flags]`: the lake sink alone: records/s from Kafka
  * to bronze, flush latency and peak resident memory at a batching policy
  * (default: the sink's). Fills fresh topics first; deletes them afterwards
- * unless `--keep`. Logic: lib/shopstream/sink_bench.ts.
+ * unless `--keep`. Logic: lib/bench/sink.ts.
  *
  * @example
  * ```sh
@@ -12,12 +12,9 @@
  * @module
  */
 import { loadConfig } from "../../lib/config.ts";
-import { parseFlags, parseIntFlag, runCommand } from "../../lib/ops/cli.ts";
-import { formatTable } from "../../lib/ops/table.ts";
-import { DEFAULT_BATCH_POLICY } from "../../lib/shopstream/batcher.ts";
-import { benchSink, produceBenchRecords } from "../../lib/shopstream/sink_bench.ts";
-import type { ShopTopics } from "../../lib/shopstream/producer.ts";
-import type { Totals } from "../../lib/shopstream/tally.ts";
+import { formatTable, parseFlags, parseIntFlag, runCommand } from "../../lib/util/mod.ts";
+import { DEFAULT_BATCH_POLICY, type ShopTopics, type Totals } from "../../lib/shopstream/mod.ts";
+import { benchSink, produceBenchRecords } from "../../lib/bench/mod.ts";
 
 const USAGE =
   `usage: deno task bench sink [--events N] [--max-records N] [--max-bytes B] [--max-age-ms MS]

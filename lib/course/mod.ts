@@ -1,0 +1,18 @@
+/**
+ * The course's own machinery: running notebooks on the Deno kernel,
+ * stripping and checking them, and the HTML tables and SVG charts the
+ * notebooks display.
+ *
+ * @example
+ * ```ts
+ * import { barChart, htmlTable } from "./mod.ts";
+ * const table = htmlTable(["region", "orders"], [["eu", 3]]);
+ * const chart = barChart([{ label: "eu", value: 3 }], { title: "orders" });
+ * console.log(table, chart);
+ * ```
+ *
+ * @module
+ */
+export * from "./chart.ts";
+export * from "./html.ts";
+export * from "./notebooks.ts";

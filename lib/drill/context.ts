@@ -1,0 +1,103 @@
+/**
+ * What every drill needs: a Kafka client, an admin, the stack (to kill and
+ * restart brokers in either mode) and where Kafka's `GetOffsetShell` runs;
+ * plus the way back to a healthy cluster after a fault.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { openDrill } from "./context.ts";
+ * const drill = await openDrill(loadConfig());
+ * try {
+ *   console.log(drill.stack.mode);
+ * } finally {
+ *   await drill.close();
+ * }
+ * ```
+ *
+ * @module
+ */
+import type { Kafka } from "kafkajs";
+import type { Config } from "../config.ts";
+import { ClusterAdmin } from "../kafka/admin.ts";
+import { logLevel } from "kafkajs";
+import { createKafka, logLevelFromEnv } from "../kafka/client.ts";
+import { installKafka } from "../stack/install.ts";
+import { openStack } from "../stack/mod.ts";
+import { pollUntil } from "../util/probe.ts";
+import type { Stack } from "../stack/types.ts";
+import type { OffsetShellTarget } from "./offsets.ts";
+
+/** An open drill session. */
+export interface DrillContext {
+  readonly config: Config;
+  readonly kafka: Kafka;
+  readonly admin: ClusterAdmin;
+  readonly stack: Stack;
+  readonly offsets: OffsetShellTarget;
+  readonly log: (line: string) => void;
+  /** Disconnects the admin. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects an admin, finds the stack's mode and Kafka's tools (native mode:
+ * the brokers' own jars under `.cache/kafka`).
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { openDrill } from "./context.ts";
+ * const drill = await openDrill(loadConfig(), { log: console.error });
+ * await drill.close();
+ * ```
+ */
+export async function openDrill(
+  config: Config,
+  options: { log?: (line: string) => void; clientId?: string } = {},
+): Promise<DrillContext> {
+  const log = options.log ?? (() => {});
+  const stack = await openStack(config, { log });
+  const offsets: OffsetShellTarget = stack.mode === "native"
+    ? {
+      mode: "native",
+      libs: await installKafka(config.stack.kafkaVersion, log),
+      bootstrap: config.kafka.brokers.join(","),
+    }
+    : { mode: "docker", service: "kafka-1", bootstrap: "kafka-1:29092" };
+  const kafka = createKafka(config, {
+    clientId: options.clientId ?? "shopstream-drill",
+    level: logLevelFromEnv(logLevel.NOTHING),
+  });
+  const admin = new ClusterAdmin(kafka);
+  await admin.connect();
+  return { config, kafka, admin, stack, offsets, log, close: () => admin.disconnect() };
+}
+
+/**
+ * Waits until every partition of `topics` and of the internal topics
+ * (`__consumer_offsets`, `__transaction_state`) has a leader and its full ISR.
+ *
+ * @example
+ * ```ts
+ * import { awaitFullIsr, openDrill } from "./context.ts";
+ * import { loadConfig } from "../config.ts";
+ * const drill = await openDrill(loadConfig());
+ * await awaitFullIsr(drill, ["orders"], 90_000);
+ * ```
+ */
+export async function awaitFullIsr(
+  drill: DrillContext,
+  topics: readonly string[],
+  timeoutMs: number,
+): Promise<void> {
+  const internal = (await drill.admin.listTopics(true)).filter((t) =>
+    t === "__consumer_offsets" || t === "__transaction_state"
+  );
+  for (const topic of [...topics, ...internal]) {
+    await pollUntil(`${topic} with a full ISR`, () => drill.admin.inSync(topic), timeoutMs, {
+      intervalMs: 300,
+      hint: "a restarted broker did not catch up; check deno task stack status",
+    });
+  }
+}

@@ -1,0 +1,406 @@
+/**
+ * The registry's state kept in a compacted Kafka topic (`_schemas`), the way
+ * Confluent Schema Registry keeps it:
+ *
+ * - the topic is created if missing (1 partition, compacted, replication and
+ *   `min.insync.replicas` from config) and checked if present;
+ * - a reader consumes it from the beginning and applies every record to a
+ *   {@linkcode RegistryState}; it uses a throw-away consumer group that never
+ *   commits and is deleted on close;
+ * - writes go one at a time ({@linkcode SchemaStore.exclusive}) to partition 0
+ *   with acks=-1; the returned metadata must list partition 0 (kafkajs can
+ *   resolve a send whose partition was never written, kafkajs issue 1303),
+ *   otherwise the record is sent again; a write returns once the reader has
+ *   applied it (read-your-writes). Re-sent duplicates are harmless: every
+ *   record sets a key to a value;
+ * - startup, and every mutation, first write a NOOP record and wait until the
+ *   reader has applied it, so the state includes everything written before.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { SchemaStore } from "./store.ts";
+ * const store = await SchemaStore.open({ config: loadConfig() });
+ * console.log(store.state.subjects());
+ * await store.close();
+ * ```
+ *
+ * @module
+ */
+import {
+  type Admin,
+  ConfigResourceTypes,
+  type Consumer,
+  type Kafka,
+  Partitioners,
+  type Producer,
+} from "kafkajs";
+import type { Config } from "../config.ts";
+import { createKafka } from "../kafka/client.ts";
+import { RegistryError } from "../schema/registry_errors.ts";
+import { encodeKey } from "./records.ts";
+import { RegistryState } from "./state.ts";
+import { sleep } from "../util/deadline.ts";
+
+/** Options for {@linkcode SchemaStore.open}. */
+export interface SchemaStoreOptions {
+  /** Brokers, timeouts, replication factor and min.insync.replicas come from here. */
+  config: Config;
+  /** The state topic; default `config.schemaRegistry.topic` (`_schemas`). */
+  topic?: string;
+  /** kafkajs client id; default `<config.kafka.clientId>-schema-registry`. */
+  clientId?: string;
+  /** How long startup may wait for Kafka (topic, reader catch-up); default 60 s. */
+  startTimeoutMs?: number;
+  /** How long one write may take, re-sends included; default 30 s. */
+  writeTimeoutMs?: number;
+  /** Where warnings go; default `console.error`. */
+  log?: (message: string) => void;
+  /** A kafkajs client to use instead of `createKafka(config)` (tests inject faults with it). */
+  kafka?: Kafka;
+}
+
+/**
+ * Startup found a topic it must not use (not compacted, or more than one
+ * partition); retrying will not help, the message says how to fix it.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { SchemaStore, SchemaTopicError } from "./store.ts";
+ * try {
+ *   await SchemaStore.open({ config: loadConfig(), topic: "some-delete-policy-topic" });
+ * } catch (e) {
+ *   if (e instanceof SchemaTopicError) console.error(e.message);
+ * }
+ * ```
+ */
+export class SchemaTopicError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SchemaTopicError";
+  }
+}
+
+interface Waiter {
+  offset: number;
+  resolve: () => void;
+  reject: (e: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+const message = (e: unknown) => (e as Error)?.message ?? String(e);
+
+/**
+ * Registry state backed by the `_schemas` topic. Open with {@linkcode SchemaStore.open}.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { encodeKey } from "./records.ts";
+ * import { SchemaStore } from "./store.ts";
+ * const store = await SchemaStore.open({ config: loadConfig(), topic: "_schemas_demo" });
+ * await store.exclusive(async () => {
+ *   await store.sync();
+ *   await store.write(encodeKey({ keytype: "CONFIG", subject: null }), '{"compatibilityLevel":"FULL"}');
+ * });
+ * console.log(store.state.config(null)); // { compatibilityLevel: "FULL" }
+ * await store.close();
+ * ```
+ */
+export class SchemaStore {
+  /** The state as of the last record the reader applied. */
+  readonly state: RegistryState;
+  readonly #admin: Admin;
+  readonly #producer: Producer;
+  readonly #consumer: Consumer;
+  readonly #groupId: string;
+  readonly #writeTimeoutMs: number;
+  readonly #log: (message: string) => void;
+  #waiters: Waiter[] = [];
+  #lock: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  private constructor(
+    readonly topic: string,
+    kafka: Kafka,
+    groupId: string,
+    writeTimeoutMs: number,
+    log: (message: string) => void,
+  ) {
+    this.#groupId = groupId;
+    this.#writeTimeoutMs = writeTimeoutMs;
+    this.#log = log;
+    this.state = new RegistryState((m) => log(`schema registry: ${m}`));
+    this.#admin = kafka.admin();
+    this.#producer = kafka.producer({
+      allowAutoTopicCreation: false,
+      // Every record names partition 0; this only silences kafkajs's partitioner notice.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      maxInFlightRequests: 1,
+      idempotent: false,
+    });
+    this.#consumer = kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 500,
+      // Writes wait for the reader; kafkajs's default backoff restarts a reader that lost
+      // its broker after up to 30 s (seen: 8-10 s per restart after the fault drills, and a
+      // registry test that took 109 s instead of 1 s). Restart within 2 s instead.
+      retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 8 },
+    });
+  }
+
+  /**
+   * Connect, create or check the topic, read it to its end, and return the store.
+   * Retries while Kafka is unreachable, up to `startTimeoutMs`.
+   */
+  static async open(options: SchemaStoreOptions): Promise<SchemaStore> {
+    const { config } = options;
+    const topic = options.topic ?? config.schemaRegistry.topic;
+    const clientId = options.clientId ?? `${config.kafka.clientId}-schema-registry`;
+    const log = options.log ?? ((m: string) => console.error(m));
+    const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+    const groupId = `${clientId}.${topic}.${crypto.randomUUID().slice(0, 8)}`;
+    const kafka = options.kafka ?? createKafka(config, { clientId });
+    const store = new SchemaStore(topic, kafka, groupId, options.writeTimeoutMs ?? 30_000, log);
+    try {
+      await store.#start(config, deadline);
+      return store;
+    } catch (e) {
+      await store.close();
+      if (e instanceof SchemaTopicError || e instanceof RegistryError) throw e;
+      throw RegistryError.storeError(
+        `Could not start the schema store on topic ${topic}: ${message(e)}. ` +
+          "Is Kafka up? Start it with `deno task stack up`.",
+        { cause: e },
+      );
+    }
+  }
+
+  async #start(config: Config, deadline: number): Promise<void> {
+    await this.#retry("connect to Kafka", deadline, () => this.#admin.connect());
+    await this.#retry("create or check the topic", deadline, () => this.#ensureTopic(config));
+    await this.#retry("connect the producer", deadline, () => this.#producer.connect());
+    this.#consumer.on(this.#consumer.events.CRASH, (event) => {
+      const { error, restart } = event.payload;
+      this.#log(
+        `schema registry: reader of ${this.topic} crashed (${message(error)}), ` +
+          (restart ? "kafkajs restarts it" : "starting it again"),
+      );
+      // kafkajs gives up on non-retriable errors; the registry must keep reading.
+      if (!restart && !this.#closed) {
+        this.#retry("restart the reader", Infinity, () => this.#startReader()).catch(() => {});
+      }
+    });
+    await this.#retry("start the reader", deadline, () => this.#startReader());
+    // Confluent's trick to find the end of the log: write a NOOP, wait to read it.
+    await this.#write(encodeKey({ keytype: "NOOP" }), null, deadline);
+  }
+
+  /** Connect, subscribe from the beginning and apply every record of partition 0. */
+  async #startReader(): Promise<void> {
+    if (this.#closed) return;
+    await this.#consumer.connect();
+    await this.#consumer.subscribe({ topics: [this.topic], fromBeginning: true });
+    await this.#consumer.run({
+      autoCommit: false,
+      eachMessage: ({ partition, message: m }) => {
+        // A restarted reader starts again at offset 0; state.apply skips what it has.
+        if (partition === 0) {
+          this.state.apply(m.key ?? null, m.value ?? null, Number(m.offset));
+          this.#wake();
+        }
+        return Promise.resolve();
+      },
+    });
+  }
+
+  async #retry<T>(what: string, deadline: number, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (e instanceof SchemaTopicError || Date.now() > deadline || this.#closed) throw e;
+        this.#log(`schema registry: could not ${what} (${message(e)}), retrying`);
+        await sleep(Math.min(2000, 200 * attempt));
+      }
+    }
+  }
+
+  async #ensureTopic(config: Config): Promise<void> {
+    const admin = this.#admin;
+    if (!(await admin.listTopics()).includes(this.topic)) {
+      const brokers = (await admin.describeCluster()).brokers.length;
+      const replicationFactor = Math.max(1, Math.min(brokers, config.kafka.replicationFactor));
+      if (replicationFactor < config.kafka.replicationFactor) {
+        this.#log(
+          `schema registry: creating ${this.topic} with replication factor ${replicationFactor} ` +
+            `(only ${brokers} brokers are up; config asks for ${config.kafka.replicationFactor})`,
+        );
+      }
+      const minIsr = Math.min(config.kafka.minInsyncReplicas, replicationFactor);
+      try {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: [{
+            topic: this.topic,
+            numPartitions: 1,
+            replicationFactor,
+            configEntries: [
+              { name: "cleanup.policy", value: "compact" },
+              { name: "min.insync.replicas", value: String(minIsr) },
+            ],
+          }],
+        });
+      } catch (e) {
+        if ((e as { type?: string }).type !== "TOPIC_ALREADY_EXISTS") throw e;
+      }
+    }
+    const metadata = await admin.fetchTopicMetadata({ topics: [this.topic] });
+    const partitions = metadata.topics[0]?.partitions.length ?? 0;
+    if (partitions !== 1) {
+      throw new SchemaTopicError(
+        `The schema topic ${this.topic} should have only 1 partition but has ${partitions}. ` +
+          "Delete it (losing its schemas) or point SCHEMA_REGISTRY_TOPIC at another topic.",
+      );
+    }
+    const described = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{
+        type: ConfigResourceTypes.TOPIC,
+        name: this.topic,
+        configNames: ["cleanup.policy"],
+      }],
+    });
+    const policy = described.resources[0]?.configEntries.find((c) =>
+      c.configName === "cleanup.policy"
+    )?.configValue;
+    if (policy !== "compact") {
+      throw new SchemaTopicError(
+        `The retention policy of the schema topic ${this.topic} is incorrect. Expected ` +
+          `cleanup.policy to be 'compact' but it is ${policy}. Fix it with ` +
+          `kafka-configs --alter --entity-type topics --entity-name ${this.topic} ` +
+          "--add-config cleanup.policy=compact",
+      );
+    }
+  }
+
+  #wake(): void {
+    const applied = this.state.offset;
+    const ready = this.#waiters.filter((w) => w.offset <= applied);
+    if (ready.length === 0) return;
+    this.#waiters = this.#waiters.filter((w) => w.offset > applied);
+    for (const w of ready) {
+      clearTimeout(w.timer);
+      w.resolve();
+    }
+  }
+
+  /** Resolves once the reader has applied the record at `offset`. */
+  waitForOffset(offset: number, timeoutMs = this.#writeTimeoutMs): Promise<void> {
+    if (this.state.offset >= offset) return Promise.resolve();
+    if (this.#closed) return Promise.reject(RegistryError.storeError("The schema store is closed"));
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        offset,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.#waiters = this.#waiters.filter((w) => w !== waiter);
+          reject(
+            RegistryError.timeout(
+              `Timed out after ${timeoutMs} ms waiting for the reader of ${this.topic} to reach ` +
+                `offset ${offset} (it is at ${this.state.offset})`,
+            ),
+          );
+        }, timeoutMs),
+      };
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /**
+   * Run `fn` while no other {@linkcode exclusive} call runs: the one-writer-at-a-time lock.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(fn, fn);
+    this.#lock = run.catch(() => {});
+    return run;
+  }
+
+  /** Write a NOOP record and wait until it is applied: the state then includes every earlier write. */
+  async sync(): Promise<void> {
+    await this.write(encodeKey({ keytype: "NOOP" }), null);
+  }
+
+  /**
+   * Append one record (`value` null = tombstone) to partition 0 with acks=-1,
+   * re-sending while kafkajs's metadata lacks partition 0, and wait until the
+   * reader has applied it. Returns its offset. Call inside {@linkcode exclusive}.
+   */
+  write(key: string, value: string | null): Promise<number> {
+    return this.#write(key, value, Date.now() + this.#writeTimeoutMs);
+  }
+
+  async #write(key: string, value: string | null, deadline: number): Promise<number> {
+    for (let attempt = 1;; attempt++) {
+      if (this.#closed) throw RegistryError.storeError("The schema store is closed");
+      let problem: string;
+      try {
+        const sent = await this.#producer.send({
+          topic: this.topic,
+          acks: -1,
+          messages: [{ partition: 0, key, value }],
+        });
+        const p0 = sent.find((m) =>
+          m.topicName === this.topic && m.partition === 0 && (m.errorCode ?? 0) === 0
+        );
+        const offset = Number(p0?.baseOffset ?? p0?.offset);
+        if (p0 && Number.isInteger(offset) && offset >= 0) {
+          await this.waitForOffset(offset, Math.max(1000, deadline - Date.now()));
+          return offset;
+        }
+        problem = `the send resolved without partition 0 in its metadata (${
+          JSON.stringify(sent)
+        }; kafkajs issue 1303)`;
+      } catch (e) {
+        if (e instanceof RegistryError) throw e;
+        problem = message(e);
+      }
+      if (Date.now() > deadline) {
+        throw RegistryError.storeError(
+          `Could not write to the schema topic ${this.topic}: ${problem}`,
+        );
+      }
+      this.#log(`schema registry: write to ${this.topic} failed (${problem}), re-sending`);
+      await sleep(Math.min(1000, 100 * attempt));
+    }
+  }
+
+  /** Stop reading and writing, delete the reader's consumer group, disconnect. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const w of this.#waiters) {
+      clearTimeout(w.timer);
+      w.reject(RegistryError.storeError("The schema store is closed"));
+    }
+    this.#waiters = [];
+    const quietly = async (what: string, fn: () => Promise<unknown>) => {
+      try {
+        await fn();
+      } catch (e) {
+        this.#log(`schema registry: ${what} failed on close (${message(e)})`);
+      }
+    };
+    await quietly("consumer disconnect", () => this.#consumer.disconnect());
+    await quietly("producer disconnect", () => this.#producer.disconnect());
+    try {
+      await this.#admin.deleteGroups([this.#groupId]);
+    } catch {
+      // The group may never have been created (startup failed) or is already gone.
+    }
+    await quietly("admin disconnect", () => this.#admin.disconnect());
+  }
+}
