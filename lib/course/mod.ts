@@ -14,5 +14,7 @@
  * @module
  */
 export * from "./chart.ts";
+export * from "./exercise.ts";
 export * from "./html.ts";
 export * from "./notebooks.ts";
+export * from "./solutions.ts";
