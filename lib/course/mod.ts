@@ -15,6 +15,7 @@
  */
 export * from "./chart.ts";
 export * from "./exercise.ts";
+export * from "./grading.ts";
 export * from "./html.ts";
 export * from "./notebooks.ts";
 export * from "./solutions.ts";

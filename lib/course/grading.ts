@@ -1,0 +1,276 @@
+/**
+ * Notebook transformations for grading: find the exercise and check cells
+ * (see `./exercise.ts` for the convention), swap in solutions, build the
+ * "proof" notebook that shows every check can fail and can pass, and read the
+ * verdicts back from an executed notebook.
+ *
+ * @example
+ * ```ts
+ * import { findExercises } from "./grading.ts";
+ * const nb = JSON.parse(await Deno.readTextFile("notebooks/01_basic_concepts.ipynb"));
+ * for (const e of findExercises(nb)) console.log(e.id, e.title);
+ * ```
+ *
+ * @module
+ */
+import { EXERCISE_MIME, type ExerciseStatus } from "./exercise.ts";
+import type { ExerciseKey } from "./solutions.ts";
+
+/** The parts of a notebook cell the grader reads and writes. */
+export interface GradingCell {
+  /** `code` or `markdown` (or `raw`). */
+  cell_type: string;
+  /** A cell id (nbformat 4.5). */
+  id?: string;
+  /** The source, as one string or a list of lines. */
+  source: string | string[];
+  /** Cell metadata; exercise cells carry `tags` and `exercise`. */
+  metadata: { tags?: string[]; exercise?: { id?: string; title?: string }; [k: string]: unknown };
+  /** Outputs of an executed code cell. */
+  outputs?: { output_type: string; data?: Record<string, unknown>; [k: string]: unknown }[];
+  /** Any other field. */
+  [k: string]: unknown;
+}
+
+/** The parts of a notebook the grader reads and writes. */
+export interface GradingNotebook {
+  /** The cells, in order. */
+  cells: GradingCell[];
+  /** Any other field. */
+  [k: string]: unknown;
+}
+
+/** One exercise found in a notebook. */
+export interface ExerciseRef {
+  /** Its id, e.g. `"01.2"`. */
+  readonly id: string;
+  /** Its title. */
+  readonly title: string;
+  /** Index of the exercise cell. */
+  readonly exerciseIndex: number;
+  /** Index of its check cell (after the exercise cell). */
+  readonly checkIndex: number;
+}
+
+/** A notebook whose exercise and check cells do not follow the convention. */
+export class ExerciseLayoutError extends Error {
+  /**
+   * @example
+   * ```ts
+   * import { ExerciseLayoutError } from "./grading.ts";
+   * console.log(new ExerciseLayoutError("exercise 01.1 has no check cell").message);
+   * ```
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "ExerciseLayoutError";
+  }
+}
+
+/**
+ * The source of a cell as one string.
+ *
+ * @example
+ * ```ts
+ * import { cellSource } from "./grading.ts";
+ * console.log(cellSource({ cell_type: "code", source: ["a\n", "b"], metadata: {} })); // a\nb
+ * ```
+ */
+export function cellSource(cell: GradingCell): string {
+  return Array.isArray(cell.source) ? cell.source.join("") : cell.source;
+}
+
+function hasTag(cell: GradingCell, tag: string): boolean {
+  return cell.cell_type === "code" && (cell.metadata?.tags ?? []).includes(tag);
+}
+
+/**
+ * The exercises of a notebook, in order: each exercise cell (tag `exercise`)
+ * paired with the first check cell (tag `check`) after it with the same id.
+ * Throws {@linkcode ExerciseLayoutError} on a missing id, a duplicate id or a
+ * missing check.
+ *
+ * @example
+ * ```ts
+ * import { findExercises } from "./grading.ts";
+ * const nb = { cells: [
+ *   { cell_type: "code", source: "function f() {}", metadata: { tags: ["exercise"], exercise: { id: "x.1", title: "F" } } },
+ *   { cell_type: "code", source: "await check()", metadata: { tags: ["check"], exercise: { id: "x.1" } } },
+ * ] };
+ * console.log(findExercises(nb)); // [{ id: "x.1", title: "F", exerciseIndex: 0, checkIndex: 1 }]
+ * ```
+ */
+export function findExercises(notebook: GradingNotebook): ExerciseRef[] {
+  const found: ExerciseRef[] = [];
+  const seen = new Set<string>();
+  notebook.cells.forEach((cell, index) => {
+    if (!hasTag(cell, "exercise")) return;
+    const id = cell.metadata.exercise?.id;
+    if (!id) {
+      throw new ExerciseLayoutError(`cells[${index}] is tagged exercise but has no exercise.id`);
+    }
+    if (seen.has(id)) throw new ExerciseLayoutError(`exercise ${id} appears twice`);
+    seen.add(id);
+    const checkIndex = notebook.cells.findIndex((c, j) =>
+      j > index && hasTag(c, "check") && c.metadata.exercise?.id === id
+    );
+    if (checkIndex < 0) throw new ExerciseLayoutError(`exercise ${id} has no check cell after it`);
+    found.push({
+      id,
+      title: cell.metadata.exercise?.title ?? id,
+      exerciseIndex: index,
+      checkIndex,
+    });
+  });
+  return found;
+}
+
+function codeCell(source: string, id: string, tags: string[], exerciseId: string): GradingCell {
+  return {
+    cell_type: "code",
+    id,
+    source,
+    metadata: { tags, exercise: { id: exerciseId } },
+    outputs: [],
+    execution_count: null,
+  };
+}
+
+function clone(notebook: GradingNotebook): GradingNotebook {
+  return structuredClone(notebook);
+}
+
+/**
+ * A copy of the notebook with the exercise cells' sources replaced (by id);
+ * exercises not in `sources` keep the learner's code.
+ *
+ * @example
+ * ```ts
+ * import { withSources } from "./grading.ts";
+ * const nb = { cells: [
+ *   { cell_type: "code", source: "stub", metadata: { tags: ["exercise"], exercise: { id: "x.1" } } },
+ *   { cell_type: "code", source: "check", metadata: { tags: ["check"], exercise: { id: "x.1" } } },
+ * ] };
+ * console.log(withSources(nb, new Map([["x.1", "solved"]])).cells[0].source); // solved
+ * ```
+ */
+export function withSources(
+  notebook: GradingNotebook,
+  sources: ReadonlyMap<string, string>,
+): GradingNotebook {
+  const copy = clone(notebook);
+  for (const e of findExercises(copy)) {
+    const source = sources.get(e.id);
+    if (source !== undefined) copy.cells[e.exerciseIndex].source = source;
+  }
+  return copy;
+}
+
+/** One check run the proof notebook expects, in execution order. */
+export interface ExpectedVerdict {
+  /** The exercise's id. */
+  readonly id: string;
+  /** `stub`, `wrong 1`, `wrong 2`, ... or `solution`. */
+  readonly variant: string;
+  /** The status its check must report. */
+  readonly status: ExerciseStatus;
+}
+
+/**
+ * The proof notebook: after each exercise's check (which runs the shipped
+ * stub and must say "not yet"), every wrong answer is defined and checked
+ * again (must be "wrong"), then the reference solution (must be "solved"), so
+ * the cells after it run on the solution. One execution proves all sides.
+ * Throws {@linkcode ExerciseLayoutError} when the book lacks an exercise or
+ * has one the notebook lacks.
+ *
+ * @example
+ * ```ts
+ * import { proofNotebook } from "./grading.ts";
+ * const nb = { cells: [
+ *   { cell_type: "code", source: "stub", metadata: { tags: ["exercise"], exercise: { id: "x.1" } } },
+ *   { cell_type: "code", source: "check", metadata: { tags: ["check"], exercise: { id: "x.1" } } },
+ * ] };
+ * const book = new Map([["x.1", { id: "x.1", title: "X", solution: "ok", wrong: [{ why: "w", source: "bad" }] }]]);
+ * const { notebook, expected } = proofNotebook(nb, book);
+ * console.log(notebook.cells.length, expected.map((e) => e.status)); // 6 ["not yet", "wrong", "solved"]
+ * ```
+ */
+export function proofNotebook(
+  notebook: GradingNotebook,
+  book: ReadonlyMap<string, ExerciseKey>,
+): { notebook: GradingNotebook; expected: ExpectedVerdict[] } {
+  const exercises = findExercises(notebook);
+  const ids = new Set(exercises.map((e) => e.id));
+  for (const id of book.keys()) {
+    if (!ids.has(id)) {
+      throw new ExerciseLayoutError(`the solutions book has ${id}, the notebook does not`);
+    }
+  }
+  const copy = clone(notebook);
+  const expected: ExpectedVerdict[] = [];
+  const byCheck = new Map(exercises.map((e) => [e.checkIndex, e]));
+  const cells: GradingCell[] = [];
+  copy.cells.forEach((cell, index) => {
+    cells.push(cell);
+    const e = byCheck.get(index);
+    if (!e) return;
+    const key = book.get(e.id);
+    if (!key) throw new ExerciseLayoutError(`exercise ${e.id} has no entry in the solutions book`);
+    const check = cellSource(cell);
+    expected.push({ id: e.id, variant: "stub", status: "not yet" });
+    key.wrong.forEach((w, n) => {
+      cells.push(codeCell(w.source, `proof-${e.id}-w${n + 1}`, ["proof"], e.id));
+      cells.push(codeCell(check, `proof-${e.id}-w${n + 1}-check`, ["proof", "check"], e.id));
+      expected.push({ id: e.id, variant: `wrong ${n + 1}`, status: "wrong" });
+    });
+    cells.push(codeCell(key.solution, `proof-${e.id}-s`, ["proof"], e.id));
+    cells.push(codeCell(check, `proof-${e.id}-s-check`, ["proof", "check"], e.id));
+    expected.push({ id: e.id, variant: "solution", status: "solved" });
+  });
+  copy.cells = cells;
+  return { notebook: copy, expected };
+}
+
+/** A verdict read back from an executed notebook. */
+export interface ReadVerdict {
+  /** The exercise's id. */
+  readonly id: string;
+  /** Its title. */
+  readonly title: string;
+  /** What its check reported. */
+  readonly status: ExerciseStatus;
+  /** The check's hint. */
+  readonly hint: string;
+  /** The index of the cell that printed it. */
+  readonly cellIndex: number;
+}
+
+/**
+ * Every check verdict in an executed notebook, in cell order.
+ *
+ * @example
+ * ```ts
+ * import { readVerdicts } from "./grading.ts";
+ * const nb = { cells: [{ cell_type: "code", source: "", metadata: {}, outputs: [
+ *   { output_type: "display_data", data: { "application/vnd.shopstream.exercise+json":
+ *     { id: "x.1", title: "X", status: "solved", hint: "" } } },
+ * ] }] };
+ * console.log(readVerdicts(nb)[0].status); // solved
+ * ```
+ */
+export function readVerdicts(notebook: GradingNotebook): ReadVerdict[] {
+  const verdicts: ReadVerdict[] = [];
+  notebook.cells.forEach((cell, cellIndex) => {
+    for (const output of cell.outputs ?? []) {
+      const part = output.data?.[EXERCISE_MIME];
+      if (!part) continue;
+      const v = (typeof part === "string" ? JSON.parse(part) : part) as Omit<
+        ReadVerdict,
+        "cellIndex"
+      >;
+      verdicts.push({ id: v.id, title: v.title, status: v.status, hint: v.hint, cellIndex });
+    }
+  });
+  return verdicts;
+}
