@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { formatBytes, numericColumns, tableCell } from "../util/mod.ts";
 
 /** Markup inserted as is. */
 export interface RawHtml {
@@ -57,30 +58,51 @@ export function raw(html: string): RawHtml {
   return { html };
 }
 
-function cellHtml(cell: HtmlCell): string {
-  if (cell !== null && typeof cell === "object") return cell.html;
-  return escapeHtml(cell === undefined || cell === null ? "" : String(cell));
-}
-
 /**
- * A table with a header row; numbers are right-aligned.
+ * A table with a header row. A column whose cells all read as numbers
+ * (numbers, bigints, numeric text such as kafkajs's string offsets) is
+ * right-aligned, header included, with thousands separators as in the charts;
+ * columns of ids and ports are aligned but not grouped. Use
+ * {@linkcode bytes} for byte counts.
  *
  * @example
  * ```ts
  * import { htmlTable } from "./html.ts";
- * const t = htmlTable(["partition", "records"], [[0, 12], [1, 9]]);
- * console.log(t.html.startsWith("<table")); // true
+ * const t = htmlTable(["partition", "records"], [[0, 40464], [1, "9"]]);
+ * console.log(t.html.includes("40,464")); // true
  * ```
  */
 export function htmlTable(
   headers: readonly string[],
   rows: readonly (readonly HtmlCell[])[],
 ): HtmlDisplay {
-  const align = (c: HtmlCell) => typeof c === "number" || typeof c === "bigint" ? "right" : "left";
-  const head = headers.map((h) => `<th style="text-align:left">${escapeHtml(h)}</th>`).join("");
+  const plain = rows.map((r) =>
+    r.map((c) => (c !== null && typeof c === "object" ? undefined : c))
+  );
+  const numeric = numericColumns(headers.length, plain);
+  const align = (i: number) => (numeric[i] ? "right" : "left");
+  const head = headers.map((h, i) => `<th style="text-align:${align(i)}">${escapeHtml(h)}</th>`)
+    .join("");
+  const cell = (c: HtmlCell, i: number) =>
+    c !== null && typeof c === "object" ? c.html : escapeHtml(tableCell(c, headers[i] ?? ""));
   const body = rows.map((row) =>
-    `<tr>${row.map((c) => `<td style="text-align:${align(c)}">${cellHtml(c)}</td>`).join("")}</tr>`
+    `<tr>${
+      row.map((c, i) => `<td style="text-align:${align(i)}">${cell(c, i)}</td>`).join("")
+    }</tr>`
   ).join("");
   const html = `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
   return { html, [DISPLAY]: () => ({ "text/html": html }) };
+}
+
+/**
+ * A byte count for a table cell, in binary units (`64 MiB`), right-aligned.
+ *
+ * @example
+ * ```ts
+ * import { bytes, htmlTable } from "./html.ts";
+ * console.log(htmlTable(["config", "value"], [["segment.bytes", bytes(67108864)]]).html.includes("64 MiB")); // true
+ * ```
+ */
+export function bytes(n: number | string): string {
+  return formatBytes(Number(n));
 }

@@ -14,6 +14,7 @@
  */
 export * from "./cli.ts";
 export * from "./deadline.ts";
+export * from "./format.ts";
 export * from "./probe.ts";
 export * from "./random.ts";
 export * from "./repo.ts";
