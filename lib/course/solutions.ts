@@ -12,16 +12,17 @@
  * @example
  * ```ts
  * import { parseSolutionBook } from "./solutions.ts";
+ * const fence = "`".repeat(3);
  * const md = [
  *   "## 01.1 Segment lookup",
  *   "### solution",
- *   "```ts",
+ *   fence + "ts",
  *   "function f() { return 1; }",
- *   "```",
+ *   fence,
  *   "### wrong: off by one",
- *   "```ts",
+ *   fence + "ts",
  *   "function f() { return 2; }",
- *   "```",
+ *   fence,
  * ].join("\n");
  * const book = parseSolutionBook(md);
  * console.log(book.get("01.1")?.wrong[0].why); // off by one
