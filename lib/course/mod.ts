@@ -18,4 +18,5 @@ export * from "./exercise.ts";
 export * from "./grading.ts";
 export * from "./html.ts";
 export * from "./notebooks.ts";
+export * from "./render.ts";
 export * from "./solutions.ts";
