@@ -1,3 +1,4 @@
+/** Notebook HTML tables (lib/course/html.ts): text is escaped and the Deno kernel can display them. No services. */
 import assert from "node:assert/strict";
 import { escapeHtml, htmlTable, raw } from "../lib/course/html.ts";
 
