@@ -1,4 +1,7 @@
-/** The shared command-line shape (lib/util/cli.ts): help, usage errors, the run. No services. */
+/**
+ * The tasks' shared command line (lib/util/cli.ts): `--help`, usage errors
+ * (exit 2), the run's exit status. No services.
+ */
 import assert from "node:assert/strict";
 import { parseFlags, runCommand, UsageError } from "../lib/util/cli.ts";
 

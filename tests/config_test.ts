@@ -1,3 +1,9 @@
+/**
+ * The typed config (lib/config.ts): the defaults of lib/config.defaults.yaml,
+ * one distinct environment variable per field that overrides it, and every
+ * bad value failing at load with the key, the variable and the fix. No
+ * services.
+ */
 import assert from "node:assert/strict";
 import { ConfigError, FIELDS, loadConfig, readDefaults } from "../lib/config.ts";
 

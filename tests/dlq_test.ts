@@ -1,6 +1,7 @@
 /**
- * The dead-letter contract (lib/kafka/dlq.ts): what a dead letter carries and
- * where it goes. Unit tests, no broker; the consumers that send dead letters
+ * The dead-letter contract (lib/kafka/dlq.ts): what a dead letter carries
+ * (the original untouched, headers with reason and origin) and which
+ * partition it goes to. Unit tests, no broker; the consumers that send dead letters
  * prove the live path in their own tests.
  */
 import assert from "node:assert/strict";

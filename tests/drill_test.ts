@@ -3,7 +3,7 @@
  * consumers: run under `flock -x /tmp/shopstream-fault.lock`). The guarded
  * producer loses no acknowledged record over 10 broker kills spread over the
  * stream; an at-least-once consumer killed mid-batch leaves nothing
- * unprocessed. Counted by Kafka's GetOffsetShell and a fresh consumer.
+ * unprocessed, and the killed batch is processed again. Counted by Kafka's GetOffsetShell and a fresh consumer.
  */
 import assert from "node:assert/strict";
 import {

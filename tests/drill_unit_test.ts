@@ -1,4 +1,7 @@
-/** Unit tests (no broker): the drills' seeded choices, parsers, tallies and command line. */
+/**
+ * Unit tests (no broker): the drills' seeded kill points, GetOffsetShell
+ * parsing, verdicts by record id, and the drill's command line.
+ */
 import assert from "node:assert/strict";
 import {
   brokerKillSummary,

@@ -1,3 +1,4 @@
+/** Notebook HTML tables (lib/course/html.ts): text is escaped and the Deno kernel can display them. No services. */
 import assert from "node:assert/strict";
 import { bytes, escapeHtml, htmlTable, raw } from "../lib/course/html.ts";
 import { formatBytes, formatNumber, formatTable } from "../lib/util/mod.ts";

@@ -3,7 +3,8 @@
  * per key across partitions (sync and batched sends, delivery reports that
  * name the real offsets), a group of three with disjoint partitions that
  * loses nothing when a member leaves, a poison record that goes to the
- * dead-letter topic while the consumer carries on, and seeking.
+ * dead-letter topic while the consumer carries on, the codecs, the region
+ * partitioner, acks 0/1/all, seek, pause and resume.
  */
 import assert from "node:assert/strict";
 import type { Kafka } from "kafkajs";

@@ -1,7 +1,8 @@
 /**
  * kafkajs 2.2.4 against the pinned Kafka release (4.4.0): produce, consume in
- * a group, commit, and transactions (commit and abort, read_committed). This
- * is the check behind the version pinned in README "Why Kafka 4.4.0".
+ * a group, commit, and transactions (commit and abort, read_committed),
+ * idempotently with acks=all and gzip. This is the check behind pinning the
+ * newest Kafka release (stack.kafkaVersion, the same in both stack modes).
  */
 import assert from "node:assert/strict";
 import type { Consumer, Kafka } from "kafkajs";

@@ -1,3 +1,8 @@
+/**
+ * Money maths (lib/shopstream/currency.ts): half-even division for every sign
+ * and tie, the fixed EUR rate table, minor digits per currency, exact
+ * conversion to EUR cents rounded once, formatting. No services.
+ */
 import assert from "node:assert/strict";
 import {
   CURRENCIES,

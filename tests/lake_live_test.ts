@@ -1,7 +1,8 @@
 /**
  * The lake against the live MinIO: the store, then bronze objects written as
  * the sink writes them, silver and gold computed from them, and everything
- * read back independently with LakeReader.
+ * read back independently with LakeReader: v1/v2 nulls, a rerun writes
+ * nothing, and the silver and gold of a removed hour are removed.
  */
 import assert from "node:assert/strict";
 import { loadCatalog } from "../lib/schema/catalog.ts";

@@ -1,3 +1,9 @@
+/**
+ * Silver and gold on hand-made rows (no services): silver's EUR columns,
+ * deduplication by event id (the smallest partition/offset wins), the rules
+ * that drop and count invalid rows; gold `orders_hourly` maths (orders,
+ * revenue, EUR revenue, average basket, top products).
+ */
 import assert from "node:assert/strict";
 import { loadCatalog } from "../lib/schema/catalog.ts";
 import type { Row } from "../lib/lake/table.ts";

@@ -1,3 +1,10 @@
+/**
+ * The lake's pure parts (no services): Parquet round trips through Arrow
+ * (int64, timestamps, nulls, non-ASCII, codecs such as zstd, empty tables);
+ * lake keys built zero-padded and parsed back; bronze columns as the union of
+ * a subject's versions, v1 rows null in v2-only columns; bronze object keys,
+ * groups and the sink's last-offset (skip) rule.
+ */
 import assert from "node:assert/strict";
 import { Field, Int64, Schema, Table, tableFromArrays, vectorFromArray } from "apache-arrow";
 import { Int32, TimestampMillisecond, Utf8 } from "apache-arrow";

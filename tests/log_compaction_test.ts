@@ -1,4 +1,8 @@
-/** Unit: compaction keeps the newest record per key, drops tombstones after a delay, keeps offsets. */
+/**
+ * Unit: compaction keeps the newest record per key, keeps tombstones and
+ * drops them after a delay, leaves offsets unchanged and the active segment
+ * untouched, and survives a reopen.
+ */
 import assert from "node:assert/strict";
 import { Log, text } from "../lib/log/mod.ts";
 import { planCompaction } from "../lib/log/compaction.ts";

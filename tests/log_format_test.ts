@@ -1,4 +1,7 @@
-/** Unit: CRC-32C against published vectors, the batch format, the sparse index. */
+/**
+ * Unit: CRC-32C against published vectors (RFC 3720), the batch format round
+ * trip, every cut and every flipped byte detected, the sparse index.
+ */
 import assert from "node:assert/strict";
 import { crc32c } from "../lib/log/crc32c.ts";
 import { OffsetIndex } from "../lib/log/index.ts";

@@ -2,7 +2,8 @@
  * Unit, model-based: a seeded PRNG drives random appends, batches, reads,
  * reader polls, reopens, retention and compaction against the log on disk
  * and against a plain in-memory array; both must agree. Small segments and
- * a small index interval make every run cross many segment boundaries.
+ * a small index interval make every run cross many segment boundaries. Six
+ * seeds.
  *
  * What "agree" means: before any compaction a read returns exactly the
  * model's records from the offset on, contiguously; after one, a read

@@ -1,4 +1,7 @@
-/** Unit: the work queue the notebook contrasts with the log. */
+/**
+ * Unit: the work queue notebook 01 contrasts with the log: FIFO, reads that
+ * remove, competing consumers.
+ */
 import assert from "node:assert/strict";
 import { WorkQueue } from "../lib/log/queue.ts";
 

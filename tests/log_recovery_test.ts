@@ -2,7 +2,8 @@
  * Unit: crash recovery. A crash mid-write leaves a torn or corrupt last
  * batch; opening the log must detect it by length and CRC, cut it off, and
  * keep every record before it. Checked at every byte position of the last
- * batch, and with every byte of it flipped.
+ * batch, and with every byte of it flipped; an invalid index is rebuilt, and
+ * corruption inside a closed segment surfaces on read.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";

@@ -1,4 +1,7 @@
-/** Unit: retention deletes whole old segments by time and by size, never the active one. */
+/**
+ * Unit: retention deletes whole old segments by time and by size, never the
+ * active one; reads below the new start fail with the earliest offset to use.
+ */
 import assert from "node:assert/strict";
 import { Log, OffsetOutOfRangeError, text } from "../lib/log/mod.ts";
 import { planRetention } from "../lib/log/retention.ts";

@@ -1,4 +1,8 @@
-/** Unit: the log on disk: appends, reads by offset, readers, segment rolls, errors. */
+/**
+ * Unit: the log on disk: appends, reads from any offset and with maxBytes,
+ * independent readers, segment rolls by size and by age, index lookups across
+ * segments, and every error.
+ */
 import assert from "node:assert/strict";
 import {
   InvalidArgumentError,

@@ -5,7 +5,9 @@
  * N - DLQ, every region folder holds only its region, silver has no
  * duplicate event ids, gold equals the tally to the cent, and v2 events sit
  * beside v1 ones with the v2-only columns null for v1 rows. A broker
- * SIGKILLed mid-run (and restarted) costs nothing: the same checks hold.
+ * SIGKILLed mid-run (and restarted) costs nothing: silver and gold stay
+ * exact and every malformed record is in the DLQ by origin (bronze may hold
+ * the copies of a retried send that the log holds).
  * The kill test needs the stack to itself (flock -x on a shared stack).
  */
 import assert from "node:assert/strict";

@@ -1,6 +1,6 @@
 /**
  * Unit tests of the pipeline's pure parts: flags, durations, the gold
- * comparison and the summary text (no services).
+ * comparison, the progress line and the summary text (no services).
  */
 import assert from "node:assert/strict";
 import { UsageError } from "../lib/util/cli.ts";

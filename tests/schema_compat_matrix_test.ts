@@ -1,5 +1,6 @@
 /**
- * The compatibility matrix: every change type under every level, asserted
+ * The compatibility matrix: 8 change types under 7 levels (and a transitive
+ * chain), asserted
  * three ways: the local checker (lib/schema/compatibility.ts), the live
  * registry at SCHEMA_REGISTRY_URL (`POST /compatibility/...`), and the data
  * itself (old records read with the new schema, new records with the old, as

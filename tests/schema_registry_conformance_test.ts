@@ -3,7 +3,7 @@
  * (the native registry, or Confluent's in Docker mode) and pins the HTTP
  * statuses and `error_code`s of Confluent's API reference for a missing
  * subject, version and schema, an invalid schema or version, and an
- * incompatible schema. The native registry's own API details (restarts, the
+ * incompatible schema (40401, 40402, 40403, 42201, 42202, 42203, 409). The native registry's own API details (restarts, the
  * `_schemas` format, deletes) are in registry_test.ts.
  */
 import assert from "node:assert/strict";

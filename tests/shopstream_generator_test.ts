@@ -1,5 +1,8 @@
 /**
- * Unit tests of the ShopStream generator, regions, rules and tally (no services).
+ * Unit tests of the ShopStream generator, regions, rules and tally (no
+ * services): same seed, same bytes; a journey's events share their ids;
+ * region weights and currencies; the malformed and duplicate shares; the v2
+ * switch; the tally equals a recount.
  */
 import assert from "node:assert/strict";
 import { type FamilyName, loadCatalog } from "../lib/schema/catalog.ts";

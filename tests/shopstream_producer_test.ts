@@ -1,5 +1,6 @@
 /**
- * The ShopStream producer service against the live stack: a small run with
+ * The ShopStream producer service against the live stack: its topics get RF
+ * 3, 6 partitions and `min.insync.replicas=2`; a small run with
  * malformed records, duplicates and a v2 switch mid-stream is written to
  * unique topics, then read back by an independent kafkajs consumer and
  * decoded with a fresh AvroSerde. Counts per topic, per region and per

@@ -1,7 +1,9 @@
 /**
  * The lake sink through a MinIO outage (fault injection: run under the
  * exclusive lock, `flock -x /tmp/shopstream-fault.lock deno test -P
- * tests/sink_outage_test.ts`). MinIO is always started again.
+ * tests/sink_outage_test.ts`). While MinIO is down, uploads are retried,
+ * fetching pauses and nothing is committed past the lake; once it is back,
+ * nothing is lost or doubled. MinIO is always started again.
  */
 import assert from "node:assert/strict";
 import { LakeStore } from "../lib/lake/store.ts";

@@ -1,3 +1,10 @@
+/**
+ * The lake sink's pure parts (no broker): region batching by records, bytes
+ * and age; the commit ledger (commit only below what is still held); the
+ * contract rules; and a crash/restart model over 200 seeds where a crash
+ * anywhere, a restart from the committed offsets and the skip rule leave
+ * every row in bronze exactly once.
+ */
 import assert from "node:assert/strict";
 import { seededRandom } from "../lib/util/random.ts";
 import {

@@ -1,3 +1,4 @@
+/** The summary `deno task test` prints: deno test's last line parsed into passed, failed and steps. No services. */
 import assert from "node:assert/strict";
 import { parseDenoTestSummary } from "../lib/util/test_summary.ts";
 

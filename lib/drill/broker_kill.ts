@@ -9,7 +9,7 @@
  *
  * `guarded` streams through {@linkcode TopicProducer} (verified sends);
  * `raw` through a bare kafkajs producer with the same settings, to show the
- * acknowledged records kafkajs drops (DESIGN.md "Facts", kafkajs issue 1303).
+ * acknowledged records kafkajs drops (see the facts in lib/kafka/mod.ts).
  *
  * @example
  * ```ts

@@ -82,7 +82,7 @@ const LEVEL_NAMES: Record<number, string> = Object.fromEntries(
 
 /**
  * Lines kafkajs logs that say nothing useful here: timer warnings under Deno
- * (see DESIGN.md "Facts"), and the notice that an idempotent producer's
+ * (see the facts in lib/kafka/mod.ts), and the notice that an idempotent producer's
  * retries are bounded, which `TopicProducer` does on purpose (a send must
  * fail in bounded time; `sendVerified` re-sends what is missing).
  */

@@ -4,6 +4,62 @@
  * classification, the dead-letter contract and the delivery-semantics
  * processors.
  *
+ * ## Facts this library relies on
+ *
+ * Read in kafkajs 2.2.4's source and reproduced against the live cluster.
+ * Code elsewhere cites this section ("see the facts in lib/kafka/mod.ts")
+ * instead of repeating it.
+ *
+ * ### kafkajs drops acknowledged records when a leader dies or moves mid-send
+ *
+ * One `producer.send()` keeps a map of responses per broker across its
+ * retries, and a retry sends only to brokers that have no stored response.
+ * When a partition's leader dies or moves during a send and the new leader
+ * is a broker that already answered for other partitions, that partition is
+ * never sent again: the send resolves without an error, with the other
+ * partitions' metadata only, and the partition's records are not in the log.
+ * `acks`, `enforceRequestTimeout` and `maxInFlightRequests` do not help (the
+ * map lives inside one send). Upstream this is kafkajs issue 1303; a fix is
+ * proposed in kafkajs PR 1798 and not merged. `deno task drill broker-kill
+ * --client raw` shows it on the running cluster (figures in BENCHMARKS.md).
+ *
+ * What this library does about it ({@linkcode sendVerified}, `verified.ts`):
+ *
+ * - every record's partition is fixed before kafkajs sees it (a key placed
+ *   by Java's murmur2, an explicit partition, or {@linkcode TopicProducer}'s
+ *   keyless strategy), so the partitions a send targets are known;
+ * - the partitions acknowledged in the answer are compared with the
+ *   partitions targeted, and the records of every missing partition are sent
+ *   again (at most 5 sends, then {@linkcode UnacknowledgedError} names them);
+ * - the producer is idempotent ({@linkcode TopicProducer}'s default with
+ *   acks=all): kafkajs rolls a partition's sequence number back when its
+ *   request fails, so a re-send carries the sequence of the lost attempt and
+ *   the broker discards it if that attempt was written after all.
+ *
+ * Every send this project promises to keep goes through it:
+ * {@linkcode TopicProducer}, dead letters (`dlq.ts`), the delivery-semantics
+ * processors, and through them the ShopStream producer service. The native
+ * Schema Registry checks its `_schemas` writes the same way (partition 0 must
+ * be in the answer). Copies the broker still keeps twice are counted by the
+ * readers, which count by record or event id.
+ *
+ * ### kafkajs reorders concurrent sends to one partition
+ *
+ * Two `send()` calls in flight to the same partition can reach the broker in
+ * either order, even with an idempotent producer, so records of one key land
+ * out of order (the order-per-key test in `tests/kafka_clients_test.ts`
+ * caught it). So {@linkcode TopicProducer} keeps at most one request in
+ * flight per partition and gets its concurrency from several partitions'
+ * batches travelling at once (`maxInFlight`).
+ *
+ * ### Negative timers under Deno
+ *
+ * kafkajs's request queue schedules its next check with
+ * `setTimeout(fn, throttledUntil - Date.now())`, a negative delay when
+ * nothing is throttled. Deno's Node timer shim runs such a timer at once and
+ * warns (`TimeoutNegativeWarning`) every time; `client.ts` drops exactly that
+ * warning.
+ *
  * @example
  * ```ts
  * import { loadConfig } from "../config.ts";

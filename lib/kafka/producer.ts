@@ -8,7 +8,8 @@
  * murmur2 placement for keys, an explicit partition, or the keyless
  * strategy), and every acknowledged send goes through
  * {@linkcode sendVerified}, because kafkajs can resolve a send whose leader
- * died without having written some of its partitions (DESIGN.md "Facts").
+ * died without having written some of its partitions (see the facts in
+ * lib/kafka/mod.ts).
  *
  * Compression: `gzip` works out of the box (kafkajs ships it); `snappy` and
  * `zstd` work after `registerCodecs()` from `codecs.ts`; no `lz4` codec works

@@ -28,8 +28,8 @@ interface EncoderInternals {
  * allocations is costly: a CPU profile of `TopicProducer` showed 38% of the
  * time in Buffer allocation. This writes the same LEB128 bytes straight into
  * the encoder's buffer instead, once, when this module loads; with it our
- * producer went from 65-68k to 87-90k records/s (512 B, acks=all; README,
- * "Benchmark"). Left alone (returns false) if a kafkajs version lacks the
+ * producer went from 65-68k to 87-90k records/s (512 B, acks=all; see
+ * BENCHMARKS.md). Left alone (returns false) if a kafkajs version lacks the
  * methods. Applied when this module is first imported; calling it again is
  * harmless.
  *

@@ -1,7 +1,7 @@
 /**
  * A send that checks kafkajs's answer. kafkajs can resolve a `send()` whose
  * RecordMetadata omits a partition whose leader died mid-request, although those
- * records were never written (DESIGN.md "Facts", kafkajs issue 1303). So every
+ * records were never written (see the facts in lib/kafka/mod.ts). So every
  * record here names its partition, the partitions in the answer are compared
  * with the partitions targeted, and the missing ones are sent again.
  *

@@ -9,7 +9,8 @@
  *   commits and is deleted on close;
  * - writes go one at a time ({@linkcode SchemaStore.exclusive}) to partition 0
  *   with acks=-1; the returned metadata must list partition 0 (kafkajs can
- *   resolve a send whose partition was never written, kafkajs issue 1303),
+ *   resolve a send whose partition was never written: see the facts in
+ *   lib/kafka/mod.ts),
  *   otherwise the record is sent again; a write returns once the reader has
  *   applied it (read-your-writes). Re-sent duplicates are harmless: every
  *   record sets a key to a value;
@@ -363,7 +364,7 @@ export class SchemaStore {
         }
         problem = `the send resolved without partition 0 in its metadata (${
           JSON.stringify(sent)
-        }; kafkajs issue 1303)`;
+        }; kafkajs can leave out a partition whose records it never wrote)`;
       } catch (e) {
         if (e instanceof RegistryError) throw e;
         problem = message(e);

@@ -23,7 +23,7 @@ import { renderRulesFile } from "../observe/alerts.ts";
 import { withDeadline } from "../util/deadline.ts";
 import type { Counter, Gauge, Histogram, MetricsRegistry, Sample } from "../observe/prometheus.ts";
 
-/** Every ShopStream metric name (the issue 6 contract, plus the Kafka facts below it). */
+/** Every ShopStream metric name: what the pipeline counts itself, then the facts read from Kafka. */
 export const METRIC = {
   produced: "shopstream_produced_total",
   producerResent: "shopstream_producer_resent_total",
@@ -47,7 +47,7 @@ export const FLUSH_BUCKETS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5
 export interface ShopstreamMetrics {
   /** Records the producer service wrote, by topic. */
   produced: Counter;
-  /** Records the verified send wrote again (kafkajs issue 1303), by topic. */
+  /** Records the verified send wrote again (see the facts in lib/kafka/mod.ts), by topic. */
   producerResent: Counter;
   /** Deliberately malformed records the generator sent (they must reach the DLQ), by topic. */
   malformedProduced: Counter;

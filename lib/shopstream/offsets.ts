@@ -1,6 +1,7 @@
 /**
  * The lake sink's commit arithmetic, pure: which offset of each partition may
- * be committed. The rule (issue 6 contract): the committed position of a
+ * be committed. The rule (point 4 of the delivery contract in
+ * lib/shopstream/mod.ts): the committed position of a
  * partition is the smallest offset still held (buffered or being uploaded),
  * or the last processed offset + 1 when nothing is held, so a crash never
  * commits past a record that is not yet in the lake. (The other half, the

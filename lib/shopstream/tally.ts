@@ -53,7 +53,7 @@ export interface HourCounts {
   silver: number;
 }
 
-/** One gold row: orders of one region in one UTC hour (see the issue's contract). */
+/** One gold row: orders of one region in one UTC hour (see the delivery contract in lib/shopstream/mod.ts). */
 export interface GoldRow {
   region: RegionCode;
   /** `YYYY-MM-DD` (UTC). */

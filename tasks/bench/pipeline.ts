@@ -2,7 +2,7 @@
  * `deno task bench pipeline [flags]`: the generator alone, the generator with
  * Avro encoding, then the whole pipeline end to end on fresh topics:
  * events/s from generator to bronze, sink flush latency, peak memory.
- * Targets (issue): >= 20,000 events/s end to end on a 2-core machine, sink
+ * The course's targets: >= 20,000 events/s end to end on a 2-core machine, sink
  * peak memory < 300 MB at default batching. Logic: lib/bench/pipeline.ts.
  *
  * @example
