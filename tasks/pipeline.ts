@@ -19,6 +19,7 @@ import { parseFlags, runCommand, UsageError } from "../lib/util/mod.ts";
 import { checkHealth } from "../lib/observe/mod.ts";
 import { openStack } from "../lib/stack/mod.ts";
 import {
+  DEFAULT_PIPELINE,
   formatPipelineSummary,
   formatProgress,
   Pipeline,
@@ -27,7 +28,7 @@ import {
 } from "../lib/shopstream/mod.ts";
 
 /** Records of the default run. */
-export const DEFAULT_EVENTS = 200_000;
+export const DEFAULT_EVENTS = DEFAULT_PIPELINE.events;
 
 /** The usage text `--help` prints. */
 export const USAGE = `usage: deno task pipeline [flags]
@@ -39,10 +40,10 @@ Prints produced, consumed, DLQ, files and rows per layer, end lag and throughput
 
   --events N          records to produce (default ${DEFAULT_EVENTS})
   --duration D        or: produce for D (e.g. 60s, 2m, 500ms)
-  --rate N            records per second to aim at (default 0: as fast as possible)
-  --seed N            generator seed (default 42): same seed, same events
-  --malformed F       share of malformed records for the DLQ (default 0.01)
-  --duplicates F      share of duplicated events (default 0.01)
+  --rate N            records per second to aim at (default ${DEFAULT_PIPELINE.rate}: as fast as possible)
+  --seed N            generator seed (default ${DEFAULT_PIPELINE.seed}): same seed, same events
+  --malformed F       share of malformed records for the DLQ (default ${DEFAULT_PIPELINE.malformedShare})
+  --duplicates F      share of duplicated events (default ${DEFAULT_PIPELINE.duplicateShare})
   --schema S          v1, v2, or v2-from=N (default: v2 from the middle of the run)
   --follow            run until Ctrl-C with live progress, then drain and check
   --keep              keep the lake and the sink group's position (default: a fresh run)

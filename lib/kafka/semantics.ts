@@ -32,7 +32,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { Consumer, EachBatchPayload, IHeaders, Kafka, Producer } from "kafkajs";
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, Producer, TopicOffsets } from "kafkajs";
 import { withDeadline } from "../util/deadline.ts";
 import { retryRetriable } from "./errors.ts";
 import { type PartitionedMessage, sendVerified } from "./verified.ts";
@@ -92,6 +92,18 @@ export class SimulatedCrash extends Error {
   }
 }
 
+/** One run's shared state: what the batches update and how the run ends. */
+interface ProcessorRun {
+  readonly result: ProcessorResult;
+  /** Partition -> the end offset (as of the start) still to reach. */
+  readonly remaining: Map<number, bigint>;
+  readonly outPartitions: number;
+  readonly producer: Producer;
+  /** Resolved when caught up or crashed (simulated); rejected when the consumer dies. */
+  readonly done: PromiseWithResolvers<void>;
+  crash?: SimulatedCrash;
+}
+
 /**
  * One consume-transform-produce step with the chosen semantics. `run()`
  * processes the input until it has caught up with the input's end offsets
@@ -133,12 +145,47 @@ export class DeliveryProcessor {
       crashed: false,
       inFlight: 0,
     };
+    const { outPartitions, remaining } = await this.#plan();
+    if (remaining.size === 0) return result;
+    const producer = this.#producer();
+    const consumer = this.#consumer();
+    const run: ProcessorRun = {
+      result,
+      remaining,
+      outPartitions,
+      producer,
+      done: Promise.withResolvers<void>(),
+    };
+    this.#watchCrash(consumer, run.done);
+    await producer.connect();
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic: o.input, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: (payload) => this.#eachBatch(run, payload),
+      });
+      await this.#untilDone(run);
+    } finally {
+      await consumer.disconnect();
+      // A crashed exactly-once processor leaves its transaction open on purpose.
+      await producer.disconnect();
+    }
+    return result;
+  }
+
+  /**
+   * The output's partition count, and the input partitions with records left
+   * to process: from the group's committed offset (or the log start) to the
+   * end offset as of now.
+   */
+  async #plan(): Promise<{ outPartitions: number; remaining: Map<number, bigint> }> {
+    const o = this.#o;
     const admin = this.#kafka.admin();
     await admin.connect();
-    let outPartitions: number;
-    const remaining = new Map<number, bigint>(); // partition -> end offset still to reach
     try {
-      outPartitions = (await admin.fetchTopicMetadata({ topics: [o.output] })).topics[0]
+      const outPartitions = (await admin.fetchTopicMetadata({ topics: [o.output] })).topics[0]
         .partitions.length;
       const ends = await admin.fetchTopicOffsets(o.input);
       // kafkajs does not retry an offset fetch whose group coordinator just moved (NOT_COORDINATOR,
@@ -147,19 +194,23 @@ export class DeliveryProcessor {
         admin.fetchOffsets({ groupId: o.groupId, topics: [o.input] })
       );
       const at = new Map(committed[0]?.partitions.map((p) => [p.partition, p.offset]) ?? []);
+      const remaining = new Map<number, bigint>();
       for (const e of ends) {
         const c = at.get(e.partition);
         const position = c && c !== "-1" ? BigInt(c) : BigInt(e.low);
         if (position < BigInt(e.high)) remaining.set(e.partition, BigInt(e.high));
       }
+      return { outPartitions, remaining };
     } finally {
       await admin.disconnect();
     }
-    if (remaining.size === 0) return result;
+  }
 
-    const exactlyOnce = o.semantics === "exactly-once";
-    const producer: Producer = this.#kafka.producer(
-      exactlyOnce
+  /** Idempotent; transactional (with a stable id) for exactly-once. */
+  #producer(): Producer {
+    const o = this.#o;
+    return this.#kafka.producer(
+      o.semantics === "exactly-once"
         ? {
           transactionalId: o.transactionalId ?? `${o.groupId}.tx`,
           idempotent: true,
@@ -167,15 +218,21 @@ export class DeliveryProcessor {
         }
         : { idempotent: true },
     );
-    const consumer: Consumer = this.#kafka.consumer({
-      groupId: o.groupId,
+  }
+
+  /** Reads committed records only; commits nothing on its own. */
+  #consumer(): Consumer {
+    return this.#kafka.consumer({
+      groupId: this.#o.groupId,
       readUncommitted: false,
       maxWaitTimeInMs: 200,
       // A thrown SimulatedCrash must stop the consumer at once: no retry, no restart.
       retry: { retries: 0, restartOnFailure: () => Promise.resolve(false) },
     });
-    const done = Promise.withResolvers<void>();
-    let crash: SimulatedCrash | undefined;
+  }
+
+  /** Ends the run when the consumer crashes: at our simulated crash, or with its error. */
+  #watchCrash(consumer: Consumer, done: PromiseWithResolvers<void>): void {
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       // kafkajs wraps the handler's error (KafkaJSNumberOfRetriesExceeded, cause: ours).
       let e: unknown = payload.error;
@@ -183,84 +240,97 @@ export class DeliveryProcessor {
       if (e instanceof SimulatedCrash) done.resolve();
       else if (!payload.restart) done.reject(payload.error);
     });
+  }
 
-    const transform = o.transform ?? ((value) => value);
-    const toOutput = (payload: EachBatchPayload): PartitionedMessage[] =>
-      payload.batch.messages.map((m) => {
-        const headers: IHeaders = { ...m.headers, "processed.by": o.semantics };
-        const value = transform(m.value, m.key);
-        return {
-          key: m.key,
-          value: value === null || typeof value === "string" ? value : Buffer.from(value),
-          headers,
-          partition: payload.batch.partition % outPartitions,
-        };
-      });
+  /** Waits for the run to end, at most `timeoutMs`. */
+  async #untilDone(run: ProcessorRun): Promise<void> {
+    const o = this.#o;
+    const timeoutMs = o.timeoutMs ?? 60_000;
+    await withDeadline(
+      run.done.promise,
+      timeoutMs,
+      () =>
+        `${o.semantics} processor did not catch up with ${o.input} in ${timeoutMs} ms ` +
+        `(${run.result.consumed} consumed): check the cluster with deno task health`,
+    );
+  }
 
-    const eachBatch = async (payload: EachBatchPayload) => {
-      const { batch } = payload;
-      if (crash || batch.isEmpty()) return;
-      const n = batch.messages.length;
-      const next = String(BigInt(batch.lastOffset()) + 1n);
-      const offsets = [{ topic: batch.topic, partition: batch.partition, offset: next }];
-      result.consumed += n;
-      const crashHere = o.crashAfter !== undefined && result.consumed >= o.crashAfter &&
-        !result.crashed;
-      const fail = () => {
-        result.crashed = true;
-        result.inFlight = n;
-        crash = new SimulatedCrash(result.consumed, n);
-        throw crash;
-      };
-      const out = toOutput(payload);
-      if (o.semantics === "at-most-once") {
-        await payload.commitOffsetsIfNecessary({
-          topics: [{ topic: batch.topic, partitions: offsets }],
-        });
-        if (crashHere) fail(); // committed, never produced: lost
-        await sendVerified(producer, { topic: o.output, acks: -1, messages: out });
-      } else if (o.semantics === "at-least-once") {
-        await sendVerified(producer, { topic: o.output, acks: -1, messages: out });
-        if (crashHere) fail(); // produced, never committed: re-read after the restart
-        await payload.commitOffsetsIfNecessary({
-          topics: [{ topic: batch.topic, partitions: offsets }],
-        });
-      } else {
-        const tx = await producer.transaction();
-        await sendVerified(tx, { topic: o.output, messages: out });
-        await tx.sendOffsets({
-          consumerGroupId: o.groupId,
-          topics: [{ topic: batch.topic, partitions: offsets }],
-        });
-        if (crashHere) fail(); // transaction left open: the restart fences and aborts it
-        await tx.commit();
-      }
-      result.produced += n;
-      payload.resolveOffset(batch.lastOffset());
-      const end = remaining.get(batch.partition);
-      if (end !== undefined && BigInt(next) >= end) remaining.delete(batch.partition);
-      if (remaining.size === 0) done.resolve();
+  /**
+   * One input batch: transform it, hand it over with the semantics' order of
+   * produce and commit (crashing at the worst point when it is the crash
+   * batch), then mark it processed.
+   */
+  async #eachBatch(run: ProcessorRun, payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const { result } = run;
+    if (run.crash || batch.isEmpty()) return;
+    const n = batch.messages.length;
+    const next = String(BigInt(batch.lastOffset()) + 1n);
+    const offsets = [{
+      topic: batch.topic,
+      partitions: [{ partition: batch.partition, offset: next }],
+    }];
+    result.consumed += n;
+    const crashHere = this.#o.crashAfter !== undefined && result.consumed >= this.#o.crashAfter &&
+      !result.crashed;
+    const crashPoint = () => {
+      if (!crashHere) return;
+      result.crashed = true;
+      result.inFlight = n;
+      run.crash = new SimulatedCrash(result.consumed, n);
+      throw run.crash;
     };
+    await this.#handOver(run, payload, offsets, crashPoint);
+    result.produced += n;
+    payload.resolveOffset(batch.lastOffset());
+    const end = run.remaining.get(batch.partition);
+    if (end !== undefined && BigInt(next) >= end) run.remaining.delete(batch.partition);
+    if (run.remaining.size === 0) run.done.resolve();
+  }
 
-    await producer.connect();
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topic: o.input, fromBeginning: true });
-      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
-      const timeoutMs = o.timeoutMs ?? 60_000;
-      await withDeadline(
-        done.promise,
-        timeoutMs,
-        () =>
-          `${o.semantics} processor did not catch up with ${o.input} in ${timeoutMs} ms ` +
-          `(${result.consumed} consumed): check the cluster with deno task health`,
-      );
-    } finally {
-      await consumer.disconnect();
-      // A crashed exactly-once processor leaves its transaction open on purpose.
-      await producer.disconnect();
+  /**
+   * Produces the batch's output and commits its input offsets in the order of
+   * the semantics; `crashPoint` (which throws at the crash batch) sits at the
+   * worst point for each.
+   */
+  async #handOver(
+    run: ProcessorRun,
+    payload: EachBatchPayload,
+    offsets: TopicOffsets[],
+    crashPoint: () => void,
+  ): Promise<void> {
+    const o = this.#o;
+    const out = this.#toOutput(run, payload);
+    if (o.semantics === "at-most-once") {
+      await payload.commitOffsetsIfNecessary({ topics: offsets });
+      crashPoint(); // committed, never produced: lost
+      await sendVerified(run.producer, { topic: o.output, acks: -1, messages: out });
+    } else if (o.semantics === "at-least-once") {
+      await sendVerified(run.producer, { topic: o.output, acks: -1, messages: out });
+      crashPoint(); // produced, never committed: re-read after the restart
+      await payload.commitOffsetsIfNecessary({ topics: offsets });
+    } else {
+      const tx = await run.producer.transaction();
+      await sendVerified(tx, { topic: o.output, messages: out });
+      await tx.sendOffsets({ consumerGroupId: o.groupId, topics: offsets });
+      crashPoint(); // transaction left open: the restart fences and aborts it
+      await tx.commit();
     }
-    return result;
+  }
+
+  /** The batch's output records: transformed, tagged, input partition p -> p % outputs. */
+  #toOutput(run: ProcessorRun, payload: EachBatchPayload): PartitionedMessage[] {
+    const transform = this.#o.transform ?? ((value) => value);
+    return payload.batch.messages.map((m) => {
+      const headers: IHeaders = { ...m.headers, "processed.by": this.#o.semantics };
+      const value = transform(m.value, m.key);
+      return {
+        key: m.key,
+        value: value === null || typeof value === "string" ? value : Buffer.from(value),
+        headers,
+        partition: payload.batch.partition % run.outPartitions,
+      };
+    });
   }
 }
 

@@ -68,6 +68,7 @@
  */
 export * from "./batcher.ts";
 export * from "./bronze.ts";
+export * from "./checks.ts";
 export * from "./currency.ts";
 export * from "./generator.ts";
 export * from "./gold.ts";

@@ -7,12 +7,13 @@
  * A fresh run (the default) starts from a clean slate for its topics: the
  * sink group is moved to the end of every event topic and the topics' bronze,
  * silver and gold folders are emptied, so what the lake holds afterwards is
- * exactly this run. The checks: each topic's log (Kafka's end offsets) holds at
- * least what was produced to it; bronze rows = produced - malformed per topic
- * (plus at most the copies the log holds beyond that, when a broker failure
- * made a retried send land twice); dead letters >= malformed (a re-read after
- * a rebalance dead-letters again; equal in a quiet run); silver rows =
- * distinct events; gold rows equal the tally's to the cent; no lag left.
+ * exactly this run. The checks (pure, in `checks.ts`): each topic's log
+ * (Kafka's end offsets) holds at least what was produced to it; bronze rows =
+ * produced - malformed per topic (plus at most the copies the log holds beyond
+ * that, when a broker failure made a retried send land twice); dead letters >=
+ * malformed (a re-read after a rebalance dead-letters again; equal in a quiet
+ * run); silver rows = distinct events; gold rows equal the tally's to the
+ * cent; no lag left.
  *
  * @example
  * ```ts
@@ -25,72 +26,118 @@
  *
  * @module
  */
+import type { Kafka } from "kafkajs";
 import type { Config } from "../config.ts";
 import { ClusterAdmin } from "../kafka/admin.ts";
 import { createKafka } from "../kafka/client.ts";
 import { layerPrefix } from "../lake/paths.ts";
 import { LakeStore } from "../lake/store.ts";
 import type { Row } from "../lake/table.ts";
+import { MetricsServer } from "../observe/metrics_server.ts";
+import { MetricsRegistry } from "../observe/prometheus.ts";
 import { sleep } from "../util/deadline.ts";
 import { formatTable } from "../util/table.ts";
-import type { BatchPolicy } from "./batcher.ts";
-import { FAMILY_OF, type SchemaPlan, TOPIC_KEYS } from "./generator.ts";
+import { type BatchPolicy, DEFAULT_BATCH_POLICY } from "./batcher.ts";
+import { type PipelineCheck, pipelineChecks } from "./checks.ts";
+import type { SchemaPlan } from "./generator.ts";
 import { GoldJob, ORDERS_HOURLY } from "./gold.ts";
 import { LakeReader, type LakeSummaryRow } from "./lake_reader.ts";
-import { ensureTopics, ShopStreamProducer } from "./producer.ts";
-import { familyTopics, type ShopTopics } from "./topics.ts";
-import { type LayerJobReport, SilverJob } from "./silver.ts";
-import { type SinkHandle, type SinkSnapshot, startSink } from "./sink_runner.ts";
-import { MetricsRegistry } from "../observe/prometheus.ts";
-import { MetricsServer } from "../observe/metrics_server.ts";
 import {
   exposeKafkaFacts,
   registerShopstreamMetrics,
   type ShopstreamMetrics,
 } from "./monitoring.ts";
-import type { GoldRow, Tally } from "./tally.ts";
+import { ensureTopics, type ProduceSummary, ShopStreamProducer } from "./producer.ts";
+import { type LayerJobReport, SilverJob } from "./silver.ts";
+import { type SinkHandle, type SinkSnapshot, startSink } from "./sink_runner.ts";
+import type { Tally } from "./tally.ts";
+import { FAMILY_OF, familyTopics, type ShopTopics, TOPIC_KEYS } from "./topics.ts";
 
-/** Options of {@linkcode Pipeline}. */
+// The checks moved to checks.ts; named here too, where the pipeline's users look for them.
+export { compareGold, type PipelineCheck } from "./checks.ts";
+
+/**
+ * The defaults of a run: {@linkcode Pipeline} falls back on them, and
+ * `deno task pipeline --help` prints them. `events` is the size of the task's
+ * default run; `Pipeline` itself, given neither `events` nor `durationMs`,
+ * runs until `stop()`.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_PIPELINE } from "./pipeline.ts";
+ * console.log(DEFAULT_PIPELINE.events, DEFAULT_PIPELINE.drainTimeoutMs); // 200000 180000
+ * ```
+ */
+export const DEFAULT_PIPELINE: Readonly<
+  Required<
+    Pick<
+      PipelineOptions,
+      | "events"
+      | "rate"
+      | "seed"
+      | "malformedShare"
+      | "duplicateShare"
+      | "fresh"
+      | "policy"
+      | "sinkWorker"
+      | "drainTimeoutMs"
+      | "progressMs"
+    >
+  >
+> = Object.freeze({
+  events: 200_000,
+  rate: 0,
+  seed: 42,
+  malformedShare: 0.01,
+  duplicateShare: 0.01,
+  fresh: true,
+  policy: DEFAULT_BATCH_POLICY,
+  sinkWorker: true,
+  drainTimeoutMs: 180_000,
+  progressMs: 1000,
+});
+
+/** Options of {@linkcode Pipeline}; defaults in {@linkcode DEFAULT_PIPELINE}. */
 export interface PipelineOptions {
   config: Config;
   /** Records to produce (events, duplicates and malformed together). */
   events?: number;
   /** Or: produce for this many milliseconds. Neither: until `stop()` (follow mode). */
   durationMs?: number;
-  /** Records per second to aim at; 0 or absent: as fast as possible. */
+  /** Records per second to aim at; 0: as fast as possible. */
   rate?: number;
-  /** Generator seed (default 42). */
+  /** Generator seed. */
   seed?: number;
-  /** Share of malformed records (default 0.01). */
+  /** Share of malformed records. */
   malformedShare?: number;
-  /** Share of duplicates (default 0.01). */
+  /** Share of duplicates. */
   duplicateShare?: number;
   /** Schema versions (default: v2 from the middle of a counted run, else v1). */
   schema?: SchemaPlan;
   /**
-   * Mean simulated time between events, ms (the generator's `meanStepMs`,
-   * default 36: 100,000 events per hour). A small run spans several UTC hours
-   * with a bigger step.
+   * Mean simulated time between events, ms (default the generator's
+   * `meanStepMs`: 100,000 events per hour). A small run spans several UTC
+   * hours with a bigger step.
    */
   meanStepMs?: number;
   /** Topic names (default `config.topics`). */
   topics?: ShopTopics;
   /** The sink's consumer group (default `config.clients.sinkGroup`). */
   groupId?: string;
-  /** Start from a clean slate for these topics (default true); see the module doc. */
+  /** Start from a clean slate for these topics; see the module doc. */
   fresh?: boolean;
-  /** The sink's batching policy (default the sink's). */
+  /** The sink's batching policy. */
   policy?: BatchPolicy;
-  /** Run the sink in a worker thread of its own (default true; false: in this thread). */
+  /** Run the sink in a worker thread of its own (false: in this thread). */
   sinkWorker?: boolean;
   /**
    * Port of the run's Prometheus `/metrics` and `/health` (default `config.metrics.port`;
    * 0: any free port; false: none). A port in use is reported and the run goes on without.
    */
   metricsPort?: number | false;
-  /** How long to wait for the sink to catch up after producing (default 180 s). */
+  /** How long to wait for the sink to catch up after producing, ms. */
   drainTimeoutMs?: number;
-  /** Called with progress about every `progressMs` (default 1000). */
+  /** Called with progress about every `progressMs`. */
   onProgress?: (p: PipelineProgress) => void;
   /** Milliseconds between progress calls. */
   progressMs?: number;
@@ -118,14 +165,6 @@ export interface PipelineProgress {
   sunkPerSec: number;
   /** Resident memory of this process, bytes. */
   rss: number;
-}
-
-/** One check of a run against the tally. */
-export interface PipelineCheck {
-  name: string;
-  expected: string;
-  actual: string;
-  ok: boolean;
 }
 
 /** What a run did and whether the lake agrees with the tally. */
@@ -169,55 +208,6 @@ function sum(values: Iterable<number>): number {
   return n;
 }
 
-function goldKey(r: { region: string; date: string; hour: string }): string {
-  return `${r.region}|${r.date}|${r.hour}`;
-}
-
-function goldText(r: Omit<GoldRow, "region" | "date" | "hour">): string {
-  return [
-    r.orders,
-    r.revenue_minor,
-    r.currency,
-    r.revenue_eur_minor,
-    r.avg_basket_minor,
-    r.top_products,
-  ].join(" ");
-}
-
-/**
- * Compares gold rows read from the lake with the tally's, to the cent;
- * returns one line per difference (empty when they agree).
- *
- * @example
- * ```ts
- * import { compareGold } from "./pipeline.ts";
- * console.log(compareGold([], [])); // []
- * ```
- */
-export function compareGold(lake: readonly Row[], tally: readonly GoldRow[]): string[] {
-  const problems: string[] = [];
-  const want = new Map(tally.map((g) => [goldKey(g), goldText(g)]));
-  const seen = new Set<string>();
-  for (const r of lake) {
-    const key = goldKey(r as unknown as GoldRow);
-    const got = goldText({
-      orders: BigInt(r.orders as bigint),
-      revenue_minor: BigInt(r.revenue_minor as bigint),
-      currency: String(r.currency),
-      revenue_eur_minor: BigInt(r.revenue_eur_minor as bigint),
-      avg_basket_minor: BigInt(r.avg_basket_minor as bigint),
-      top_products: String(r.top_products),
-    });
-    if (seen.has(key)) problems.push(`${key}: two gold rows`);
-    seen.add(key);
-    const expected = want.get(key);
-    if (expected === undefined) problems.push(`${key}: in the lake, not in the tally`);
-    else if (expected !== got) problems.push(`${key}: lake "${got}" != tally "${expected}"`);
-  }
-  for (const key of want.keys()) if (!seen.has(key)) problems.push(`${key}: missing in the lake`);
-  return problems;
-}
-
 /** Copies the producer's and the sink's counts into the contract's metrics. */
 function mirror(
   metrics: ShopstreamMetrics,
@@ -259,8 +249,48 @@ function mirror(
   }
 }
 
-function check(name: string, expected: unknown, actual: unknown): PipelineCheck {
-  return { name, expected: String(expected), actual: String(actual), ok: expected === actual };
+/** One run's clients and what it started; `#close` stops whatever was started. */
+interface RunContext {
+  readonly kafka: Kafka;
+  readonly admin: ClusterAdmin;
+  readonly store: LakeStore;
+  readonly registry: MetricsRegistry;
+  readonly metrics: ShopstreamMetrics;
+  /** The four event topics' names. */
+  readonly eventTopics: string[];
+  stage: PipelineProgress["stage"];
+  sink?: SinkHandle;
+  producer?: ShopStreamProducer;
+  server?: MetricsServer;
+  ticker?: ReturnType<typeof setInterval>;
+}
+
+/** Records in the logs of a run's topics (Kafka's end offsets), before or during the run. */
+interface LogCounts {
+  deadLetter: number;
+  /** By event topic name. */
+  events: Record<string, number>;
+}
+
+/** What the lake holds after the run. */
+interface LakeReadBack {
+  lake: LakeSummaryRow[];
+  goldRows: Row[];
+}
+
+/** What the stages of a run gathered, for its summary. */
+interface RunFigures {
+  produced: ProduceSummary;
+  /** The sink's last snapshot, after it stopped. */
+  sunk: SinkSnapshot;
+  pipelineMs: number;
+  appended: LogCounts;
+  endLag: number;
+  silver: LayerJobReport[];
+  gold: LayerJobReport;
+  lake: LakeSummaryRow[];
+  checks: PipelineCheck[];
+  tally: Tally;
 }
 
 /**
@@ -291,7 +321,7 @@ export class Pipeline {
     this.#options = options;
     this.topics = options.topics ?? options.config.topics;
     this.groupId = options.groupId ?? options.config.clients.sinkGroup;
-    this.seed = options.seed ?? 42;
+    this.seed = options.seed ?? DEFAULT_PIPELINE.seed;
   }
 
   /** Where the run serves `/metrics` and `/health` while it runs, once it does. */
@@ -305,6 +335,319 @@ export class Pipeline {
     this.#producer?.stop();
   }
 
+  /**
+   * Runs the pipeline (see the module doc): prepare the topics and the lake,
+   * start the sink, the producer and the metrics server, produce, drain the
+   * sink, build silver and gold, read the lake back and check it.
+   */
+  async run(): Promise<PipelineSummary> {
+    const run = this.#open();
+    await run.admin.connect();
+    try {
+      const before = await this.#prepare(run);
+      run.sink = await this.#startSink(run);
+      const producer = run.producer = this.#producer = await this.#startProducer(run);
+      run.server = await this.#serveMetrics(run);
+      const started = performance.now();
+      run.ticker = this.#startProgress(run, started);
+      this.#log("producing");
+      const produced = await producer.run();
+      const sunk = await this.#drain(run, producer.tally.totals().produced);
+      const pipelineMs = performance.now() - started;
+      clearInterval(run.ticker);
+      run.ticker = undefined;
+      const appended = await this.#appendedSince(run, before);
+      const endLag = await this.#endLag(run);
+      const { silver, gold } = await this.#buildLayers(run);
+      const { lake, goldRows } = await this.#readBack(run);
+      const tally = producer.tally;
+      const checks = pipelineChecks({
+        topics: this.topics,
+        tally,
+        appended: appended.events,
+        sinkDeadLetters: sunk.totals.deadLetters,
+        dlqAppended: appended.deadLetter,
+        lake,
+        goldRows,
+        endLag,
+      });
+      this.#rss();
+      return this.#summary({
+        produced,
+        sunk,
+        pipelineMs,
+        appended,
+        endLag,
+        silver,
+        gold,
+        lake,
+        checks,
+        tally,
+      });
+    } finally {
+      await this.#close(run);
+    }
+  }
+
+  /** The run's clients, metrics registry and topic names; nothing started yet. */
+  #open(): RunContext {
+    const config = this.#options.config;
+    const kafka = createKafka(config, { clientId: config.clients.producer });
+    const registry = new MetricsRegistry();
+    return {
+      kafka,
+      admin: new ClusterAdmin(kafka),
+      store: LakeStore.fromConfig(config),
+      registry,
+      metrics: registerShopstreamMetrics(registry),
+      eventTopics: TOPIC_KEYS.map((k) => this.topics[k]),
+      stage: "produce",
+    };
+  }
+
+  /** Stops, in order, whatever the run started (each stop's failure ignored but the admin's). */
+  async #close(run: RunContext): Promise<void> {
+    if (run.ticker !== undefined) clearInterval(run.ticker);
+    await run.server?.stop().catch(() => {});
+    await run.producer?.disconnect().catch(() => {});
+    await run.sink?.stop().catch(() => {});
+    await run.admin.disconnect();
+  }
+
+  /**
+   * Makes the bucket and the topics exist; a fresh run moves the sink group to
+   * the end of the event topics and empties their lake folders. Returns the
+   * logs' counts before the run.
+   */
+  async #prepare(run: RunContext): Promise<LogCounts> {
+    const { admin, store } = run;
+    await store.ensureBucket();
+    await ensureTopics(admin, this.#options.config, this.topics);
+    if (this.#options.fresh ?? DEFAULT_PIPELINE.fresh) {
+      this.#log(`fresh run: sink group ${this.groupId} to the end of the topics, lake emptied`);
+      for (const t of run.eventTopics) await admin.resetOffsets(this.groupId, t, "latest");
+      for (const t of run.eventTopics) {
+        await store.removeAll(layerPrefix("bronze", t));
+        await store.removeAll(layerPrefix("silver", t));
+      }
+      await store.removeAll(layerPrefix("gold", this.topics.orders));
+    }
+    return await this.#logCounts(run);
+  }
+
+  /** Records appended so far to the dead-letter topic and to each event topic. */
+  async #logCounts(run: RunContext): Promise<LogCounts> {
+    const deadLetter = await run.admin.recordsAppended(this.topics.deadLetter);
+    const events: Record<string, number> = {};
+    for (const t of run.eventTopics) events[t] = await run.admin.recordsAppended(t);
+    return { deadLetter, events };
+  }
+
+  /** Starts the lake sink (in a worker of its own unless `sinkWorker` is false). */
+  #startSink(run: RunContext): Promise<SinkHandle> {
+    const o = this.#options;
+    return startSink({
+      config: o.config,
+      groupId: this.groupId,
+      topics: familyTopics(this.topics),
+      deadLetterTopic: this.topics.deadLetter,
+      policy: o.policy ?? DEFAULT_PIPELINE.policy,
+    }, {
+      worker: o.sinkWorker ?? DEFAULT_PIPELINE.sinkWorker,
+      onFlush: (f) => run.metrics.sinkFlushSeconds.observe({ topic: f.topic }, f.seconds),
+    });
+  }
+
+  /** Connects the producer service (stopped at once if `stop()` came first). */
+  async #startProducer(run: RunContext): Promise<ShopStreamProducer> {
+    const o = this.#options;
+    const d = DEFAULT_PIPELINE;
+    const producer = new ShopStreamProducer(run.kafka, o.config, {
+      topics: this.topics,
+      events: o.events,
+      durationMs: o.durationMs,
+      rate: o.rate ?? d.rate,
+      generator: {
+        seed: this.seed,
+        malformedShare: o.malformedShare ?? d.malformedShare,
+        duplicateShare: o.duplicateShare ?? d.duplicateShare,
+        schema: o.schema ?? (o.events !== undefined ? { v2From: Math.floor(o.events / 2) } : "v1"),
+        meanStepMs: o.meanStepMs,
+      },
+    });
+    await producer.connect();
+    if (this.#stopped) producer.stop();
+    return producer;
+  }
+
+  /**
+   * Serves `/metrics` (the contract's names, the Kafka facts) and `/health`
+   * unless `metricsPort` is false; a port that cannot be had is logged and
+   * the run goes on without.
+   */
+  async #serveMetrics(run: RunContext): Promise<MetricsServer | undefined> {
+    const port = this.#options.metricsPort ?? this.#options.config.metrics.port;
+    if (port === false) return undefined;
+    const { registry, metrics } = run;
+    exposeKafkaFacts(registry, metrics, run.admin, {
+      group: this.groupId,
+      topics: run.eventTopics,
+      dlqTopic: this.topics.deadLetter,
+    });
+    registry.onScrape(() => mirror(metrics, run.producer, run.sink?.snapshot()));
+    const sink = run.sink!;
+    const server = new MetricsServer(registry, {
+      port,
+      health: () => ({
+        ok: !sink.crashed,
+        details: { sink: sink.crashed ? `crashed: ${sink.crashed.message}` : "running" },
+      }),
+    });
+    try {
+      await server.start();
+    } catch (e) {
+      this.#log(`metrics: not served (${(e as Error).message}); the run goes on`);
+      return undefined;
+    }
+    this.#metricsUrl = server.url;
+    this.#log(`metrics: ${server.url}/metrics (deno task monitor reads them)`);
+    return server;
+  }
+
+  /** Calls `onProgress` every `progressMs` from now on. */
+  #startProgress(run: RunContext, started: number): ReturnType<typeof setInterval> {
+    const sink = run.sink!, producer = run.producer!;
+    const progress = (): PipelineProgress => {
+      const elapsedMs = performance.now() - started;
+      const t = sink.snapshot().totals;
+      const acknowledged = sum(Object.values(producer.counters().produced));
+      return {
+        stage: run.stage,
+        elapsedMs,
+        produced: producer.generator.emitted,
+        acknowledged,
+        bronze: t.records,
+        deadLetters: t.deadLetters,
+        buffered: t.buffered,
+        producedPerSec: acknowledged / elapsedMs * 1000,
+        sunkPerSec: (t.records + t.deadLetters) / elapsedMs * 1000,
+        rss: this.#rss(),
+      };
+    };
+    const every = this.#options.progressMs ?? DEFAULT_PIPELINE.progressMs;
+    return setInterval(() => this.#options.onProgress?.(progress()), every);
+  }
+
+  /**
+   * Waits until the sink has read all `produced` records (asking it to upload
+   * what it buffers once everything is read), then stops it: every buffer
+   * flushed, offsets committed. Returns its last snapshot.
+   */
+  async #drain(run: RunContext, produced: number): Promise<SinkSnapshot> {
+    run.stage = "drain";
+    this.#log(`draining: waiting for the sink to read ${produced} records`);
+    const sink = run.sink!;
+    const timeoutMs = this.#options.drainTimeoutMs ?? DEFAULT_PIPELINE.drainTimeoutMs;
+    const deadline = Date.now() + timeoutMs;
+    let flushAsked = 0;
+    while (true) {
+      if (sink.crashed) throw sink.crashed;
+      const t = sink.snapshot().totals;
+      if (t.records + t.deadLetters + t.skipped >= produced) break;
+      // Everything read, some of it still buffered: upload it now, not after maxAgeMs.
+      const read = t.records + t.buffered + t.deadLetters + t.skipped >= produced;
+      if (read && t.buffered > 0 && Date.now() - flushAsked > 1000) {
+        sink.flushNow();
+        flushAsked = Date.now();
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `the sink read ${t.records + t.deadLetters} of ${produced} records in ` +
+            `${timeoutMs} ms: check \`deno task monitor\` and the sink's log`,
+        );
+      }
+      await sleep(100);
+    }
+    const final = await sink.stop();
+    run.sink = undefined;
+    mirror(run.metrics, run.producer, final);
+    return final;
+  }
+
+  /**
+   * What the logs received during the run, from Kafka's end offsets (neither
+   * the producer's nor the sink's bookkeeping). More than was produced to a
+   * topic means copies: a send retried after a broker failure can land twice.
+   */
+  async #appendedSince(run: RunContext, before: LogCounts): Promise<LogCounts> {
+    const now = await this.#logCounts(run);
+    const events: Record<string, number> = {};
+    for (const t of run.eventTopics) events[t] = now.events[t] - before.events[t];
+    return { deadLetter: now.deadLetter - before.deadLetter, events };
+  }
+
+  /** Sum of the sink group's lag over the event topics. */
+  async #endLag(run: RunContext): Promise<number> {
+    let endLag = 0;
+    for (const t of run.eventTopics) {
+      endLag += sum((await run.admin.lag(this.groupId, t)).map((l) => l.lag));
+    }
+    return endLag;
+  }
+
+  /** Builds silver for every event topic, then gold from the orders' silver. */
+  async #buildLayers(run: RunContext): Promise<{ silver: LayerJobReport[]; gold: LayerJobReport }> {
+    run.stage = "silver";
+    this.#log("silver");
+    const silverJob = new SilverJob(run.store);
+    const silver: LayerJobReport[] = [];
+    for (const k of TOPIC_KEYS) silver.push(await silverJob.run(this.topics[k], FAMILY_OF[k]));
+    run.stage = "gold";
+    this.#log("gold");
+    const gold = await new GoldJob(run.store).run(this.topics.orders);
+    for (const r of silver) run.metrics.lakeObjects.inc({ layer: "silver" }, r.objectsWritten);
+    run.metrics.lakeObjects.inc({ layer: "gold" }, gold.objectsWritten);
+    return { silver, gold };
+  }
+
+  /** Reads the lake back on its own: rows per layer and topic, and the gold rows. */
+  async #readBack(run: RunContext): Promise<LakeReadBack> {
+    run.stage = "read-back";
+    this.#log("reading the lake back");
+    const reader = new LakeReader(run.store);
+    const lake = await reader.summary({ topics: run.eventTopics });
+    const goldRows = await reader.rows("gold", `${this.topics.orders}/${ORDERS_HOURLY}`);
+    return { lake, goldRows };
+  }
+
+  /** The run's summary from the figures the stages gathered. */
+  #summary(figures: RunFigures): PipelineSummary {
+    const { produced, sunk, pipelineMs, checks } = figures;
+    return {
+      topics: this.topics,
+      seed: this.seed,
+      produced: produced.records,
+      consumed: sunk.totals.records + sunk.totals.deadLetters,
+      deadLetters: sunk.totals.deadLetters,
+      dlqAppended: figures.appended.deadLetter,
+      lake: figures.lake,
+      silver: figures.silver,
+      gold: figures.gold,
+      endLag: figures.endLag,
+      pipelineMs,
+      produceMs: produced.elapsedMs,
+      producedPerSec: produced.eventsPerSec,
+      endToEndPerSec: produced.records / pipelineMs * 1000,
+      flushes: sunk.totals.flushes,
+      flushP50Ms: sunk.flushP50Ms,
+      flushP99Ms: sunk.flushP99Ms,
+      peakRss: this.#peakRss,
+      checks,
+      ok: checks.every((c) => c.ok),
+      tally: figures.tally,
+    };
+  }
+
   #log(line: string): void {
     this.#options.log?.(line);
   }
@@ -313,263 +656,6 @@ export class Pipeline {
     const rss = Deno.memoryUsage().rss;
     if (rss > this.#peakRss) this.#peakRss = rss;
     return rss;
-  }
-
-  /** Runs the pipeline; see the module doc. */
-  async run(): Promise<PipelineSummary> {
-    const o = this.#options;
-    const config = o.config;
-    const topics = this.topics;
-    const eventTopics = TOPIC_KEYS.map((k) => topics[k]);
-    const kafka = createKafka(config, { clientId: config.clients.producer });
-    const admin = new ClusterAdmin(kafka);
-    const store = LakeStore.fromConfig(config);
-    await admin.connect();
-    let sink: SinkHandle | undefined;
-    let producer: ShopStreamProducer | undefined;
-    let ticker: ReturnType<typeof setInterval> | undefined;
-    let server: MetricsServer | undefined;
-    const registry = new MetricsRegistry();
-    const metrics = registerShopstreamMetrics(registry);
-    try {
-      await store.ensureBucket();
-      await ensureTopics(admin, config, topics);
-      if (o.fresh ?? true) {
-        this.#log(`fresh run: sink group ${this.groupId} to the end of the topics, lake emptied`);
-        for (const t of eventTopics) await admin.resetOffsets(this.groupId, t, "latest");
-        for (const t of eventTopics) {
-          await store.removeAll(layerPrefix("bronze", t));
-          await store.removeAll(layerPrefix("silver", t));
-        }
-        await store.removeAll(layerPrefix("gold", topics.orders));
-      }
-      const dlqBefore = await admin.recordsAppended(topics.deadLetter);
-      const logBefore = new Map<string, number>();
-      for (const t of eventTopics) logBefore.set(t, await admin.recordsAppended(t));
-
-      const families = familyTopics(topics);
-      sink = await startSink({
-        config,
-        groupId: this.groupId,
-        topics: families,
-        deadLetterTopic: topics.deadLetter,
-        policy: o.policy,
-      }, {
-        worker: o.sinkWorker ?? true,
-        onFlush: (f) => metrics.sinkFlushSeconds.observe({ topic: f.topic }, f.seconds),
-      });
-
-      const events = o.events;
-      const schema = o.schema ??
-        (events !== undefined ? { v2From: Math.floor(events / 2) } : "v1");
-      producer = this.#producer = new ShopStreamProducer(kafka, config, {
-        topics,
-        events,
-        durationMs: o.durationMs,
-        rate: o.rate,
-        generator: {
-          seed: this.seed,
-          malformedShare: o.malformedShare ?? 0.01,
-          duplicateShare: o.duplicateShare ?? 0.01,
-          schema,
-          meanStepMs: o.meanStepMs,
-        },
-      });
-      await producer.connect();
-      if (this.#stopped) producer.stop();
-
-      const port = o.metricsPort ?? config.metrics.port;
-      if (port !== false) {
-        exposeKafkaFacts(registry, metrics, admin, {
-          group: this.groupId,
-          topics: eventTopics,
-          dlqTopic: topics.deadLetter,
-        });
-        registry.onScrape(() => mirror(metrics, producer, sink?.snapshot()));
-        const running = sink;
-        server = new MetricsServer(registry, {
-          port,
-          health: () => ({
-            ok: !running.crashed,
-            details: { sink: running.crashed ? `crashed: ${running.crashed.message}` : "running" },
-          }),
-        });
-        try {
-          await server.start();
-          this.#metricsUrl = server.url;
-          this.#log(`metrics: ${server.url}/metrics (deno task monitor reads them)`);
-        } catch (e) {
-          this.#log(`metrics: not served (${(e as Error).message}); the run goes on`);
-          server = undefined;
-        }
-      }
-
-      const started = performance.now();
-      let stage: PipelineProgress["stage"] = "produce";
-      const progress = (): PipelineProgress => {
-        const elapsedMs = performance.now() - started;
-        const t = sink!.snapshot().totals;
-        const acknowledged = sum(Object.values(producer!.counters().produced));
-        return {
-          stage,
-          elapsedMs,
-          produced: producer!.generator.emitted,
-          acknowledged,
-          bronze: t.records,
-          deadLetters: t.deadLetters,
-          buffered: t.buffered,
-          producedPerSec: acknowledged / elapsedMs * 1000,
-          sunkPerSec: (t.records + t.deadLetters) / elapsedMs * 1000,
-          rss: this.#rss(),
-        };
-      };
-      ticker = setInterval(() => o.onProgress?.(progress()), o.progressMs ?? 1000);
-
-      this.#log("producing");
-      const produced = await producer.run();
-      const produceMs = produced.elapsedMs;
-      const expected = producer.tally.totals();
-
-      stage = "drain";
-      this.#log(`draining: waiting for the sink to read ${expected.produced} records`);
-      const deadline = Date.now() + (o.drainTimeoutMs ?? 180_000);
-      let flushAsked = 0;
-      while (true) {
-        if (sink.crashed) throw sink.crashed;
-        const t = sink.snapshot().totals;
-        if (t.records + t.deadLetters + t.skipped >= expected.produced) break;
-        // Everything read, some of it still buffered: upload it now, not after maxAgeMs.
-        const read = t.records + t.buffered + t.deadLetters + t.skipped >= expected.produced;
-        if (read && t.buffered > 0 && Date.now() - flushAsked > 1000) {
-          sink.flushNow();
-          flushAsked = Date.now();
-        }
-        if (Date.now() > deadline) {
-          throw new Error(
-            `the sink read ${t.records + t.deadLetters} of ${expected.produced} records in ` +
-              `${o.drainTimeoutMs ?? 180_000} ms: check \`deno task monitor\` and the sink's log`,
-          );
-        }
-        await sleep(100);
-      }
-      const final = await sink.stop();
-      sink = undefined;
-      mirror(metrics, producer, final);
-      const pipelineMs = performance.now() - started;
-      const totals = final.totals;
-      clearInterval(ticker);
-      ticker = undefined;
-
-      let endLag = 0;
-      for (const t of eventTopics) {
-        endLag += sum((await admin.lag(this.groupId, t)).map((l) => l.lag));
-      }
-      const dlqAppended = (await admin.recordsAppended(topics.deadLetter)) - dlqBefore;
-      // What each topic's log received during the run, from Kafka's end offsets (neither
-      // the producer's nor the sink's bookkeeping). More than was produced means copies:
-      // a send retried after a broker failure can land twice (at-least-once); bronze keeps
-      // them, silver removes them by event id.
-      const appended = new Map<string, number>();
-      for (const t of eventTopics) {
-        appended.set(t, (await admin.recordsAppended(t)) - logBefore.get(t)!);
-      }
-
-      stage = "silver";
-      this.#log("silver");
-      const silverJob = new SilverJob(store);
-      const silver: LayerJobReport[] = [];
-      for (const k of TOPIC_KEYS) silver.push(await silverJob.run(topics[k], FAMILY_OF[k]));
-      stage = "gold";
-      this.#log("gold");
-      const gold = await new GoldJob(store).run(topics.orders);
-      for (const r of silver) metrics.lakeObjects.inc({ layer: "silver" }, r.objectsWritten);
-      metrics.lakeObjects.inc({ layer: "gold" }, gold.objectsWritten);
-
-      stage = "read-back";
-      this.#log("reading the lake back");
-      const reader = new LakeReader(store);
-      const lake = await reader.summary({ topics: eventTopics });
-      const rowsOf = (layer: string, topic: string) =>
-        sum(lake.filter((r) => r.layer === layer && r.topic === topic).map((r) => r.rows));
-      const goldRows = await reader.rows("gold", `${topics.orders}/${ORDERS_HOURLY}`);
-
-      const tally = producer.tally;
-      const checks: PipelineCheck[] = [];
-      for (const k of TOPIC_KEYS) {
-        const t = tally.topic(k);
-        const inLog = appended.get(topics[k])!;
-        checks.push({
-          ...check(`log holds every record sent to ${topics[k]}`, `>= ${t.produced}`, inLog),
-          ok: inLog >= t.produced,
-        });
-      }
-      for (const k of TOPIC_KEYS) {
-        const t = tally.topic(k);
-        const copies = appended.get(topics[k])! - t.produced;
-        const rows = rowsOf("bronze", topics[k]);
-        if (copies <= 0) {
-          checks.push(check(`bronze rows ${topics[k]}`, t.bronze, rows));
-        } else {
-          checks.push({
-            ...check(`bronze rows ${topics[k]}`, `${t.bronze} + <= ${copies} copies`, rows),
-            ok: rows >= t.bronze && rows <= t.bronze + copies,
-          });
-        }
-      }
-      // A sink that re-reads records after a rebalance (a broker failure can move the group
-      // coordinator) dead-letters their malformed ones again: copies, never fewer.
-      const atLeast = (name: string, want: number, got: number): PipelineCheck => ({
-        ...check(name, got === want ? want : `>= ${want}`, got),
-        ok: got >= want,
-      });
-      checks.push(atLeast("dead letters (sink)", expected.malformed, totals.deadLetters));
-      checks.push(atLeast(`dead letters (${topics.deadLetter})`, expected.malformed, dlqAppended));
-      for (const k of TOPIC_KEYS) {
-        const t = tally.topic(k);
-        checks.push(check(`silver rows ${topics[k]}`, t.silver, rowsOf("silver", topics[k])));
-      }
-      const goldProblems = compareGold(goldRows, tally.gold());
-      checks.push({
-        name: "gold orders_hourly = tally",
-        expected: `${tally.gold().length} rows`,
-        actual: goldProblems.length === 0
-          ? `${goldRows.length} rows`
-          : `${goldProblems.length} differences: ${goldProblems.slice(0, 3).join("; ")}`,
-        ok: goldProblems.length === 0,
-      });
-      checks.push(check("end lag", 0, endLag));
-
-      this.#rss();
-      return {
-        topics,
-        seed: this.seed,
-        produced: produced.records,
-        consumed: totals.records + totals.deadLetters,
-        deadLetters: totals.deadLetters,
-        dlqAppended,
-        lake,
-        silver,
-        gold,
-        endLag,
-        pipelineMs,
-        produceMs,
-        producedPerSec: produced.eventsPerSec,
-        endToEndPerSec: produced.records / pipelineMs * 1000,
-        flushes: totals.flushes,
-        flushP50Ms: final.flushP50Ms,
-        flushP99Ms: final.flushP99Ms,
-        peakRss: this.#peakRss,
-        checks,
-        ok: checks.every((c) => c.ok),
-        tally,
-      };
-    } finally {
-      if (ticker !== undefined) clearInterval(ticker);
-      await server?.stop().catch(() => {});
-      await producer?.disconnect().catch(() => {});
-      await sink?.stop().catch(() => {});
-      await admin.disconnect();
-    }
   }
 }
 
