@@ -12,16 +12,17 @@
  * @example
  * ```ts
  * import { parseSolutionBook } from "./solutions.ts";
+ * const fence = "`".repeat(3); // a literal fence would end this example
  * const md = [
  *   "## 01.1 Segment lookup",
  *   "### solution",
- *   "```ts",
+ *   `${fence}ts`,
  *   "function f() { return 1; }",
- *   "```",
+ *   fence,
  *   "### wrong: off by one",
- *   "```ts",
+ *   `${fence}ts`,
  *   "function f() { return 2; }",
- *   "```",
+ *   fence,
  * ].join("\n");
  * const book = parseSolutionBook(md);
  * console.log(book.get("01.1")?.wrong[0].why); // off by one
@@ -53,6 +54,8 @@ export interface ExerciseKey {
 /** A solutions-book format error, with the line it is on. */
 export class SolutionBookError extends Error {
   /**
+   * An error with this message (it names the line).
+   *
    * @example
    * ```ts
    * import { SolutionBookError } from "./solutions.ts";
