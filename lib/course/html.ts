@@ -14,6 +14,7 @@
 
 /** Markup inserted as is. */
 export interface RawHtml {
+  /** The markup. */
   readonly html: string;
 }
 
@@ -22,7 +23,9 @@ export type HtmlCell = string | number | bigint | boolean | null | undefined | R
 
 /** What {@linkcode htmlTable} returns: the markup, displayable by the Deno kernel. */
 export interface HtmlDisplay {
+  /** The table markup. */
   readonly html: string;
+  /** The Deno kernel's display hook (`Symbol.for("Jupyter.display")`). */
   [key: symbol]: () => Record<string, string>;
 }
 
