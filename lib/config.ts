@@ -19,6 +19,7 @@ export type StackMode = "auto" | "docker" | "native";
 
 /** The whole configuration, validated and frozen. */
 export interface Config {
+  /** Kafka brokers, client id, replication defaults and client timeouts. */
   readonly kafka: {
     /** `host:port` of each bootstrap broker. */
     readonly brokers: readonly string[];
@@ -30,7 +31,9 @@ export interface Config {
     readonly connectionTimeoutMs: number;
     readonly requestTimeoutMs: number;
   };
+  /** The Schema Registry's URL and the topic the native registry keeps its state in. */
   readonly schemaRegistry: { readonly url: string; readonly topic: string };
+  /** The S3-compatible object store (MinIO) that holds the lake. */
   readonly s3: {
     readonly endpoint: string;
     readonly region: string;
@@ -38,6 +41,7 @@ export interface Config {
     readonly secretKey: string;
     readonly bucket: string;
   };
+  /** The pipeline's topic names. */
   readonly topics: {
     readonly orders: string;
     readonly payments: string;
@@ -45,16 +49,19 @@ export interface Config {
     readonly clickstream: string;
     readonly deadLetter: string;
   };
+  /** Client ids of the pipeline's clients, and the sink's consumer group. */
   readonly clients: {
     readonly producer: string;
     readonly sink: string;
     readonly sinkGroup: string;
     readonly admin: string;
   };
+  /** The pipeline's metrics endpoint. */
   readonly metrics: {
     /** TCP port of the pipeline's `/metrics` and `/health` endpoint. */
     readonly port: number;
   };
+  /** How the local stack runs: mode, versions, UI URLs and controller ports. */
   readonly stack: {
     readonly mode: StackMode;
     readonly kafkaVersion: string;
@@ -80,6 +87,7 @@ export interface Config {
  * ```
  */
 export class ConfigError extends Error {
+  /** Names the bad key, its variable and value, what is wrong and how to fix it. */
   constructor(
     readonly key: string,
     readonly envVar: string,
@@ -94,11 +102,16 @@ export class ConfigError extends Error {
   }
 }
 
-type Parser = (raw: string, fail: (problem: string, fix: string) => never) => unknown;
+/** Checks one raw value and converts it; calls `fail` with the problem and the fix when it is bad. */
+export type Parser = (raw: string, fail: (problem: string, fix: string) => never) => unknown;
 
-interface Field {
+/** One configuration key: where it lives, which variable overrides it, how it is checked. */
+export interface Field {
+  /** Dotted path in `config.defaults.yaml`, e.g. `kafka.clientId`. */
   readonly key: string;
+  /** The environment variable that overrides it. */
   readonly env: string;
+  /** Validates and converts the raw string. */
   readonly parse: Parser;
 }
 

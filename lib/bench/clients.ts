@@ -21,7 +21,7 @@
  */
 import { Buffer } from "node:buffer";
 import process from "node:process";
-import type { Kafka } from "kafkajs";
+import type { Kafka } from "../kafka/upstream.ts";
 import type { Config } from "../config.ts";
 import { withDeadline } from "../util/deadline.ts";
 import { type PerfResult, perfResult } from "./perf.ts";
@@ -39,8 +39,11 @@ import { type Acks, compressionAvailable, TopicProducer } from "../kafka/produce
 
 /** Everything a benchmark run varies; topics are made per run. */
 export interface BenchSettings extends Omit<ProducerPerfSettings, "topic"> {
+  /** Partitions of each run's topic. */
   partitions: number;
+  /** Replication factor of each run's topic. */
   replicationFactor: number;
+  /** `min.insync.replicas` of each run's topic. */
   minInsyncReplicas: number;
   /** Which side(s) to run. */
   clients: "both" | "java" | "ours";
@@ -99,6 +102,7 @@ export function warmupOf(s: BenchSettings): number {
  * ```
  */
 export class BenchSettingsError extends Error {
+  /** The flag, its bad value, and how to fix it. */
   constructor(flag: string, value: unknown, fix: string) {
     super(`--${flag} ${JSON.stringify(value)}: ${fix}`);
     this.name = "BenchSettingsError";

@@ -31,9 +31,11 @@ export interface BronzeBenchOptions {
 
 /** The figures of one {@linkcode benchBronze} run (medians over the repeats). */
 export interface BronzeBenchResult {
+  /** Rows in the table. */
   readonly rows: number;
   /** Parquet (zstd) object size. */
   readonly bytes: number;
+  /** Parquet bytes per row. */
   readonly bytesPerRow: number;
   /** The Arrow IPC size of the same table: the uncompressed columnar size. */
   readonly arrowBytes: number;
@@ -49,6 +51,7 @@ export interface BronzeBenchResult {
   readonly encodeRowsPerSec: number;
   /** Parquet bytes -> Arrow table, rows per second. */
   readonly decodeRowsPerSec: number;
+  /** The codecs in the Parquet file, from its footer. */
   readonly codecs: readonly string[];
 }
 

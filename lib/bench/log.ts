@@ -31,7 +31,9 @@ export interface LogBenchCase {
 
 /** When a case stops appending: whichever comes first. */
 export interface LogBenchLimits {
+  /** Stop after this many records. */
   records: number;
+  /** Stop after this many seconds. */
   seconds: number;
 }
 
@@ -39,10 +41,13 @@ export interface LogBenchLimits {
 export interface LogBenchResult extends LogBenchCase {
   /** Records appended (and then read back). */
   records: number;
+  /** Records appended per second. */
   appendsPerSec: number;
+  /** Records read back per second. */
   readsPerSec: number;
   /** Megabytes of values appended per second. */
   appendMBPerSec: number;
+  /** Segments the log ended with. */
   segments: number;
 }
 

@@ -24,18 +24,23 @@ export type PerfRole = "producer" | "consumer";
 
 /** One measured run. */
 export interface PerfResult {
+  /** Which client ran. */
   readonly tool: PerfTool;
+  /** Producer or consumer. */
   readonly role: PerfRole;
+  /** Records in the measured interval. */
   readonly records: number;
   /** Payload bytes (record values). */
   readonly bytes: number;
   /** The measured interval. */
   readonly seconds: number;
+  /** Records per second. */
   readonly recordsPerSec: number;
   /** Mebibytes (2^20 bytes) per second, as Kafka's tools print it. */
   readonly mbPerSec: number;
   /** Producer send-to-acknowledgement latency percentiles. */
   readonly p50Ms?: number;
+  /** 99th percentile of the same. */
   readonly p99Ms?: number;
   /** Time before the measured interval (a consumer's group join), not counted. */
   readonly setupMs?: number;

@@ -27,14 +27,19 @@ import type { PerfResult } from "./perf.ts";
 
 /** Settings shared by both producers of a benchmark. */
 export interface ProducerPerfSettings {
+  /** Topic to produce to. */
   topic: string;
+  /** Records to send. */
   records: number;
   /** Bytes per record value. */
   recordSize: number;
+  /** Producer `acks`. */
   acks: "0" | "1" | "all";
   /** Producer `batch.size` in bytes. */
   batchSize: number;
+  /** Producer `linger.ms`. */
   lingerMs: number;
+  /** Producer `compression.type`. */
   compression: "none" | "gzip" | "snappy" | "lz4" | "zstd";
   /** The first records, left out of the steady-state figures (JIT warm-up); default 0. */
   warmupRecords?: number;
@@ -50,8 +55,11 @@ export interface JavaToolTarget {
 
 /** Settings of one `ConsumerPerformance` run. */
 export interface ConsumerPerfSettings {
+  /** Topic to consume. */
   topic: string;
+  /** Records to read. */
   records: number;
+  /** Consumer group. */
   group: string;
   /** Give up when no record arrives for this long (ms). */
   timeoutMs?: number;
@@ -72,6 +80,7 @@ export interface ConsumerPerfSettings {
  * ```
  */
 export class JavaToolError extends Error {
+  /** The tool, what went wrong, and its output (the end is kept). */
   constructor(tool: string, detail: string, output: string) {
     const tail = output.trim().split("\n").slice(-15).join("\n");
     super(

@@ -29,6 +29,7 @@ import { type ShopTopics, topicsUnder } from "../shopstream/topics.ts";
 
 /** Options of {@linkcode benchPipeline}. */
 export interface PipelineBenchOptions {
+  /** Brokers, registry, lake and default names. */
   config: Config;
   /** Records of the end-to-end run (default 300,000). */
   events?: number;

@@ -26,6 +26,7 @@ import { LakeSink, sinkTotals } from "../shopstream/sink.ts";
 
 /** Options of {@linkcode benchSink}. */
 export interface SinkBenchOptions {
+  /** Brokers, registry, lake and default names. */
   config: Config;
   /** Records to produce first (events, duplicates and malformed together). */
   events: number;
@@ -48,16 +49,25 @@ export interface SinkBenchOptions {
 
 /** What {@linkcode benchSink} measured. */
 export interface SinkBenchResult {
+  /** Records produced. */
   events: number;
+  /** Rows written to bronze. */
   bronzeRows: number;
+  /** Records sent to the dead-letter topic. */
   deadLetters: number;
+  /** Bronze objects written. */
   objects: number;
+  /** Flushes finished. */
   flushes: number;
   /** From `run()` until the last record was written, s. */
   seconds: number;
+  /** Records (bronze rows + dead letters) per second. */
   recordsPerSec: number;
+  /** Median flush latency, ms. */
   flushP50Ms: number;
+  /** 95th percentile flush latency, ms. */
   flushP95Ms: number;
+  /** Largest flush latency, ms. */
   flushMaxMs: number;
   /** Resident memory of the process before the sink started, MB (10^6 bytes). */
   baselineRssMb: number;
@@ -65,6 +75,7 @@ export interface SinkBenchResult {
   peakRssMb: number;
   /** Largest V8 heap in use plus external (ArrayBuffer) memory at a sample, MB. */
   peakHeapMb: number;
+  /** The batching policy the sink ran with. */
   policy: BatchPolicy;
 }
 

@@ -17,7 +17,9 @@ import { escapeHtml } from "./html.ts";
 
 /** One bar. */
 export interface Bar {
+  /** Text under the bar. */
   label: string;
+  /** The bar's value. */
   value: number;
   /** CSS colour; default a blue. */
   color?: string;
@@ -25,6 +27,7 @@ export interface Bar {
 
 /** Options for {@linkcode barChart}. */
 export interface BarChartOptions {
+  /** Heading above the chart. */
   title?: string;
   /** Appended to each value label, e.g. "rec/s". */
   unit?: string;
@@ -36,7 +39,9 @@ export interface BarChartOptions {
 
 /** What {@linkcode barChart} returns: the SVG markup, displayable by the Deno kernel. */
 export interface SvgDisplay {
+  /** The SVG markup. */
   readonly svg: string;
+  /** The Deno kernel's display hook (`Symbol.for("Jupyter.display")`). */
   [key: symbol]: () => Record<string, string>;
 }
 

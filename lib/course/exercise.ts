@@ -44,6 +44,8 @@ export class NotSolvedError extends Error {
   /** The exercise's id, e.g. `"01.2"`. */
   readonly exerciseId: string;
   /**
+   * Names the exercise and what is left to write.
+   *
    * @example
    * ```ts
    * import { NotSolvedError } from "./exercise.ts";

@@ -55,6 +55,8 @@ export interface ExerciseRef {
 /** A notebook whose exercise and check cells do not follow the convention. */
 export class ExerciseLayoutError extends Error {
   /**
+   * An error with the message given.
+   *
    * @example
    * ```ts
    * import { ExerciseLayoutError } from "./grading.ts";

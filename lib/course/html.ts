@@ -15,6 +15,7 @@ import { formatBytes, numericColumns, tableCell } from "../util/mod.ts";
 
 /** Markup inserted as is. */
 export interface RawHtml {
+  /** The markup. */
   readonly html: string;
 }
 
@@ -23,7 +24,9 @@ export type HtmlCell = string | number | bigint | boolean | null | undefined | R
 
 /** What {@linkcode htmlTable} returns: the markup, displayable by the Deno kernel. */
 export interface HtmlDisplay {
+  /** The table markup. */
   readonly html: string;
+  /** The Deno kernel's display hook (`Symbol.for("Jupyter.display")`). */
   [key: symbol]: () => Record<string, string>;
 }
 

@@ -69,6 +69,7 @@ export type NotebookFailureKind =
  * ```
  */
 export class NotebookError extends Error {
+  /** Where it failed, why, and the error as the kernel reported it. */
   constructor(
     readonly notebook: string,
     readonly kind: NotebookFailureKind,
@@ -108,6 +109,7 @@ export class NotebookError extends Error {
  * ```
  */
 export class NotebookSetupError extends Error {
+  /** Says what is missing and how to install it. */
   constructor(message: string) {
     super(message);
     this.name = "NotebookSetupError";
@@ -116,6 +118,7 @@ export class NotebookSetupError extends Error {
 
 /** A notebook file whose JSON is not a notebook. */
 export class NotebookFormatError extends Error {
+  /** An error with this message. */
   constructor(message: string) {
     super(message);
     this.name = "NotebookFormatError";
@@ -150,7 +153,9 @@ export interface NotebookRunResult {
   readonly wallMs: number;
   /** Time until the kernel answered. */
   readonly kernelStartMs: number;
+  /** Cells in the notebook. */
   readonly cells: number;
+  /** Code cells in the notebook. */
   readonly codeCells: number;
   /** The slowest code cell: 0-based index and milliseconds. */
   readonly slowestCell: { readonly index: number; readonly ms: number } | null;
@@ -457,6 +462,7 @@ export async function listNotebooks(dir: string = NOTEBOOKS_DIR): Promise<string
 
 /** One TypeScript module made of a notebook's code cells, and where each cell starts in it. */
 export interface NotebookModule {
+  /** The code cells, one after another. */
   readonly source: string;
   /** For each code cell: its index in the notebook and its first line (1-based) in `source`. */
   readonly cells: readonly { readonly index: number; readonly line: number }[];
@@ -791,6 +797,7 @@ export function isStripped(text: string): boolean {
 
 /** What {@linkcode stripFiles} did to one file. */
 export interface StripFileResult {
+  /** The file. */
   readonly path: string;
   /** The file was (or, with `check`, would be) rewritten. */
   readonly changed: boolean;

@@ -54,6 +54,8 @@ export interface ExerciseKey {
 /** A solutions-book format error, with the line it is on. */
 export class SolutionBookError extends Error {
   /**
+   * An error with this message (it names the line).
+   *
    * @example
    * ```ts
    * import { SolutionBookError } from "./solutions.ts";

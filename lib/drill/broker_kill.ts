@@ -60,13 +60,17 @@ export interface BrokerKillOptions {
 
 /** One run of the broker-kill drill. */
 export interface BrokerKillRow {
+  /** Run number, from 1. */
   readonly run: number;
+  /** Which producer streamed. */
   readonly client: DrillClient;
+  /** The partition whose leader was killed. */
   readonly partition: number;
   /** The broker killed (the partition's leader at the kill). */
   readonly broker: number;
   /** Records sent before the kill. */
   readonly killAt: number;
+  /** Records sent in all. */
   readonly sent: number;
   /** Records whose send resolved without error. */
   readonly acknowledged: number;
@@ -84,19 +88,27 @@ export interface BrokerKillRow {
   readonly shortAnswers: number;
   /** The first such send, e.g. `send 11: partition 0 left out (33 records)`; "" if none. */
   readonly firstShort: string;
+  /** Wall-clock seconds of the run. */
   readonly seconds: number;
+  /** Up to five lost ids. */
   readonly lostSample: readonly string[];
 }
 
 /** Every run of a drill and the totals. */
 export interface BrokerKillReport {
+  /** Which producer streamed. */
   readonly client: DrillClient;
+  /** The seed of the kill points and victims. */
   readonly seed: number;
+  /** One row per run. */
   readonly rows: readonly BrokerKillRow[];
+  /** Acknowledged records over all runs. */
   readonly acknowledged: number;
+  /** Acknowledged records missing from the log, over all runs. */
   readonly lost: number;
   /** Runs that lost at least one acknowledged record. */
   readonly lossyRuns: number;
+  /** Wall-clock seconds of the whole drill. */
   readonly wallSeconds: number;
 }
 

@@ -32,18 +32,23 @@ import { readLogIds } from "./verdict.ts";
 
 /** Settings of {@linkcode consumerKillDrill}. */
 export interface ConsumerKillOptions {
+  /** Runs, each with its own kill (default 1). */
   runs?: number;
+  /** Seed of the kill points (default 1). */
   seed?: number;
   /** Records per run (default 2000). */
   records?: number;
   /** Longest one run may take, ms (default 120 000). */
   runTimeoutMs?: number;
+  /** Called with each run's row as soon as it is known. */
   onRun?: (row: ConsumerKillRow) => void;
 }
 
 /** One run of the consumer-kill drill. */
 export interface ConsumerKillRow {
+  /** Run number, from 1. */
   readonly run: number;
+  /** Records produced for the run. */
   readonly records: number;
   /** Ids processed when the consumer was killed (mid-batch). */
   readonly killedAt: number;
@@ -55,14 +60,19 @@ export interface ConsumerKillRow {
   readonly missing: number;
   /** Processings beyond the first, i.e. records processed again after the kill. */
   readonly duplicated: number;
+  /** Wall-clock seconds of the run. */
   readonly seconds: number;
 }
 
 /** Every run and the totals. */
 export interface ConsumerKillReport {
+  /** The seed of the kill points. */
   readonly seed: number;
+  /** One row per run. */
   readonly rows: readonly ConsumerKillRow[];
+  /** Log ids never processed, over all runs. */
   readonly missing: number;
+  /** Wall-clock seconds of the whole drill. */
   readonly wallSeconds: number;
 }
 

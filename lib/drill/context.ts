@@ -17,7 +17,7 @@
  *
  * @module
  */
-import type { Kafka } from "kafkajs";
+import type { Kafka } from "../kafka/upstream.ts";
 import type { Config } from "../config.ts";
 import { ClusterAdmin } from "../kafka/admin.ts";
 import { logLevel } from "kafkajs";
@@ -30,11 +30,17 @@ import type { OffsetShellTarget } from "./offsets.ts";
 
 /** An open drill session. */
 export interface DrillContext {
+  /** The configuration the drill runs with. */
   readonly config: Config;
+  /** A kafkajs client for the drill's producers and readers. */
   readonly kafka: Kafka;
+  /** A connected admin client. */
   readonly admin: ClusterAdmin;
+  /** The stack, to stop and start brokers. */
   readonly stack: Stack;
+  /** How to run Kafka's GetOffsetShell against the stack. */
   readonly offsets: OffsetShellTarget;
+  /** Progress lines. */
   readonly log: (line: string) => void;
   /** Disconnects the admin. */
   close(): Promise<void>;

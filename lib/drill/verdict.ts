@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { Kafka } from "kafkajs";
+import type { Kafka } from "../kafka/upstream.ts";
 import { readOutput } from "../kafka/semantics.ts";
 import { logEndOffsets, type OffsetShellTarget } from "./offsets.ts";
 
@@ -56,6 +56,7 @@ export function tallyIds(acknowledged: Iterable<string>, seen: readonly string[]
 
 /** The reader counted a different number of records than the brokers report. */
 export class ReaderMismatchError extends Error {
+  /** The topic, the records the brokers report, and the records read. */
   constructor(readonly topic: string, readonly brokers: bigint, readonly read: number) {
     super(
       `${topic}: GetOffsetShell reports ${brokers} records but the reader got ${read}; ` +

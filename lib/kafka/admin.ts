@@ -18,41 +18,45 @@
  *
  * @module
  */
-import {
-  type Admin,
-  AssignerProtocol,
-  ConfigResourceTypes,
-  type ITopicMetadata,
-  type Kafka,
-} from "kafkajs";
+import { AssignerProtocol, ConfigResourceTypes, type ITopicMetadata, type Kafka } from "kafkajs";
+import type { Admin } from "./upstream.ts";
 import { pollUntil } from "../util/probe.ts";
 import { retryRetriable } from "./errors.ts";
 import type { Assignment, SeekTarget } from "./consumer.ts";
 
 /** One partition's replication state. */
 export interface PartitionInfo {
+  /** Topic name. */
   topic: string;
+  /** Partition number. */
   partition: number;
   /** Broker id of the leader; -1 when the partition has none (offline). */
   leader: number;
+  /** Broker ids of every replica, in id order. */
   replicas: number[];
   /** In-sync replicas: those caught up with the leader. */
   isr: number[];
+  /** Replicas on brokers that are down. */
   offline: number[];
 }
 
 /** A broker of the cluster. */
 export interface BrokerInfo {
+  /** Broker id. */
   nodeId: number;
+  /** Host the broker advertises. */
   host: string;
+  /** Port the broker advertises. */
   port: number;
 }
 
 /** What {@linkcode ClusterAdmin.describeCluster} reports. */
 export interface ClusterInfo {
+  /** The cluster's id. */
   clusterId: string;
   /** Broker id of the active KRaft controller as the brokers report it. */
   controller: number | null;
+  /** Brokers the cluster reports. */
   brokers: BrokerInfo[];
   /** Leader, replicas and ISR of every partition of the described topics. */
   partitions: PartitionInfo[];
@@ -60,7 +64,9 @@ export interface ClusterInfo {
 
 /** A topic and its partitions. */
 export interface TopicInfo {
+  /** Topic name. */
   name: string;
+  /** Every partition, in partition order. */
   partitions: PartitionInfo[];
 }
 
@@ -76,31 +82,41 @@ export interface CreateTopicOptions {
 
 /** One topic config value and where it comes from. */
 export interface ConfigValue {
+  /** The value, as a string. */
   value: string;
   /** true when the topic uses the broker's default. */
   isDefault: boolean;
+  /** true when Kafka does not let this config be changed. */
   readOnly: boolean;
+  /** true when the broker hides the value (passwords and the like). */
   sensitive: boolean;
 }
 
 /** A consumer group in a listing. */
 export interface GroupOverview {
+  /** Group id. */
   groupId: string;
+  /** `consumer` for consumer groups. */
   protocolType: string;
 }
 
 /** A consumer group's state and its members' partitions. */
 export interface GroupInfo {
+  /** Group id. */
   groupId: string;
+  /** The broker's group state, e.g. `Stable`, `PreparingRebalance`, `Empty`. */
   state: string;
   /** The partition assignor in use (e.g. `RoundRobinAssigner`). */
   protocol: string;
+  /** Each member: its ids, host, and the partitions assigned to it. */
   members: { memberId: string; clientId: string; host: string; assignment: Assignment }[];
 }
 
 /** How far a group is behind on one partition. */
 export interface PartitionLag {
+  /** Topic name. */
   topic: string;
+  /** Partition number. */
   partition: number;
   /** The group's committed offset; `null` when it has committed nothing here. */
   committed: string | null;
@@ -140,6 +156,7 @@ function partitionsOf(topic: ITopicMetadata): PartitionInfo[] {
 export class ClusterAdmin {
   readonly #admin: Admin;
 
+  /** An admin client made from `kafka`; call `connect()` before using it. */
   constructor(kafka: Kafka) {
     this.#admin = kafka.admin();
   }
@@ -149,10 +166,12 @@ export class ClusterAdmin {
     return this.#admin;
   }
 
+  /** Connects to the cluster. */
   async connect(): Promise<void> {
     await this.#admin.connect();
   }
 
+  /** Closes the connection. */
   async disconnect(): Promise<void> {
     await this.#admin.disconnect();
   }

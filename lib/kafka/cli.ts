@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { IHeaders } from "kafkajs";
+import type { IHeaders } from "./upstream.ts";
 import type { Acks } from "./producer.ts";
 
 import { UsageError } from "../util/cli.ts";
@@ -113,9 +113,13 @@ function text(v: unknown): string {
 
 /** What {@linkcode formatRecord} prints besides the value. */
 export interface RecordFormat {
+  /** Print the key before the value. */
   printKey?: boolean;
+  /** Print the headers (`k:v,k2:v2`, `NO_HEADERS` when none). */
   printHeaders?: boolean;
+  /** Print `Partition:p` first. */
   printPartition?: boolean;
+  /** Print `Offset:o` after the partition. */
   printOffset?: boolean;
   /** Between fields (default tab, like Kafka's console consumer). */
   separator?: string;

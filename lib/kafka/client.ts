@@ -16,7 +16,8 @@
  *
  * @module
  */
-import { Kafka, type LogEntry, logLevel } from "kafkajs";
+import type { LogEntry } from "kafkajs";
+import { Kafka, logLevel } from "./upstream.ts";
 import process from "node:process";
 import type { Config } from "../config.ts";
 

@@ -26,7 +26,7 @@
  *
  * @module
  */
-import type { Admin, Consumer, EachBatchPayload, EachMessagePayload, Kafka } from "kafkajs";
+import type { Admin, Consumer, EachBatchPayload, EachMessagePayload, Kafka } from "./upstream.ts";
 import { DeadLetterWriter } from "./dlq.ts";
 import { classifyError, deadLetterReason } from "./errors.ts";
 import { ClientMetrics, type MetricsSnapshot } from "./metrics.ts";
@@ -37,7 +37,9 @@ export type Assignment = Record<string, number[]>;
 
 /** What one member learned when its group (re)balanced. */
 export interface RebalanceEvent {
+  /** The group that rebalanced. */
   groupId: string;
+  /** This member's id in the group. */
   memberId: string;
   /** Whether this member computed the assignment for the whole group. */
   isLeader: boolean;
@@ -58,6 +60,7 @@ export type SeekTarget =
 
 /** Dead-letter settings: the topic (it must exist) and how to retry first. */
 export interface DeadLetterOptions {
+  /** The dead-letter topic. */
   topic: string;
   /** Attempts for a retriable failure before the record is dead-lettered (default 3). */
   retries?: number;
@@ -67,7 +70,9 @@ export interface DeadLetterOptions {
 
 /** Options for {@linkcode GroupConsumer}. */
 export interface GroupConsumerOptions {
+  /** The consumer group to join. */
   groupId: string;
+  /** Topics to subscribe to. */
   topics: string[];
   /** With no committed offset, start at the beginning (true) or the end (false, default). */
   fromBeginning?: boolean;
@@ -119,10 +124,15 @@ export type RunOptions =
 
 /** A record given up on and written to the dead-letter topic. */
 export interface DeadLettered {
+  /** Topic the record was read from. */
   topic: string;
+  /** Partition the record was read from. */
   partition: number;
+  /** The record's offset. */
   offset: string;
+  /** The {@linkcode DeadLetterReason}. */
   reason: string;
+  /** The error, as text. */
   error: string;
 }
 
@@ -150,8 +160,11 @@ export interface DeadLettered {
  * ```
  */
 export class GroupConsumer {
+  /** The consumer group this member joins. */
   readonly groupId: string;
+  /** Topics subscribed to. */
   readonly topics: readonly string[];
+  /** Whether processed offsets are committed automatically. */
   readonly autoCommit: boolean;
   /** Every rebalance this member has seen, oldest first. */
   readonly rebalances: RebalanceEvent[] = [];
@@ -167,6 +180,7 @@ export class GroupConsumer {
   #metrics = new ClientMetrics();
   #running = false;
 
+  /** A group member over `kafka`; `connect()` then `run()` starts it. */
   constructor(kafka: Kafka, options: GroupConsumerOptions) {
     if (!options.groupId) throw new TypeError("GroupConsumer: groupId is required");
     if (!options.topics?.length) throw new TypeError("GroupConsumer: give at least one topic");
@@ -408,6 +422,7 @@ export class GroupConsumer {
 
 /** Something that can be shut down gracefully. */
 export interface Disconnectable {
+  /** Shuts down gracefully. */
   disconnect(): Promise<void>;
 }
 

@@ -22,7 +22,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { IHeaders, Kafka, Message, Producer } from "kafkajs";
+import type { IHeaders, Kafka, Message, Producer } from "./upstream.ts";
 import { type PartitionedMessage, sendVerified, type VerifiedResult } from "./verified.ts";
 
 /** Why a record went to the dead-letter topic. */
@@ -61,9 +61,13 @@ export const DLQ_HEADERS = {
 
 /** Where a failed record was read from (the shape of kafkajs's `eachMessage` payload). */
 export interface DeadLetterOrigin {
+  /** Topic the record was read from. */
   topic: string;
+  /** Partition the record was read from. */
   partition: number;
+  /** The record's offset. */
   offset: string;
+  /** The record itself: key, value, timestamp and headers, all kept in the dead letter. */
   message: {
     key: Buffer | string | null;
     value: Buffer | string | null;
@@ -76,13 +80,21 @@ export interface DeadLetterOrigin {
 
 /** What {@linkcode readDeadLetter} recovers from a dead letter's headers. */
 export interface DeadLetterInfo {
+  /** Why the record was given up on. */
   reason: DeadLetterReason;
+  /** The error, as text. */
   error: string;
+  /** Topic the original was read from. */
   topic: string;
+  /** Partition the original was read from. */
   partition: number;
+  /** The original's offset. */
   offset: string;
+  /** The original's timestamp, when it had one. */
   timestamp?: string;
+  /** The consumer group that gave up on it, if any. */
   group?: string;
+  /** When it was dead-lettered (ISO 8601). */
   failedAt: string;
 }
 
@@ -214,6 +226,7 @@ export class DeadLetterWriter {
   #producer?: Producer;
   #partitions = 0;
 
+  /** A writer to `topic` over `kafka`; call `connect()` first. */
   constructor(readonly kafka: Kafka, readonly topic: string) {}
 
   /** Checks the topic exists and learns its partition count; connects the producer. */

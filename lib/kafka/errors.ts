@@ -35,6 +35,7 @@ export type ErrorClass = "retriable" | "fatal";
  * ```
  */
 export class RetriableError extends Error {
+  /** An error with this message (and an optional `cause`). */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "RetriableError";
@@ -55,6 +56,7 @@ export class RetriableError extends Error {
  * ```
  */
 export class FatalError extends Error {
+  /** The dead-letter reason to record, the message and an optional `cause`. */
   constructor(readonly reason: DeadLetterReason, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "FatalError";

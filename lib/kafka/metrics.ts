@@ -122,20 +122,29 @@ export class LatencyHistogram {
 
 /** A point-in-time view of {@linkcode ClientMetrics}. */
 export interface MetricsSnapshot {
+  /** Records sent or received. */
   records: number;
+  /** Bytes of keys and values. */
   bytes: number;
+  /** Failed records or calls. */
   errors: number;
+  /** Requests sent or batches fetched. */
   batches: number;
   /** Records sent again because the first answer left their partition out (see verified.ts). */
   resent: number;
   /** Milliseconds from the start to the snapshot. */
   elapsedMs: number;
+  /** Records per second since the start. */
   recordsPerSec: number;
   /** Megabytes (10^6 bytes) per second. */
   mbPerSec: number;
+  /** Median latency, ms. */
   latencyP50Ms: number;
+  /** 95th percentile latency, ms. */
   latencyP95Ms: number;
+  /** 99th percentile latency, ms. */
   latencyP99Ms: number;
+  /** Largest latency, ms. */
   latencyMaxMs: number;
 }
 
@@ -153,11 +162,17 @@ export interface MetricsSnapshot {
  * ```
  */
 export class ClientMetrics {
+  /** Records sent or received. */
   records = 0;
+  /** Bytes of keys and values. */
   bytes = 0;
+  /** Failed records or calls. */
   errors = 0;
+  /** Requests sent or batches fetched. */
   batches = 0;
+  /** Records sent again because the first answer left their partition out. */
   resent = 0;
+  /** Latency of each request or batch, ms. */
   readonly latency: LatencyHistogram = new LatencyHistogram();
 
   /** `startedAt` is a `performance.now()`-style timestamp in ms. */

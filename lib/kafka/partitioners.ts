@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { IHeaders } from "kafkajs";
+import type { IHeaders } from "./upstream.ts";
 
 const SEED = 0x9747b28c;
 const M = 0x5bd1e995;
@@ -111,7 +111,9 @@ export function javaPartition(key: Key, partitions: number): number {
 
 /** What a partitioner looks at: the key and headers of one record. */
 export interface PartitionInput {
+  /** The record's key; none or null for a keyless record. */
   key?: Key | null;
+  /** The record's headers. */
   headers?: IHeaders;
 }
 
@@ -195,6 +197,7 @@ export function defaultPartitioner(
  * ```
  */
 export class UnknownRegionError extends Error {
+  /** The record's region (undefined when it has none) and the configured ones. */
   constructor(readonly region: string | undefined, readonly known: string[]) {
     super(
       region === undefined

@@ -42,13 +42,12 @@
 import { Buffer } from "node:buffer";
 import {
   CompressionCodecs,
-  CompressionTypes,
-  type IHeaders,
   type Kafka,
   type Message,
   type Producer,
   type RecordMetadata,
 } from "kafkajs";
+import { CompressionTypes, type IHeaders } from "./upstream.ts";
 import "./varint.ts"; // kafkajs writes varints without a Buffer per varint (see varint.ts)
 import { ClientMetrics, type MetricsSnapshot } from "./metrics.ts";
 import { defaultPartitioner, type KeylessStrategy, type Partitioner } from "./partitioners.ts";
@@ -100,9 +99,11 @@ export function compressionAvailable(codec: Compression): boolean {
 export interface ProducerMessage {
   /** Decides the partition (Java's murmur2) unless `partition` is given. */
   key?: string | Uint8Array | null;
+  /** The payload; null is a tombstone. */
   value: string | Uint8Array | null;
   /** An explicit partition wins over the key. */
   partition?: number;
+  /** Headers of this record. */
   headers?: IHeaders;
   /** Milliseconds since the epoch, as a string (kafkajs's convention). */
   timestamp?: string;
@@ -110,7 +111,9 @@ export interface ProducerMessage {
 
 /** Where an acknowledged record landed. */
 export interface DeliveryReport {
+  /** Topic written. */
   topic: string;
+  /** Partition written. */
   partition: number;
   /** The record's offset; `"-1"` with acks=0, where the broker answers nothing. */
   offset: string;
@@ -118,6 +121,7 @@ export interface DeliveryReport {
 
 /** Options for {@linkcode TopicProducer}. */
 export interface TopicProducerOptions {
+  /** Topic to produce to (it must exist). */
   topic: string;
   /** 0: fire and forget; 1: the leader has it; -1 (all, default): every in-sync replica has it. */
   acks?: Acks;
@@ -162,6 +166,7 @@ export interface TopicProducerOptions {
  * ```
  */
 export class DeliveryError extends Error {
+  /** The topic, how many records failed, and the last failure. */
   constructor(readonly topic: string, readonly failed: number, cause: unknown) {
     super(
       `${failed} record(s) to ${topic} were not delivered: ${
@@ -184,6 +189,7 @@ export class DeliveryError extends Error {
  * ```
  */
 export class ProducerStateError extends Error {
+  /** Says what was wrong, e.g. "call connect() before producing". */
   constructor(what: string) {
     super(`TopicProducer: ${what}`);
     this.name = "ProducerStateError";
@@ -232,13 +238,21 @@ function sizeOf(v: string | Uint8Array | null | undefined): number {
  * ```
  */
 export class TopicProducer {
+  /** Topic produced to. */
   readonly topic: string;
+  /** The acks setting in use. */
   readonly acks: Acks;
+  /** Whether the producer is idempotent. */
   readonly idempotent: boolean;
+  /** The compression codec in use. */
   readonly compression: Compression;
+  /** How long a partial batch waits for more records, ms. */
   readonly lingerMs: number;
+  /** Records per partition in one `enqueue` request. */
   readonly batchSize: number;
+  /** Requests `enqueue` keeps in flight at once. */
   readonly maxInFlight: number;
+  /** Records buffered or in flight before `ready()` waits. */
   readonly maxBuffered: number;
   readonly #kafka: Kafka;
   readonly #producer: Producer;
@@ -262,6 +276,7 @@ export class TopicProducer {
   #lastError: unknown;
   #waiters: (() => void)[] = [];
 
+  /** A producer for `options.topic` over `kafka`; call `connect()` before producing. */
   constructor(kafka: Kafka, options: TopicProducerOptions) {
     this.topic = options.topic;
     this.acks = options.acks ?? -1;

@@ -32,7 +32,8 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { Consumer, EachBatchPayload, IHeaders, Kafka, Producer, TopicOffsets } from "kafkajs";
+import type { TopicOffsets } from "kafkajs";
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, Producer } from "./upstream.ts";
 import { withDeadline } from "../util/deadline.ts";
 import { retryRetriable } from "./errors.ts";
 import { type PartitionedMessage, sendVerified } from "./verified.ts";
@@ -45,11 +46,13 @@ export const SEMANTICS: readonly Semantics[] = ["at-most-once", "at-least-once",
 
 /** Options for {@linkcode DeliveryProcessor}. */
 export interface ProcessorOptions {
+  /** The delivery guarantee to demonstrate. */
   semantics: Semantics;
   /** Topic read (from the beginning when the group has no offsets). */
   input: string;
   /** Topic written: input partition p goes to output partition p % output partitions. */
   output: string;
+  /** Consumer group of the processor. */
   groupId: string;
   /**
    * Simulate a crash in the batch that brings the records taken to at least
@@ -66,11 +69,13 @@ export interface ProcessorOptions {
 
 /** What one {@linkcode DeliveryProcessor.run} did. */
 export interface ProcessorResult {
+  /** The delivery guarantee demonstrated. */
   semantics: Semantics;
   /** Input records taken from Kafka (including the batch in flight at a crash). */
   consumed: number;
   /** Output records acknowledged (for exactly-once: in committed transactions). */
   produced: number;
+  /** Whether the run ended in a simulated crash. */
   crashed: boolean;
   /** Records of the batch being processed when the crash happened (0 without a crash). */
   inFlight: number;
@@ -86,6 +91,7 @@ export interface ProcessorResult {
  * ```
  */
 export class SimulatedCrash extends Error {
+  /** Records taken before the crash, and those in the batch in flight. */
   constructor(readonly after: number, readonly inFlight: number) {
     super(`simulated crash after ${after} records (${inFlight} in flight)`);
     this.name = "SimulatedCrash";
@@ -127,6 +133,7 @@ export class DeliveryProcessor {
   readonly #kafka: Kafka;
   readonly #o: ProcessorOptions;
 
+  /** A processor over `kafka` with these options; nothing connects before `run()`. */
   constructor(kafka: Kafka, options: ProcessorOptions) {
     if (!["at-most-once", "at-least-once", "exactly-once"].includes(options.semantics)) {
       throw new TypeError(`unknown semantics "${options.semantics}"`);
@@ -338,6 +345,7 @@ export class DeliveryProcessor {
 export interface ReadOutputOptions {
   /** `read_committed` (default) hides aborted transactions; `read_uncommitted` shows them. */
   isolation?: "read_committed" | "read_uncommitted";
+  /** Give up if the end markers are not all read by then (default 60 000 ms). */
   timeoutMs?: number;
 }
 

@@ -22,7 +22,7 @@
  *
  * @module
  */
-import type { Message, ProducerRecord, RecordMetadata, Sender } from "kafkajs";
+import type { Message, ProducerRecord, RecordMetadata, Sender } from "./upstream.ts";
 
 /** A message whose partition is fixed before sending. */
 export type PartitionedMessage = Message & { partition: number };
@@ -42,6 +42,7 @@ export interface VerifiedResult {
 
 /** Records kafkajs did not acknowledge even after re-sending. */
 export class UnacknowledgedError extends Error {
+  /** The topic, the partitions left unacknowledged, and how many records they held. */
   constructor(readonly topic: string, readonly partitions: number[], readonly records: number) {
     super(
       `${records} record(s) for ${topic} partitions [${

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { Client } from "minio";
+import { Client } from "./upstream.ts";
 import type { Config } from "../config.ts";
 
 /**

@@ -83,7 +83,9 @@ export function decodeParquet(bytes: Uint8Array): Table {
 
 /** What a Parquet file's footer says, read without decoding the data. */
 export interface ParquetInfo {
+  /** Rows in the file. */
   readonly rows: number;
+  /** Row groups in the file. */
   readonly rowGroups: number;
   /** The codecs of its column chunks, e.g. `["ZSTD"]`. */
   readonly codecs: readonly string[];

@@ -28,17 +28,21 @@ export type Layer = typeof LAYERS[number];
 
 /** A UTC date (`YYYY-MM-DD`) and hour (`HH`): the time part of a lake partition. */
 export interface DateHour {
+  /** `YYYY-MM-DD`, UTC. */
   readonly date: string;
+  /** `HH`, UTC. */
   readonly hour: string;
 }
 
 /** Where an hour's data of one region lives: the partition folders below a topic. */
 export interface HourPartition extends DateHour {
+  /** The region, e.g. `EU`. */
   readonly region: string;
 }
 
 /** The parts of a bronze key. */
 export interface BronzeKeyParts extends HourPartition {
+  /** The Kafka topic the records came from. */
   readonly topic: string;
   /** The Kafka partition the records came from. */
   readonly partition: number;
@@ -50,12 +54,15 @@ export interface BronzeKeyParts extends HourPartition {
 
 /** The parts of a silver key. */
 export interface SilverKeyParts extends HourPartition {
+  /** The Kafka topic the records came from. */
   readonly topic: string;
 }
 
 /** The parts of a gold key: `table` is the aggregate, e.g. `orders_hourly`. */
 export interface GoldKeyParts extends HourPartition {
+  /** The Kafka topic the aggregate was built from. */
   readonly topic: string;
+  /** The aggregate, e.g. `orders_hourly`. */
   readonly table: string;
 }
 
@@ -74,6 +81,7 @@ export interface GoldKeyParts extends HourPartition {
  * ```
  */
 export class LakeKeyError extends Error {
+  /** An error with this message. */
   constructor(message: string) {
     super(message);
     this.name = "LakeKeyError";

@@ -19,7 +19,7 @@
  */
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
-import type { Client } from "minio";
+import type { Client } from "./upstream.ts";
 import type { Config } from "../config.ts";
 import { createObjectStoreClient } from "./client.ts";
 
@@ -29,7 +29,9 @@ export interface StoredObject {
   readonly key: string;
   /** Size in bytes. */
   readonly size: number;
+  /** The object's ETag (the MD5 of its bytes for a single-part upload). */
   readonly etag: string;
+  /** When the object was last written. */
   readonly lastModified: Date;
 }
 
@@ -53,6 +55,7 @@ export interface ListOptions {
  * ```
  */
 export class LakeStore {
+  /** A store over `bucket` through `client`. */
   constructor(readonly client: Client, readonly bucket: string) {}
 
   /**

@@ -17,26 +17,27 @@
 import {
   Bool,
   type Data,
-  type DataType,
   Field,
   Float64,
   Int32,
   Int64,
   makeData,
   RecordBatch,
-  Schema,
   Struct,
   Table,
   TimestampMillisecond,
   Utf8,
 } from "apache-arrow";
+import { type DataType, Schema } from "./upstream.ts";
 
 /** The column types lake tables use. */
 export type ColumnType = "int32" | "int64" | "float64" | "bool" | "utf8" | "timestamp";
 
 /** A column's name and type. */
 export interface ColumnSpec {
+  /** Column name. */
   readonly name: string;
+  /** Column type. */
   readonly type: ColumnType;
 }
 

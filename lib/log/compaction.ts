@@ -37,11 +37,15 @@ export interface CompactionReport {
   segmentsRewritten: number;
   /** Segments deleted because nothing in them survived. */
   segmentsDeleted: number;
+  /** Records in the whole log before compaction. */
   recordsBefore: number;
+  /** Records in the whole log after compaction. */
   recordsAfter: number;
   /** Tombstones dropped because their delete delay had passed. */
   tombstonesDropped: number;
+  /** Log size in bytes before compaction. */
   bytesBefore: number;
+  /** Log size in bytes after compaction. */
   bytesAfter: number;
 }
 
@@ -49,6 +53,7 @@ export interface CompactionReport {
 export interface CompactionPlan {
   /** Per closed segment, the records that survive, in offset order. */
   keep: LogRecord[][];
+  /** Tombstones dropped because their delete delay had passed. */
   tombstonesDropped: number;
 }
 

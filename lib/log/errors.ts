@@ -26,6 +26,7 @@
  * ```
  */
 export class LogError extends Error {
+  /** An error with this message. */
   constructor(message: string) {
     super(message);
     this.name = new.target.name;
@@ -44,6 +45,7 @@ export class LogError extends Error {
  * ```
  */
 export class OffsetOutOfRangeError extends LogError {
+  /** The offset asked for and the range the log holds. */
   constructor(
     readonly offset: number,
     readonly startOffset: number,
@@ -69,6 +71,7 @@ export class OffsetOutOfRangeError extends LogError {
  * ```
  */
 export class LogClosedError extends LogError {
+  /** The log's directory and the operation that was refused. */
   constructor(readonly dir: string, readonly operation: string) {
     super(`cannot ${operation}: the log in ${dir} is closed. Open it again with Log.open().`);
   }
@@ -84,6 +87,7 @@ export class LogClosedError extends LogError {
  * ```
  */
 export class RecordTooLargeError extends LogError {
+  /** The encoded record's size and the limit it exceeds. */
   constructor(readonly sizeBytes: number, readonly maxBytes: number) {
     super(
       `the batch is ${sizeBytes} bytes encoded, more than maxBatchBytes = ${maxBytes}. ` +
@@ -105,6 +109,7 @@ export class RecordTooLargeError extends LogError {
  * ```
  */
 export class CorruptRecordError extends LogError {
+  /** The segment file, the byte position of the bad record and what is wrong with it. */
   constructor(readonly file: string, readonly position: number, readonly reason: string) {
     super(
       `corrupt batch in ${file} at byte ${position}: ${reason}. The segment is damaged; ` +

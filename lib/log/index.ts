@@ -34,8 +34,11 @@ export const INDEX_ENTRY_SIZE = 16;
 
 /** One index entry with an absolute offset. */
 export interface IndexEntry {
+  /** Absolute base offset of the indexed batch. */
   offset: number;
+  /** Byte position of that batch in the `.log` file. */
   position: number;
+  /** Largest timestamp of every batch before this one. */
   maxTimestampBefore: number;
 }
 
@@ -52,6 +55,7 @@ export interface IndexEntry {
 export class OffsetIndex {
   readonly #entries: IndexEntry[] = [];
 
+  /** An empty index for the segment starting at `baseOffset`. */
   constructor(readonly baseOffset: number) {}
 
   /** The number of entries. */

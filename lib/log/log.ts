@@ -76,27 +76,37 @@ export type ResolvedLogOptions = Required<LogOptions>;
 
 /** What `read` returns: records at or after the offset, and where to read next. */
 export interface ReadResult {
+  /** Records at or after the requested offset, in offset order. */
   records: LogRecord[];
+  /** The offset to read next. */
   nextOffset: number;
 }
 
 /** One row of {@linkcode Log.describe}. */
 export interface SegmentInfo {
+  /** Offset of the segment's first record (its file name). */
   baseOffset: number;
   /** Offset after the segment's last record. */
   nextOffset: number;
+  /** Records in the segment. */
   records: number;
+  /** Batches in the segment. */
   batches: number;
+  /** Bytes of the `.log` file. */
   sizeBytes: number;
+  /** Entries in the segment's offset index. */
   indexEntries: number;
   /** Newest record timestamp, null when empty. */
   maxTimestamp: number | null;
+  /** True for the segment that receives appends. */
   active: boolean;
+  /** Path of the segment's `.log` file. */
   file: string;
 }
 
 /** What `open` found and repaired. */
 export interface RecoveryReport {
+  /** Segments opened. */
   segments: number;
   /** Bytes cut off torn or corrupt tails, over all segments. */
   truncatedBytes: number;
@@ -108,8 +118,11 @@ export interface RecoveryReport {
 
 /** What `applyRetention` deleted. */
 export interface RetentionReport {
+  /** The segments deleted, each with the rule that chose it. */
   deleted: RetentionDecision[];
+  /** Bytes freed. */
   bytesDeleted: number;
+  /** The log's first offset afterwards. */
   startOffset: number;
 }
 

@@ -22,8 +22,11 @@ import type { LogRecord } from "./record.ts";
 
 /** What a reader needs from the log. */
 export interface ReadableLog {
+  /** Offset of the oldest record still in the log. */
   readonly startOffset: number;
+  /** Offset the next appended record will get. */
   readonly endOffset: number;
+  /** Records at or after `offset` (up to about `maxBytes`), and where to read next. */
   read(offset: number, maxBytes?: number): Promise<{ records: LogRecord[]; nextOffset: number }>;
 }
 
@@ -46,6 +49,7 @@ export type StartPosition = "earliest" | "latest" | number;
 export class LogReader {
   #position: number;
 
+  /** A reader called `name` over `log`, starting at `from`. */
   constructor(readonly log: ReadableLog, readonly name: string, from: StartPosition = "earliest") {
     this.#position = this.#resolve(from);
   }

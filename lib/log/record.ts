@@ -59,7 +59,9 @@ const RECORD_FIXED_SIZE = 4 + 1 + 4 + 8 + 4 + 4 + 4;
 
 /** One header of a record: a string key and a byte value (or null). */
 export interface Header {
+  /** Header name. */
   key: string;
+  /** Header value; null when absent. */
   value: Uint8Array | null;
 }
 
@@ -77,19 +79,29 @@ export interface RecordInput {
 
 /** A record as stored: its offset inside the batch is set. */
 export interface EncodableRecord {
+  /** Offset relative to the batch's base offset. */
   offsetDelta: number;
+  /** Milliseconds since the epoch. */
   timestamp: number;
+  /** Key bytes; null: no key. */
   key: Uint8Array | null;
+  /** Value bytes; null: a tombstone. */
   value: Uint8Array | null;
+  /** The record's headers, in order. */
   headers: Header[];
 }
 
 /** A record read back from the log. */
 export interface LogRecord {
+  /** Absolute offset in the log. */
   offset: number;
+  /** Milliseconds since the epoch. */
   timestamp: number;
+  /** Key bytes; null: no key. */
   key: Uint8Array | null;
+  /** Value bytes; null: a tombstone. */
   value: Uint8Array | null;
+  /** The record's headers, in order. */
   headers: Header[];
   /** The CRC-32C of the batch the record was written in (verified on read). */
   crc: number;
@@ -97,18 +109,25 @@ export interface LogRecord {
 
 /** The fixed fields of a batch, readable without decoding its records. */
 export interface BatchHeader {
+  /** Offset of the batch's first record. */
   baseOffset: number;
   /** Total bytes of the batch on disk, frame header included. */
   sizeBytes: number;
+  /** The stored CRC-32C of the batch. */
   crc: number;
+  /** Offset of the batch's last record (kept when compaction removes records). */
   lastOffset: number;
+  /** Timestamp of the batch's first record. */
   baseTimestamp: number;
+  /** Largest record timestamp in the batch. */
   maxTimestamp: number;
+  /** Records in the batch. */
   recordCount: number;
 }
 
 /** A decoded batch. */
 export interface Batch extends BatchHeader {
+  /** The batch's records, in offset order. */
   records: LogRecord[];
 }
 

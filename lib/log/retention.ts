@@ -29,7 +29,9 @@
 
 /** What retention needs to know about a segment. */
 export interface RetentionCandidate {
+  /** Offset of the segment's first record. */
   baseOffset: number;
+  /** Bytes of the segment's `.log` file. */
   sizeBytes: number;
   /** Newest record timestamp in the segment (-Infinity when empty). */
   maxTimestamp: number;
@@ -37,13 +39,17 @@ export interface RetentionCandidate {
 
 /** Retention limits; negative means unlimited. */
 export interface RetentionPolicy {
+  /** Delete a segment once its newest record is older than this (ms). */
   retentionMs: number;
+  /** Delete the oldest segments while the log would still hold this many bytes without them. */
   retentionBytes: number;
 }
 
 /** A segment to delete and the rule that chose it. */
 export interface RetentionDecision {
+  /** Base offset of the segment to delete. */
   baseOffset: number;
+  /** `time`: past `retentionMs`; `size`: over `retentionBytes`. */
   reason: "time" | "size";
 }
 

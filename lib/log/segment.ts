@@ -55,6 +55,7 @@ export interface SegmentRecovery {
 
 /** A batch header with where it sits in the file. */
 export interface PositionedHeader extends BatchHeader {
+  /** Byte position of the batch in the `.log` file. */
   position: number;
 }
 
@@ -158,7 +159,7 @@ export class Segment {
   /** The offset after the last record of this segment. */
   nextOffset: number;
   /** The largest record timestamp in the segment (-Infinity when empty). */
-  maxTimestamp = -Infinity;
+  maxTimestamp: number = -Infinity;
   /** The first batch's timestamp, the clock for rolling by age (null when empty). */
   firstTimestamp: number | null = null;
   #lastIndexedPosition = 0;

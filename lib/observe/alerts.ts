@@ -51,7 +51,9 @@ export interface AlertExpr {
   range?: { fn: "rate" | "increase"; windowSeconds: number };
   /** Aggregation across series, keeping only the `by` labels. */
   aggregate?: { op: "sum" | "max" | "min" | "avg"; by?: readonly string[] };
+  /** How the value is compared with `threshold`. */
   op: Comparison;
+  /** The value compared against. */
   threshold: number;
 }
 
@@ -62,9 +64,11 @@ export type Severity = "critical" | "warning" | "info";
 export interface AlertRule {
   /** Alert name, e.g. `ShopStreamConsumerLagHigh`. */
   alert: string;
+  /** The condition, in the PromQL subset. */
   expr: AlertExpr;
   /** How long the expression must hold before the alert fires (0: at once). */
   forSeconds: number;
+  /** How urgent the alert is. */
   severity: Severity;
   /** One line; may use `{{ $labels.<name> }}` and `{{ $value }}` as Prometheus does. */
   summary: string;
@@ -76,12 +80,15 @@ export interface AlertRule {
 export interface Snapshot {
   /** Milliseconds since the epoch (or any monotonic clock the caller keeps). */
   timeMs: number;
+  /** The samples taken at `timeMs`. */
   samples: readonly Sample[];
 }
 
 /** One labelled result of an expression that passed its comparison. */
 export interface ExprResult {
+  /** The series' labels (after aggregation, only the `by` labels). */
   labels: Labels;
+  /** The expression's value for them. */
   value: number;
 }
 
@@ -90,8 +97,11 @@ export type AlertStateName = "pending" | "firing" | "resolved";
 
 /** One alert instance (a rule and one label set) and where it stands. */
 export interface AlertState {
+  /** The rule's alert name. */
   alert: string;
+  /** The labels of this instance. */
   labels: Labels;
+  /** Pending, firing or resolved. */
   state: AlertStateName;
   /** The expression's value at the last evaluation where it held. */
   value: number;
@@ -101,9 +111,11 @@ export interface AlertState {
   firedAtMs?: number;
   /** When a firing alert's expression stopped holding. */
   resolvedAtMs?: number;
+  /** The rule's severity. */
   severity: Severity;
   /** The rule's summary with labels and value filled in. */
   summary: string;
+  /** The rule's runbook link. */
   runbook: string;
 }
 
@@ -311,12 +323,14 @@ export interface AlertEvaluatorOptions {
  * ```
  */
 export class AlertEvaluator {
+  /** The rules evaluated, as given. */
   readonly rules: readonly AlertRule[];
   readonly #retentionMs: number;
   readonly #historyMs: number;
   #history: Snapshot[] = [];
   readonly #alerts = new Map<string, AlertState>();
 
+  /** Checks the rules (legal, unique names; durations) and keeps them. */
   constructor(rules: readonly AlertRule[], options: AlertEvaluatorOptions = {}) {
     const names = new Set<string>();
     for (const r of rules) {
@@ -402,9 +416,11 @@ export class AlertEvaluator {
 
 /** A named group of rules, as in a Prometheus rules file. */
 export interface RuleGroup {
+  /** Group name. */
   name: string;
   /** Evaluation interval; Prometheus' global default when absent. */
   intervalSeconds?: number;
+  /** The group's rules. */
   rules: readonly AlertRule[];
 }
 

@@ -21,15 +21,21 @@ import { formatTable } from "../util/table.ts";
 
 /** One row of a health report. */
 export interface HealthCheck {
+  /** The service checked. */
   readonly service: "kafka" | "schema-registry" | "minio";
+  /** What was checked, e.g. `controller`. */
   readonly check: string;
+  /** Whether the check passed. */
   readonly ok: boolean;
+  /** What was found, or what is wrong. */
   readonly detail: string;
 }
 
 /** All checks, and whether every one passed. */
 export interface HealthReport {
+  /** true when every check passed. */
   readonly ok: boolean;
+  /** Every check, in the order run. */
   readonly checks: readonly HealthCheck[];
 }
 

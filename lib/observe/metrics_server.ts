@@ -22,6 +22,7 @@ import { CONTENT_TYPE, type MetricsRegistry } from "./prometheus.ts";
 
 /** What `/health` reports: ok or not, and named details. */
 export interface HealthStatus {
+  /** false makes `/health` answer 503. */
   ok: boolean;
   /** Free-form details, e.g. `{ kafka: "connected", buffered: 120 }`. */
   details?: Record<string, unknown>;
@@ -59,6 +60,7 @@ export class MetricsServer {
   #server?: Deno.HttpServer<Deno.NetAddr>;
   #port = 0;
 
+  /** A server for `registry`; `start()` begins listening. */
   constructor(registry: MetricsRegistry, options: MetricsServerOptions) {
     this.#registry = registry;
     this.#options = options;

@@ -26,8 +26,11 @@ export type MetricType = "counter" | "gauge" | "histogram" | "summary" | "untype
 
 /** One line of an exposition: a sample name, its labels, a value and an optional timestamp. */
 export interface Sample {
+  /** Sample name, e.g. `shopstream_consumer_lag` or `x_bucket`. */
   name: string;
+  /** The sample's labels. */
   labels: Labels;
+  /** The sample's value. */
   value: number;
   /** Milliseconds since the epoch, when the line carries one. */
   timestampMs?: number;
@@ -35,9 +38,13 @@ export interface Sample {
 
 /** A metric family: one `# HELP`/`# TYPE` header and its samples. */
 export interface MetricFamily {
+  /** Family name. */
   name: string;
+  /** The `# HELP` text. */
   help: string;
+  /** The `# TYPE`. */
   type: MetricType;
+  /** The family's samples. */
   samples: Sample[];
 }
 
@@ -315,16 +322,39 @@ export interface MetricOptions {
 
 /** Options of a histogram: its bucket upper bounds (ascending; `+Inf` is implied). */
 export interface HistogramOptions extends MetricOptions {
+  /** Bucket upper bounds, ascending; default {@linkcode DEFAULT_BUCKETS}. */
   buckets?: readonly number[];
 }
 
-abstract class Metric<S> {
+/**
+ * What every metric has: a checked name, help, label names and one state `S`
+ * per label set (a series). {@linkcode Counter}, {@linkcode Gauge} and
+ * {@linkcode Histogram} are the concrete kinds.
+ *
+ * @example
+ * ```ts
+ * import { Histogram, type Metric } from "./prometheus.ts";
+ * const m: Metric<{ counts: number[]; sum: number; count: number }> = new Histogram({
+ *   name: "flush_seconds",
+ *   help: "Flush time",
+ *   buckets: [0.1, 1],
+ * });
+ * console.log(m.name, m.type); // flush_seconds histogram
+ * ```
+ */
+export abstract class Metric<S> {
+  /** Metric name, e.g. `shopstream_produced_total`. */
   readonly name: string;
+  /** One line saying what it counts. */
   readonly help: string;
+  /** Label names every sample must set, in this order. */
   readonly labelNames: readonly string[];
+  /** The exposition `# TYPE`. */
   abstract readonly type: MetricType;
+  /** Series by their label values (as JSON), each with its labels and state. */
   protected readonly series = new Map<string, { labels: Labels; state: S }>();
 
+  /** Checks the metric and label names; throws a `RangeError` on an illegal one. */
   constructor(options: MetricOptions) {
     if (!METRIC_NAME.test(options.name)) {
       throw new RangeError(
@@ -343,6 +373,7 @@ abstract class Metric<S> {
 
   /** The series for `labels`, created with `init` on first use; labels must match the declaration. */
   protected entry(labels: Labels, init: () => S): { labels: Labels; state: S };
+  /** The series for `labels`, or undefined when it was never set. */
   protected entry(labels: Labels): { labels: Labels; state: S } | undefined;
   protected entry(labels: Labels, init?: () => S): { labels: Labels; state: S } | undefined {
     const keys = Object.keys(labels);
@@ -379,8 +410,17 @@ abstract class Metric<S> {
   abstract collect(): MetricFamily;
 }
 
-/** A metric with one number per series (counters and gauges). */
-abstract class ScalarMetric extends Metric<{ value: number }> {
+/**
+ * A metric with one number per series (counters and gauges).
+ *
+ * @example
+ * ```ts
+ * import { Gauge, type ScalarMetric } from "./prometheus.ts";
+ * const m: ScalarMetric = new Gauge({ name: "lag", help: "Records behind" });
+ * console.log(m.value()); // 0
+ * ```
+ */
+export abstract class ScalarMetric extends Metric<{ value: number }> {
   /** The current value of `labels` (0 when never set). */
   value(labels: Labels = {}): number {
     return this.entry(labels)?.state.value ?? 0;
@@ -413,6 +453,7 @@ abstract class ScalarMetric extends Metric<{ value: number }> {
  * ```
  */
 export class Counter extends ScalarMetric {
+  /** The exposition `# TYPE`. */
   readonly type = "counter" as const;
 
   /** Adds `by` (default 1, never negative) to the series of `labels`. */
@@ -445,6 +486,7 @@ export class Counter extends ScalarMetric {
  * ```
  */
 export class Gauge extends ScalarMetric {
+  /** The exposition `# TYPE`. */
   readonly type = "gauge" as const;
 
   /** Sets the series of `labels` to `value`. */
@@ -471,10 +513,12 @@ export class Gauge extends ScalarMetric {
  * ```
  */
 export class Histogram extends Metric<{ counts: number[]; sum: number; count: number }> {
+  /** The exposition `# TYPE`. */
   readonly type = "histogram" as const;
   /** Bucket upper bounds, ascending, without `+Inf`. */
   readonly buckets: readonly number[];
 
+  /** Checks the names and the buckets (finite, strictly ascending; `le` is reserved). */
   constructor(options: HistogramOptions) {
     super(options);
     if (this.labelNames.includes("le")) {

@@ -43,40 +43,57 @@ export type RegistryKey =
 
 /** The value of a `SCHEMA` record. Fields Confluent may add (metadata, ruleSet, md5) are kept. */
 export interface SchemaValue {
+  /** The subject. */
   subject: string;
+  /** Version number within the subject. */
   version: number;
+  /** Global schema id. */
   id: number;
+  /** The schema text. */
   schema: string;
+  /** Soft-deleted. */
   deleted: boolean;
   /** Absent for AVRO. */
   schemaType?: string;
+  /** Schema references, kept as sent. */
   references?: unknown[];
+  /** Kept as Confluent wrote it. */
   md5?: string;
+  /** Kept as Confluent wrote it. */
   metadata?: unknown;
+  /** Kept as Confluent wrote it. */
   ruleSet?: unknown;
 }
 
 /** The value of a `CONFIG` record; other Confluent config fields are kept as they are. */
 export interface ConfigValue {
+  /** The subject; null or absent for the global config. */
   subject?: string | null;
+  /** The compatibility level, e.g. `BACKWARD`. */
   compatibilityLevel?: string;
+  /** Other Confluent config fields, kept as they are. */
   [field: string]: unknown;
 }
 
 /** The value of a `MODE` record. */
 export interface ModeValue {
+  /** The subject; null or absent for the global mode. */
   subject?: string | null;
+  /** The mode, e.g. `READWRITE`. */
   mode?: string;
 }
 
 /** The value of a `DELETE_SUBJECT` record: versions up to `version` are soft-deleted. */
 export interface DeleteSubjectValue {
+  /** The subject. */
   subject: string;
+  /** The last soft-deleted version. */
   version: number;
 }
 
 /** The value of a `CLEAR_SUBJECT` record. */
 export interface ClearSubjectValue {
+  /** The subject whose soft-deleted versions are cleared. */
   subject?: string | null;
 }
 

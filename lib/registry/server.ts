@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { Kafka } from "kafkajs";
+import type { Kafka } from "../kafka/upstream.ts";
 import type { Config } from "../config.ts";
 import { RegistryError } from "../schema/registry_errors.ts";
 import { RegistryService, type SchemaRequest } from "./service.ts";
@@ -199,7 +199,9 @@ export interface StartRegistryOptions {
 export interface RunningRegistry {
   /** Base URL, e.g. `http://127.0.0.1:8081`. */
   readonly url: string;
+  /** Host it listens on. */
   readonly hostname: string;
+  /** Port it listens on. */
   readonly port: number;
   /** The `_schemas` topic it keeps its state in. */
   readonly topic: string;

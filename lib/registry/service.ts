@@ -39,32 +39,47 @@ import type { SchemaStore } from "./store.ts";
 
 /** `GET /subjects/{s}/versions/{v}` and `POST /subjects/{s}`: schemaType only when not AVRO. */
 export interface SchemaResponse {
+  /** The subject. */
   subject: string;
+  /** Version number within the subject. */
   version: number;
+  /** Global schema id. */
   id: number;
+  /** Absent for AVRO. */
   schemaType?: string;
+  /** Schema references, when there are any. */
   references?: unknown[];
+  /** The schema text. */
   schema: string;
 }
 
 /** `GET /schemas/ids/{id}`. */
 export interface SchemaByIdResponse {
+  /** Absent for AVRO. */
   schemaType?: string;
+  /** Schema references, when there are any. */
   references?: unknown[];
+  /** The schema text. */
   schema: string;
 }
 
 /** `POST /compatibility/...`. */
 export interface CompatibilityResponse {
+  /** Whether the schema is compatible. */
   is_compatible: boolean;
+  /** Why not, when `verbose=true` was asked. */
   messages?: string[];
 }
 
 /** A registration or lookup request body. */
 export interface SchemaRequest {
+  /** The schema text. */
   schema?: unknown;
+  /** `AVRO` when absent. */
   schemaType?: unknown;
+  /** Schema references. */
   references?: unknown;
+  /** Other fields, e.g. metadata. */
   [field: string]: unknown;
 }
 
@@ -134,6 +149,7 @@ function configBody(v: ConfigValue | undefined): Record<string, unknown> {
  * ```
  */
 export class RegistryService {
+  /** The operations over `store`. */
   constructor(readonly store: SchemaStore) {}
 
   get #state() {

@@ -55,6 +55,7 @@ export class RegistryState {
   #maxId = 0;
   #offset = -1;
 
+  /** An empty state; `warn` hears about records it skips. */
   constructor(private readonly warn: StateWarn = () => {}) {}
 
   /** Offset of the last record applied; -1 before the first. */

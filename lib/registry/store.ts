@@ -32,10 +32,10 @@ import {
   type Admin,
   ConfigResourceTypes,
   type Consumer,
-  type Kafka,
   Partitioners,
   type Producer,
 } from "kafkajs";
+import type { Kafka } from "../kafka/upstream.ts";
 import type { Config } from "../config.ts";
 import { createKafka } from "../kafka/client.ts";
 import { RegistryError } from "../schema/registry_errors.ts";
@@ -77,6 +77,7 @@ export interface SchemaStoreOptions {
  * ```
  */
 export class SchemaTopicError extends Error {
+  /** An error with this message. */
   constructor(message: string) {
     super(message);
     this.name = "SchemaTopicError";

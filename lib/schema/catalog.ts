@@ -73,7 +73,9 @@ export interface LoadedSchema {
 
 /** A family's versions, oldest first. */
 export interface SchemaFamily {
+  /** The family's folder name under `schemas/`, e.g. `order`. */
   readonly name: string;
+  /** Every version, oldest first. */
   readonly versions: readonly LoadedSchema[];
   /** The newest version. */
   readonly latest: LoadedSchema;
@@ -81,9 +83,11 @@ export interface SchemaFamily {
 
 /** Everything under `schemas/`. */
 export interface Catalog {
+  /** The folder the catalog was loaded from. */
   readonly dir: string;
   /** Shared named types by full name. */
   readonly named: ReadonlyMap<string, Record<string, unknown>>;
+  /** Every family, in name order. */
   readonly families: readonly SchemaFamily[];
   /** The family called `name`; throws with the list when there is none. */
   family(name: string): SchemaFamily;
@@ -100,6 +104,7 @@ export interface Catalog {
  * ```
  */
 export class SchemaFileError extends Error {
+  /** The bad file, what is wrong with it, and an optional `cause`. */
   constructor(readonly file: string, message: string, options?: ErrorOptions) {
     super(`${file}: ${message}`, options);
     this.name = "SchemaFileError";
@@ -204,7 +209,7 @@ function missingDocs(node: unknown, where: string, out: string[]): void {
  */
 export async function loadSchemaFile(
   file: string,
-  named: ReadonlyMap<string, Json>,
+  named: ReadonlyMap<string, Record<string, unknown>>,
   family = "examples",
 ): Promise<LoadedSchema> {
   const json = await readJson(file);

@@ -376,6 +376,7 @@ export interface PreviousSchema {
 
 /** The outcome of {@linkcode checkCompatibility}. */
 export interface CompatibilityResult {
+  /** Whether the new schema is compatible at the checked level. */
   readonly compatible: boolean;
   /** Why not, Confluent-style; empty when compatible. */
   readonly messages: string[];

@@ -35,18 +35,27 @@ import type { ContractDecoder } from "./decoder.ts";
 
 /** Where a decoded record came from. */
 export interface RecordMeta {
+  /** Topic the record was read from. */
   topic: string;
+  /** Partition the record was read from. */
   partition: number;
+  /** The record's offset. */
   offset: string;
+  /** The record's key as text; null when it has none. */
   key: string | null;
+  /** Id of the schema that wrote the record. */
   schemaId: number;
 }
 
 /** Options of {@linkcode ContractConsumer}. */
 export interface ContractConsumerOptions<T> {
+  /** Where Kafka is; also the default dead-letter topic. */
   config: Config;
+  /** Topic to consume. */
   topic: string;
+  /** Consumer group. */
   groupId: string;
+  /** Decodes and checks each record. */
   decoder: ContractDecoder<T>;
   /** Called for every record that decodes and passes the rules. */
   onRecord: (value: T, meta: RecordMeta) => void | Promise<void>;
@@ -64,7 +73,9 @@ export interface ContractConsumerOptions<T> {
 
 /** Counts since {@linkcode ContractConsumer.run}. */
 export interface ContractConsumerStats {
+  /** Records decoded and passed to `onRecord`. */
   decoded: number;
+  /** Records dead-lettered, per reason. */
   deadLettered: Record<string, number>;
 }
 
@@ -79,12 +90,15 @@ export interface ContractConsumerStats {
  * ```
  */
 export class ContractConsumer<T = unknown> {
+  /** Counts since `run()`. */
   readonly stats: ContractConsumerStats = { decoded: 0, deadLettered: {} };
+  /** Where records that fail the contract go. */
   readonly deadLetterTopic: string;
   readonly #options: ContractConsumerOptions<T>;
   #consumer?: Consumer;
   #dlq?: DeadLetterWriter;
 
+  /** A consumer with these options; `connect()` then `run()` starts it. */
   constructor(options: ContractConsumerOptions<T>) {
     this.#options = options;
     this.deadLetterTopic = options.deadLetterTopic ?? options.config.topics.deadLetter;

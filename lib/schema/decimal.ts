@@ -24,6 +24,7 @@
  * ```
  */
 export class DecimalError extends Error {
+  /** An error with this message. */
   constructor(message: string) {
     super(message);
     this.name = "DecimalError";
@@ -40,6 +41,7 @@ export class DecimalError extends Error {
  * ```
  */
 export class Decimal {
+  /** The value `unscaled` × 10^-`scale`. */
   constructor(
     /** The digits as an integer. */
     readonly unscaled: bigint,

@@ -78,8 +78,10 @@ function hex(bytes: Uint8Array): string {
  */
 export class ContractDecoder<T = unknown> {
   readonly #resolvers = new Map<number, Resolved | Error>();
+  /** Reader or writer shape of decoded values (see {@linkcode ContractDecoderOptions}). */
   readonly shape: "reader" | "writer";
 
+  /** A decoder into `reader` through `serde`, running `rules` on every decoded value. */
   constructor(
     readonly serde: AvroSerde,
     readonly reader: avsc.Type,

@@ -26,14 +26,19 @@ import { subjectName, type SubjectStrategy } from "./subjects.ts";
 
 /** One local schema checked against its subject. */
 export interface GateRow {
+  /** The schema family. */
   family: string;
+  /** The local version checked. */
   version: number;
+  /** The subject it registers under. */
   subject: string;
+  /** The subject's compatibility level. */
   level: CompatibilityLevel;
   /** Registered versions of the subject when checked. */
   registered: number;
   /** Already registered (same schema), so nothing to check. */
   alreadyRegistered: boolean;
+  /** Whether the version may be registered. */
   ok: boolean;
   /** The registry's own verdict, when it was asked. */
   registryOk?: boolean;
@@ -205,8 +210,11 @@ export async function registerCatalog(
 
 /** One field's difference between two versions. */
 export interface FieldChange {
+  /** Dotted field path, e.g. `items.qty`. */
   field: string;
+  /** What happened to the field. */
   change: "added" | "removed" | "changed";
+  /** The field's old and new definition, as short text. */
   detail: string;
 }
 

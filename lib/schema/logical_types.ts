@@ -20,10 +20,13 @@
 import avsc from "avsc";
 import { Buffer } from "node:buffer";
 import { Decimal } from "./decimal.ts";
+import { LogicalType } from "./upstream.ts";
 
-// avsc's LogicalType is a plain constructor; its typings do not model subclassing.
-// deno-lint-ignore no-explicit-any
-const LogicalType: any = avsc.types.LogicalType;
+/**
+ * Any avsc type, typed loosely like avsc's `LogicalType`.
+ *
+ * @internal
+ */
 // deno-lint-ignore no-explicit-any
 type AnyType = any;
 
@@ -104,6 +107,7 @@ export class DecimalType extends LogicalType {
   /** Digits after the point. */
   readonly scale: number;
 
+  /** Reads `precision` and `scale` from the schema; avsc passes its options along. */
   constructor(schema: { precision?: unknown; scale?: unknown }, opts: unknown) {
     super(schema, opts);
     const precision = Number(schema.precision);

@@ -53,7 +53,9 @@ export const ErrorCode = {
 
 /** The body of every error response: `{"error_code": N, "message": "..."}`. */
 export interface ErrorBody {
+  /** Confluent's error code, e.g. 40401. */
   error_code: number;
+  /** What went wrong. */
   message: string;
 }
 
@@ -72,6 +74,7 @@ export interface ErrorBody {
  * ```
  */
 export class RegistryError extends Error {
+  /** The HTTP status, Confluent's `error_code`, the message and an optional `cause`. */
   constructor(
     /** HTTP status of the response. */
     readonly status: number,

@@ -25,6 +25,7 @@ import type { CompatibilityLevel } from "./compatibility.ts";
  * ```
  */
 export class RegistryHttpError extends Error {
+  /** The request, the HTTP status, the registry's `error_code` (when it sent one) and message. */
   constructor(
     readonly method: string,
     readonly path: string,
@@ -43,18 +44,26 @@ export class RegistryHttpError extends Error {
 
 /** A registered schema version. */
 export interface SubjectVersion {
+  /** Subject name. */
   subject: string;
+  /** Version number in the subject. */
   version: number;
+  /** Global schema id. */
   id: number;
+  /** The schema text. */
   schema: string;
+  /** `AVRO` when absent. */
   schemaType?: string;
 }
 
 /** The raw answer of one call, for conformance tests. */
 export interface RawResponse {
+  /** HTTP status. */
   status: number;
+  /** The parsed JSON body; undefined when it is empty or not JSON. */
   // deno-lint-ignore no-explicit-any
   body: any;
+  /** The raw body text. */
   text: string;
 }
 
@@ -72,8 +81,10 @@ const CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
  * ```
  */
 export class RegistryClient {
+  /** The registry's base URL, without a trailing slash. */
   readonly url: string;
 
+  /** A client for the registry at `url`; each request gives up after `timeoutMs`. */
   constructor(url: string, readonly timeoutMs = 10_000) {
     this.url = url.replace(/\/+$/, "");
   }

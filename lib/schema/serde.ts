@@ -19,7 +19,8 @@
  *
  * @module
  */
-import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
+import { SchemaType } from "@kafkajs/confluent-schema-registry";
+import { SchemaRegistry } from "./upstream.ts";
 import type avsc from "avsc";
 import { Buffer } from "node:buffer";
 import type { LoadedSchema } from "./catalog.ts";
@@ -82,10 +83,12 @@ export function parseWireFormat(
  * ```
  */
 export class WireWriter {
+  /** Bytes per slab. */
   readonly slabBytes: number;
   #slab: Buffer;
   #pos = 0;
 
+  /** A writer with slabs of `slabBytes` bytes (at least 64). */
   constructor(slabBytes = 256 * 1024) {
     if (!(Number.isInteger(slabBytes) && slabBytes >= 64)) {
       throw new RangeError(`slabBytes must be an integer >= 64, got ${slabBytes}`);
@@ -133,12 +136,14 @@ export class WireWriter {
 export class AvroSerde {
   /** The underlying client (it caches schemas by id). */
   readonly registry: SchemaRegistry;
+  /** How subjects are named. */
   readonly strategy: SubjectStrategy;
   /** The registry's base URL. */
   readonly url: string;
   readonly #ids = new Map<string, Promise<number>>();
   readonly #writer = new WireWriter();
 
+  /** A serde for the registry at `options.url`. */
   constructor(options: AvroSerdeOptions) {
     this.strategy = options.strategy ?? "topic";
     this.url = options.url;

@@ -19,6 +19,11 @@
  */
 import type avsc from "avsc";
 
+/**
+ * Any avsc type, typed loosely: avsc's typings do not cover every kind.
+ *
+ * @internal
+ */
 // deno-lint-ignore no-explicit-any
 type AnyType = any;
 
@@ -45,6 +50,7 @@ export interface ValidationIssue {
  * ```
  */
 export class SchemaValidationError extends Error {
+  /** The schema's name and every bad field. */
   constructor(
     /** The schema's name. */
     readonly schema: string,

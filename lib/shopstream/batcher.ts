@@ -56,12 +56,15 @@ export type FlushReason = "records" | "bytes" | "age" | "pressure" | "drain" | "
 
 /** A region's buffered records, taken for a flush. */
 export interface RegionBatch<T> {
+  /** The region the records belong to. */
   readonly region: string;
+  /** The records, in arrival order. */
   readonly records: T[];
   /** Sum of the bytes given with each record. */
   readonly bytes: number;
   /** When the first record arrived (the caller's clock, ms). */
   readonly openedAt: number;
+  /** Which limit (or event) caused the flush. */
   readonly reason: FlushReason;
 }
 
@@ -108,11 +111,13 @@ export function checkPolicy(policy: BatchPolicy): BatchPolicy {
  * ```
  */
 export class RegionBatcher<T> {
+  /** The limits every region's buffer is flushed at. */
   readonly policy: BatchPolicy;
   readonly #buffers = new Map<string, Buffer<T>>();
   #records = 0;
   #bytes = 0;
 
+  /** Empty buffers under `policy` (checked with {@linkcode checkPolicy}). */
   constructor(policy: BatchPolicy = DEFAULT_BATCH_POLICY) {
     this.policy = checkPolicy(policy);
   }

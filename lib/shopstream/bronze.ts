@@ -28,7 +28,8 @@
  *
  * @module
  */
-import type { Schema, Table } from "apache-arrow";
+import type { Table } from "apache-arrow";
+import type { Schema } from "../lake/upstream.ts";
 import type avsc from "avsc";
 import { encodeParquet } from "../lake/parquet.ts";
 import { arrowSchema, type ColumnType, tableFromColumns } from "../lake/table.ts";
@@ -37,7 +38,9 @@ import type { LoadedSchema, SchemaFamily } from "../schema/catalog.ts";
 
 /** One bronze column: its name, type, and where its value sits in a decoded event. */
 export interface BronzeColumn {
+  /** Column name. */
   readonly name: string;
+  /** Column type. */
   readonly type: ColumnType;
   /** Field names from the event's root to the value, e.g. `["total", "amountMinor"]`. */
   readonly path: readonly string[];
@@ -50,6 +53,7 @@ export interface BronzeColumn {
  * values: `Date` for timestamps, `Decimal` for decimals).
  */
 export interface BronzeRecord {
+  /** Kafka partition the record was read from. */
   readonly partition: number;
   /** Kafka offset; kafkajs gives it as a string. */
   readonly offset: bigint | string | number;
@@ -63,6 +67,7 @@ export interface BronzeRecord {
 
 /** The group a record's bronze object belongs to: Kafka partition, region, UTC date and hour. */
 export interface BronzeGroup extends HourPartition {
+  /** Kafka partition. */
   readonly partition: number;
 }
 
@@ -81,6 +86,7 @@ export interface BronzeGroup extends HourPartition {
  * ```
  */
 export class BronzeRecordError extends Error {
+  /** An error with this message. */
   constructor(message: string) {
     super(message);
     this.name = "BronzeRecordError";

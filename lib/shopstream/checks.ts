@@ -41,9 +41,13 @@ import { type ShopTopics, TOPIC_KEYS } from "./topics.ts";
 
 /** One check of a run against the tally: its name, what was expected, what was found. */
 export interface PipelineCheck {
+  /** What is checked, e.g. `bronze rows shop.orders`. */
   name: string;
+  /** What the tally says it must be, e.g. `>= 1000`. */
   expected: string;
+  /** What Kafka or the lake showed. */
   actual: string;
+  /** Whether the check passed. */
   ok: boolean;
 }
 

@@ -63,6 +63,7 @@ export const REPORTING_CURRENCY = "EUR";
  * ```
  */
 export class UnknownCurrencyError extends Error {
+  /** The unknown code. */
   constructor(readonly code: string) {
     super(
       `unknown currency "${code}": the rate table in lib/shopstream/currency.ts has ${

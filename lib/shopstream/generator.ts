@@ -65,69 +65,109 @@ export const MALFORMED_KINDS: readonly MalformedKind[] = ["no-magic", "unknown-s
 
 /** Money in integer minor units (schemas/common/money.avsc). */
 export interface Money {
+  /** The amount in the currency's minor unit, e.g. 1999 for 19.99 EUR. */
   amountMinor: number;
+  /** ISO 4217 code, e.g. EUR. */
   currency: string;
 }
 
 /** The envelope every event carries (schemas/common/envelope.avsc). */
 export interface Envelope {
+  /** A UUID, unique per event; consumers deduplicate on it. */
   eventId: string;
+  /** The event's kind, e.g. `order.placed` or `payment.captured`. */
   eventType: string;
+  /** When the event happened in the source system, not when it was sent. */
   occurredAt: Date;
+  /** The shop region that produced the event; the lake partitions by it. */
   region: RegionCode;
+  /** The version of this event's contract the producer wrote. */
   schemaVersion: number;
 }
 
 /** One order line. */
 export interface LineItem {
+  /** The product's stock keeping unit. */
   sku: string;
+  /** How many units, at least 1. */
   qty: number;
+  /** Price of one unit at the time of the order. */
   unitPrice: Money;
 }
 
 /** An order event (order v1; v2 adds `channel`, `couponCode`, `taxRate`). */
 export interface OrderEvent {
+  /** The shared envelope: id, type, time, region, schema version. */
   envelope: Envelope;
+  /** The order's id, also the record key. */
   orderId: string;
+  /** The customer who placed the order. */
   customerId: string;
+  /** The order lines, at least one. */
   items: LineItem[];
+  /** Sum of qty × unitPrice over the lines. */
   total: Money;
+  /** The order's status after this event. */
   status: "PLACED" | "CANCELLED";
+  /** v2: where the order came from (web, app or store). */
   channel?: string;
+  /** v2: the coupon applied, if any. */
   couponCode?: string | null;
+  /** v2: VAT rate applied to the total, as an exact decimal (0.2100 = 21 %). */
   taxRate?: Decimal;
 }
 
 /** A payment event (payment v1; v2 adds `settlementCurrency`, `fxRate`). */
 export interface PaymentEvent {
+  /** The shared envelope: id, type, time, region, schema version. */
   envelope: Envelope;
+  /** The payment's id. */
   paymentId: string;
+  /** The order paid for; the record key. */
   orderId: string;
+  /** The amount charged, in the payment's currency. */
   amount: Money;
+  /** How the customer paid. */
   method: "CARD" | "PAYPAL" | "BANK_TRANSFER";
+  /** The payment's state after this event. */
   status: "AUTHORIZED" | "CAPTURED" | "FAILED";
+  /** v2: the currency the shop is paid out in, when it differs from the charge currency. */
   settlementCurrency?: string | null;
+  /** v2: exact rate from the charge to the settlement currency; null when they are the same. */
   fxRate?: Decimal | null;
 }
 
 /** A shipment event (shipment v1). */
 export interface ShipmentEvent {
+  /** The shared envelope: id, type, time, region, schema version. */
   envelope: Envelope;
+  /** The parcel's id. */
   shipmentId: string;
+  /** The order shipped; the record key. */
   orderId: string;
+  /** The carrier handling the parcel, e.g. DHL. */
   carrier: string;
+  /** When the carrier took the parcel. */
   shippedAt: Date;
+  /** The carrier's delivery estimate, when it gave one. */
   estimatedDelivery: Date | null;
 }
 
 /** A clickstream event (clickstream v1; v2 widens `durationMs` and adds `referrer`). */
 export interface ClickEvent {
+  /** The shared envelope: id, type, time, region, schema version. */
   envelope: Envelope;
+  /** The browsing session; the record key. */
   sessionId: string;
+  /** The logged-in customer; null for anonymous visitors. */
   customerId: string | null;
+  /** The page path, e.g. `/products/kb-01`. */
   page: string;
+  /** What the visitor did. */
   action: "VIEW" | "CLICK" | "ADD_TO_CART";
+  /** Time spent on the page before the action, ms. */
   durationMs: number;
+  /** v2: the page or site the visitor came from, if known. */
   referrer?: string | null;
 }
 
@@ -138,6 +178,7 @@ export type EventValue = OrderEvent | PaymentEvent | ShipmentEvent | ClickEvent;
 export interface GeneratedRecord {
   /** Position in the stream, from 0. */
   index: number;
+  /** The topic it goes to. */
   topic: TopicKey;
   /** The record key: orderId for orders/payments/shipments, sessionId for clickstream. */
   key: string;
@@ -190,7 +231,9 @@ export interface GeneratorOptions {
 
 /** A product of the catalogue, priced in each region's currency (REGIONS order). */
 export interface Product {
+  /** Stock keeping unit. */
   sku: string;
+  /** Product name. */
   name: string;
   /** Unit price in minor units of REGIONS[i].currency. */
   prices: readonly number[];
@@ -285,11 +328,17 @@ function buildPools(seed: number, customers: number, products: number) {
  * ```
  */
 export class EventGenerator {
+  /** The seed in use. */
   readonly seed: number;
+  /** Simulated clock start, epoch ms UTC. */
   readonly startAt: number;
+  /** Mean simulated milliseconds between records. */
   readonly meanStepMs: number;
+  /** Share of records that are malformed. */
   readonly malformedShare: number;
+  /** Share of records that re-send an earlier event. */
   readonly duplicateShare: number;
+  /** Whether region weights follow each region's local hour. */
   readonly diurnal: boolean;
   readonly #v2From: number;
   readonly #rng: Rng;
@@ -302,6 +351,7 @@ export class EventGenerator {
   #weightsHour = -1;
   #weights: number[] = [];
 
+  /** A generator with these options (defaults in {@linkcode GeneratorOptions}). */
   constructor(options: GeneratorOptions = {}) {
     this.seed = options.seed ?? 42;
     if (!Number.isInteger(this.seed)) {

@@ -72,15 +72,25 @@ export const ORDERS_HOURLY_COLUMNS: readonly ColumnSpec[] = [
 
 /** One `orders_hourly` row. */
 export interface OrdersHourlyRow {
+  /** Region code. */
   region: string;
+  /** `YYYY-MM-DD`, UTC. */
   date: string;
+  /** `HH`, UTC. */
   hour: string;
+  /** Start of the hour, epoch ms UTC. */
   hour_start: number;
+  /** Distinct `order.placed` events. */
   orders: bigint;
+  /** Sum of their totals, in minor units of `currency`. */
   revenue_minor: bigint;
+  /** The region's currency. */
   currency: string;
+  /** The revenue converted to EUR once (half-even), in cents. */
   revenue_eur_minor: bigint;
+  /** Revenue / orders, half-even. */
   avg_basket_minor: bigint;
+  /** JSON: up to three `{"sku","qty"}` with the largest quantity, ties by sku. */
   top_products: string;
 }
 
@@ -95,6 +105,7 @@ export interface OrdersHourlyRow {
  * ```
  */
 export class GoldError extends Error {
+  /** An error with this message. */
   constructor(message: string) {
     super(message);
     this.name = "GoldError";
@@ -185,6 +196,7 @@ export function ordersHourlyRow(
  * ```
  */
 export class GoldJob {
+  /** A job reading silver from and writing gold to `store`. */
   constructor(readonly store: LakeStore) {}
 
   /**

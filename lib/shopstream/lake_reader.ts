@@ -25,12 +25,15 @@ import { formatTable } from "../util/table.ts";
 
 /** A listed lake object with its key parsed. */
 export interface LakeObject extends StoredObject {
+  /** The key's layer, topic and partition parts. */
   readonly parsed: LakeKey;
 }
 
 /** One line of {@linkcode LakeReader.summary}: a layer's topic (and gold table). */
 export interface LakeSummaryRow {
+  /** Bronze, silver or gold. */
   readonly layer: Layer;
+  /** The Kafka topic. */
   readonly topic: string;
   /** The gold table (e.g. `orders_hourly`); empty for bronze and silver. */
   readonly table: string;
@@ -38,16 +41,21 @@ export interface LakeSummaryRow {
   readonly regions: number;
   /** Distinct region/date/hour partitions. */
   readonly partitions: number;
+  /** Objects. */
   readonly files: number;
   /** Rows over all files, from each file's Parquet footer. */
   readonly rows: number;
+  /** Bytes over all files. */
   readonly bytes: number;
 }
 
 /** A table read from one object, with where it came from. */
 export interface LakeTable {
+  /** The object's key. */
   readonly key: string;
+  /** The key's layer, topic and partition parts. */
   readonly parsed: LakeKey;
+  /** The object's rows, decoded from Parquet. */
   readonly table: Table;
 }
 
@@ -77,6 +85,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, f: (t: T) => P
  * ```
  */
 export class LakeReader {
+  /** A reader over `store`, fetching up to `parallelism` objects at once. */
   constructor(readonly store: LakeStore, readonly parallelism = 4) {}
 
   /**

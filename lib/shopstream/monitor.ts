@@ -51,6 +51,7 @@ export interface MonitorOptions extends Partial<WatchOptions> {
 
 /** Per-topic rates between two observations, in records per second. */
 export interface TopicRate {
+  /** The topic. */
   topic: string;
   /** From Kafka's log-end offsets. */
   appended: number;
@@ -62,23 +63,31 @@ export interface TopicRate {
 
 /** What the pipeline's metrics page said. */
 export interface ScrapeResult {
+  /** The metrics URL scraped. */
   url: string;
+  /** Whether the scrape succeeded. */
   ok: boolean;
   /** Why it could not be scraped. */
   error?: string;
+  /** The samples read; empty when the scrape failed. */
   samples: Sample[];
 }
 
 /** One observation, ready to print. */
 export interface MonitorView {
+  /** When it was taken, epoch ms. */
   timeMs: number;
+  /** What Kafka said. */
   facts: KafkaFacts;
+  /** What the pipeline's metrics page said. */
   scrape: ScrapeResult;
   /** Rates since the previous observation; undefined on the first. */
   rates?: { seconds: number; topics: TopicRate[]; dlqPerSecond: number };
   /** The watched topics (the group's). */
   topics: string[];
+  /** The dead-letter topic. */
   dlqTopic: string;
+  /** Records in the dead-letter topic (sum of its end offsets). */
   dlqTotal: number;
   /** Listed alert instances (firing, pending, recently resolved). */
   alerts: AlertState[];
@@ -134,12 +143,15 @@ function ratesByTopic(metric: string, prev: Snapshot, now: Snapshot): Map<string
  * ```
  */
 export class ShopstreamMonitor {
+  /** The group and topics watched. */
   readonly watch: WatchOptions;
+  /** The pipeline's `/metrics` URL. */
   readonly metricsUrl: string;
   readonly #admin: ClusterAdmin;
   readonly #alerts: AlertEvaluator;
   #previous?: Snapshot;
 
+  /** A monitor for `config`'s pipeline; call `connect()` before `observe()`. */
   constructor(config: Config, options: MonitorOptions = {}) {
     const d = defaultWatch(config);
     this.watch = {

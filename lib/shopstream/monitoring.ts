@@ -160,15 +160,19 @@ export function registerShopstreamMetrics(registry: MetricsRegistry): Shopstream
 
 /** What Kafka itself says about the pipeline at one moment. */
 export interface KafkaFacts {
+  /** When the facts were read, epoch ms. */
   timeMs: number;
+  /** The consumer group watched. */
   group: string;
   /** Lag of `group` on every partition of the watched topics that exist. */
   lag: PartitionLag[];
   /** Watched topics that do not exist (yet). */
   missingTopics: string[];
+  /** Brokers in the cluster. */
   brokers: number;
   /** Partitions of all topics, internal ones included. */
   partitions: number;
+  /** Partitions with no leader or fewer in-sync replicas than replicas. */
   underReplicated: PartitionInfo[];
   /** Sum of log-end offsets per watched topic (the DLQ included). */
   topicRecords: Record<string, number>;
@@ -176,6 +180,7 @@ export interface KafkaFacts {
 
 /** Which group and topics {@linkcode readKafkaFacts} looks at. */
 export interface WatchOptions {
+  /** The consumer group to watch. */
   group: string;
   /** The topics the group consumes. */
   topics: readonly string[];

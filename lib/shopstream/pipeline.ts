@@ -99,6 +99,7 @@ export const DEFAULT_PIPELINE: Readonly<
 
 /** Options of {@linkcode Pipeline}; defaults in {@linkcode DEFAULT_PIPELINE}. */
 export interface PipelineOptions {
+  /** Brokers, registry, lake and default names. */
   config: Config;
   /** Records to produce (events, duplicates and malformed together). */
   events?: number;
@@ -147,7 +148,9 @@ export interface PipelineOptions {
 
 /** Where a run stands. */
 export interface PipelineProgress {
+  /** The stage running. */
   stage: "produce" | "drain" | "silver" | "gold" | "read-back";
+  /** Milliseconds since the run started. */
   elapsedMs: number;
   /** Records handed to the producers. */
   produced: number;
@@ -169,17 +172,23 @@ export interface PipelineProgress {
 
 /** What a run did and whether the lake agrees with the tally. */
 export interface PipelineSummary {
+  /** The topics used. */
   topics: ShopTopics;
+  /** Generator seed. */
   seed: number;
+  /** Records produced. */
   produced: number;
   /** Records consumed by the sink (bronze rows + dead letters). */
   consumed: number;
+  /** Records the sink dead-lettered. */
   deadLetters: number;
   /** Records appended to the dead-letter topic during the run (its end offsets). */
   dlqAppended: number;
   /** Per layer and topic, read back from the lake. */
   lake: LakeSummaryRow[];
+  /** The silver job's report per topic. */
   silver: LayerJobReport[];
+  /** The gold job's report. */
   gold: LayerJobReport;
   /** Sum of the sink group's lag over the event topics after the run. */
   endLag: number;
@@ -193,12 +202,17 @@ export interface PipelineSummary {
   endToEndPerSec: number;
   /** Sink flushes and the slowest-flush percentiles (ms, over topics). */
   flushes: number;
+  /** Median flush time, ms (the slowest topic's). */
   flushP50Ms: number;
+  /** 99th percentile flush time, ms (the slowest topic's). */
   flushP99Ms: number;
   /** Peak resident memory of the process, bytes. */
   peakRss: number;
+  /** Each check of the lake against the tally. */
   checks: PipelineCheck[];
+  /** true when every check passed. */
   ok: boolean;
+  /** What the generator says the lake must hold. */
   tally: Tally;
 }
 
@@ -308,8 +322,11 @@ interface RunFigures {
  * ```
  */
 export class Pipeline {
+  /** The topics used. */
   readonly topics: ShopTopics;
+  /** The sink's consumer group. */
   readonly groupId: string;
+  /** Generator seed. */
   readonly seed: number;
   readonly #options: PipelineOptions;
   #producer?: ShopStreamProducer;
@@ -317,6 +334,7 @@ export class Pipeline {
   #peakRss = 0;
   #metricsUrl?: string;
 
+  /** A pipeline with these options; nothing starts before `run()`. */
   constructor(options: PipelineOptions) {
     this.#options = options;
     this.topics = options.topics ?? options.config.topics;

@@ -80,6 +80,7 @@ export interface ProduceProgress {
   records: number;
   /** Records acknowledged by the cluster so far. */
   acknowledged: number;
+  /** Milliseconds since the run started. */
   elapsedMs: number;
   /** Acknowledged records per second so far. */
   eventsPerSec: number;
@@ -99,8 +100,11 @@ export interface ProduceSummary extends ProduceProgress {
  * `shopstream_malformed_produced_total`.
  */
 export interface ProducerCounters {
+  /** `shopstream_produced_total`: records produced, by topic. */
   produced: Record<string, number>;
+  /** `shopstream_producer_resent_total`: records sent again, by topic. */
   resent: Record<string, number>;
+  /** `shopstream_malformed_produced_total`: malformed records produced, by topic. */
   malformedProduced: Record<string, number>;
 }
 
@@ -162,9 +166,13 @@ export async function ensureTopics(
  * ```
  */
 export class ShopStreamProducer {
+  /** The topic names written to. */
   readonly topics: ShopTopics;
+  /** The generator the records come from. */
   readonly generator: EventGenerator;
+  /** What was produced, counted for the lake checks. */
   readonly tally: Tally;
+  /** Encodes the events in the registry's wire format. */
   readonly serde: AvroSerde;
   readonly #kafka: Kafka;
   readonly #config: Config;
@@ -175,6 +183,7 @@ export class ShopStreamProducer {
   #stopping = false;
   #connected = false;
 
+  /** A producer over `kafka` for `config`'s topics and registry; call `connect()` first. */
   constructor(kafka: Kafka, config: Config, options: ShopStreamProducerOptions = {}) {
     this.#kafka = kafka;
     this.#config = config;

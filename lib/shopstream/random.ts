@@ -31,6 +31,7 @@ export class Rng {
   #c: number;
   #d: number;
 
+  /** A generator whose sequence is fixed by `seed`. */
   constructor(seed: number) {
     let s = seed >>> 0;
     const next = () => {

@@ -19,6 +19,7 @@ export type RegionCode = "EU" | "US" | "APAC";
 
 /** One shop region. */
 export interface RegionInfo {
+  /** Region code. */
   readonly code: RegionCode;
   /** Share of the traffic before the time-of-day shape, summing to 1 over all regions. */
   readonly weight: number;

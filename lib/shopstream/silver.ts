@@ -57,7 +57,9 @@ import { CONTRACT_RULES } from "./rules.ts";
 
 /** What a medallion job did, for logs, the pipeline summary and tests. */
 export interface LayerJobReport {
+  /** The layer written. */
   readonly layer: "silver" | "gold";
+  /** The Kafka topic the data came from. */
   readonly topic: string;
   /** Input objects read. */
   objectsRead: number;
@@ -67,7 +69,9 @@ export interface LayerJobReport {
   objectsUnchanged: number;
   /** Output objects removed because their input is gone. */
   objectsRemoved: number;
+  /** Rows read. */
   rowsIn: number;
+  /** Rows written. */
   rowsOut: number;
   /** Rows dropped as duplicates of an event id already kept. */
   duplicates: number;
@@ -75,6 +79,7 @@ export interface LayerJobReport {
   invalid: number;
   /** Dropped rows by rule. */
   invalidReasons: Record<string, number>;
+  /** Wall-clock seconds the job took. */
   seconds: number;
 }
 
@@ -263,8 +268,11 @@ export function silverProblem(
 
 /** What {@linkcode toSilverRows} made of one hour's bronze rows. */
 export interface SilverRows {
+  /** The silver rows, one per kept event. */
   readonly rows: Row[];
+  /** Rows dropped as duplicates of an event id already kept. */
   readonly duplicates: number;
+  /** Rows dropped by a rule, per reason. */
   readonly invalidReasons: Record<string, number>;
 }
 
@@ -359,6 +367,7 @@ function addReasons(into: Record<string, number>, from: Record<string, number>):
 export class SilverJob {
   #catalog?: Promise<Catalog>;
 
+  /** A job over `store`; the schema catalog is loaded on first use unless given. */
   constructor(readonly store: LakeStore, catalog?: Catalog) {
     if (catalog) this.#catalog = Promise.resolve(catalog);
   }

@@ -39,7 +39,8 @@
  *
  * @module
  */
-import type { EachBatchPayload, Kafka } from "kafkajs";
+import type { EachBatchPayload } from "kafkajs";
+import type { Kafka } from "../kafka/upstream.ts";
 import { Buffer } from "node:buffer";
 import type { Config } from "../config.ts";
 import { createKafka } from "../kafka/client.ts";
@@ -80,6 +81,7 @@ export interface SinkHooks {
 
 /** Options of {@linkcode LakeSink}. */
 export interface LakeSinkOptions {
+  /** Brokers, registry, lake and default names. */
   config: Config;
   /** The lake (default: `LakeStore.fromConfig(config)`); the bucket must exist. */
   store?: LakeStore;
@@ -103,6 +105,7 @@ export interface LakeSinkOptions {
   fromBeginning?: boolean;
   /** How often buffer ages are checked, ms (default 250). */
   tickMs?: number;
+  /** Hooks around uploads; one that throws crashes the sink (for fault tests). */
   hooks?: SinkHooks;
   /** Called after every finished flush (e.g. to observe a Prometheus histogram). */
   onFlush?: (flush: FlushInfo) => void;
@@ -112,9 +115,13 @@ export interface LakeSinkOptions {
 
 /** One finished flush of a region buffer. */
 export interface FlushInfo {
+  /** Topic of the buffer. */
   topic: string;
+  /** Region of the buffer. */
   region: string;
+  /** What triggered the flush. */
   reason: FlushReason;
+  /** Records flushed. */
   records: number;
   /** Bronze objects written: one per (partition, date, hour) in the buffer. */
   objects: number;
@@ -148,12 +155,19 @@ export interface SinkMetrics {
 
 /** {@linkcode SinkMetrics} summed over topics and regions. */
 export interface SinkTotals {
+  /** Records written to bronze. */
   records: number;
+  /** Records sent to the dead-letter topic. */
   deadLetters: number;
+  /** Flushes finished. */
   flushes: number;
+  /** Failed upload attempts. */
   flushFailures: number;
+  /** Records buffered or uploading now. */
   buffered: number;
+  /** Records skipped because an earlier run already wrote them. */
   skipped: number;
+  /** Bronze objects written. */
   objects: number;
 }
 
@@ -193,6 +207,7 @@ export function sinkTotals(m: SinkMetrics): SinkTotals {
  * ```
  */
 export class SinkCrashedError extends Error {
+  /** An error with this message and an optional `cause`. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "SinkCrashedError";
@@ -262,7 +277,9 @@ function nested(map: Record<string, Record<string, number>>, a: string): Record<
  * ```
  */
 export class LakeSink {
+  /** The consumer group. */
   readonly groupId: string;
+  /** The per-region flush policy. */
   readonly policy: BatchPolicy;
   readonly #options: LakeSinkOptions;
   readonly #kafka: Kafka;
@@ -300,6 +317,7 @@ export class LakeSink {
     rebalances: 0,
   };
 
+  /** A sink with these options; `connect()` then `run()` starts it. */
   constructor(options: LakeSinkOptions) {
     this.#options = options;
     this.groupId = options.groupId ?? options.config.clients.sinkGroup;

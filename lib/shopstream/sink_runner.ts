@@ -24,18 +24,25 @@ import { type FlushInfo, LakeSink, type SinkMetrics, type SinkTotals, sinkTotals
 
 /** What the pipeline passes to the sink (all structured-cloneable). */
 export interface SinkSettings {
+  /** Brokers, registry, lake and default names. */
   config: Config;
+  /** Consumer group (default `config.clients.sinkGroup`). */
   groupId?: string;
+  /** Topic of each family to read (default: all four from `config.topics`). */
   topics?: Partial<Record<FamilyName, string>>;
+  /** Dead-letter topic (default `config.topics.deadLetter`). */
   deadLetterTopic?: string;
+  /** Per-region flush policy (default `DEFAULT_BATCH_POLICY`). */
   policy?: BatchPolicy;
 }
 
 /** A plain snapshot of the sink's metrics (cloneable across threads). */
 export interface SinkSnapshot {
+  /** The sink's metrics, summed over topics and regions. */
   totals: SinkTotals;
   /** Slowest topic's flush latency percentiles, ms (0 before the first flush). */
   flushP50Ms: number;
+  /** Slowest topic's 99th percentile flush latency, ms. */
   flushP99Ms: number;
   /** Resident memory of the sink's process, bytes (the whole process: workers share it). */
   rss: number;
@@ -95,8 +102,8 @@ function sinkOf(settings: SinkSettings, onFlush?: (flush: FlushInfo) => void): L
   });
 }
 
-/** Messages from the worker. */
-type FromWorker =
+/** Messages the sink worker posts to the pipeline (see {@linkcode serveSinkWorker}). */
+export type FromWorker =
   | { type: "started" }
   | { type: "snapshot"; snapshot: SinkSnapshot; flushed: FlushInfo[] }
   | { type: "stopped"; snapshot: SinkSnapshot; flushed: FlushInfo[] }

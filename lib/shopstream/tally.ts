@@ -35,7 +35,9 @@ export interface TopicCounts {
   bronze: number;
   /** Distinct events silver should keep: bronze - duplicates. */
   silver: number;
+  /** Records that re-send an earlier event. */
   duplicates: number;
+  /** Malformed records (they go to the dead-letter topic). */
   malformed: number;
   /** Malformed records by kind. */
   malformedByKind: Record<MalformedKind, number>;
@@ -43,18 +45,23 @@ export interface TopicCounts {
 
 /** Bronze and silver rows expected in one lake partition (topic, region, UTC date and hour). */
 export interface HourCounts {
+  /** The topic. */
   topic: TopicKey;
+  /** The region. */
   region: RegionCode;
   /** `YYYY-MM-DD` (UTC). */
   date: string;
   /** `HH` (UTC, two digits). */
   hour: string;
+  /** Bronze rows expected. */
   bronze: number;
+  /** Silver rows expected. */
   silver: number;
 }
 
 /** One gold row: orders of one region in one UTC hour (see the delivery contract in lib/shopstream/mod.ts). */
 export interface GoldRow {
+  /** The region. */
   region: RegionCode;
   /** `YYYY-MM-DD` (UTC). */
   date: string;
@@ -64,6 +71,7 @@ export interface GoldRow {
   orders: bigint;
   /** Sum of `total.amountMinor` in the region's currency. */
   revenue_minor: bigint;
+  /** The region's currency. */
   currency: string;
   /** revenue_minor converted to EUR cents at the fixed rate (the sum converted once, half-even). */
   revenue_eur_minor: bigint;
@@ -75,10 +83,15 @@ export interface GoldRow {
 
 /** The whole run's totals. */
 export interface Totals {
+  /** Every record sent. */
   produced: number;
+  /** Records that should reach bronze. */
   bronze: number;
+  /** Distinct events silver should keep. */
   silver: number;
+  /** Records that re-send an earlier event. */
   duplicates: number;
+  /** Malformed records. */
   malformed: number;
   /** Distinct `order.placed` events that reach gold. */
   orders: number;
@@ -127,6 +140,7 @@ export class Tally {
   readonly #hours = new Map<string, HourCounts>();
   readonly #gold = new Map<string, GoldAcc>();
 
+  /** An empty tally; `toEur` converts gold revenue (default the fixed rates of currency.ts). */
   constructor(options: { toEur?: ToEur } = {}) {
     this.#toEur = options.toEur ?? toEurMinor;
   }

@@ -44,9 +44,11 @@ export async function dockerEngineAvailable(): Promise<boolean> {
 
 /** The compose stack behind the same {@linkcode Stack} lifecycle as native mode. */
 export class DockerStack implements Stack {
+  /** Docker compose mode. */
   readonly mode = "docker" as const;
   readonly #paths = stackPaths();
 
+  /** The compose stack for `config`; progress lines go to `log`. */
   constructor(readonly config: Config, readonly log: (line: string) => void = () => {}) {}
 
   get services(): string[] {
@@ -70,17 +72,20 @@ export class DockerStack implements Stack {
     return text;
   }
 
+  /** Starts every service and waits until they are healthy. */
   async up(): Promise<void> {
     this.log("docker: docker compose up -d --wait (first run builds MinIO and pulls images)");
     await recordMode(this.mode);
     await this.#compose(["up", "-d", "--wait", "--build"]);
   }
 
+  /** Stops and removes the containers, keeping the volumes. */
   async down(): Promise<void> {
     await this.#compose(["down"]);
     await forgetMode();
   }
 
+  /** Each service's state, from `docker compose ps`. */
   async status(): Promise<ServiceStatus[]> {
     const text = await this.#compose(["ps", "--all", "--format", "json"], true);
     const rows = text.trim().split("\n").filter((l) => l.trim()).flatMap((l) => {
@@ -104,10 +109,12 @@ export class DockerStack implements Stack {
     });
   }
 
+  /** The last `lines` lines of `service`'s log. */
   logs(service: string, lines = 100): Promise<string> {
     return this.#compose(["logs", "--no-color", "--tail", String(lines), service], true);
   }
 
+  /** Removes the containers and their volumes (all data). */
   async reset(): Promise<void> {
     await this.#compose(["down", "--volumes"]);
     await forgetMode();

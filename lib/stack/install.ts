@@ -19,6 +19,7 @@ import { stackPaths } from "./paths.ts";
 
 /** A missing tool or a failed download, with what to do about it. */
 export class InstallError extends Error {
+  /** An error with this message. */
   constructor(message: string) {
     super(message);
     this.name = "InstallError";

@@ -96,9 +96,11 @@ const LOG4J2 = `Configuration:
 
 /** The native stack: `up`, `down`, `status`, `logs`, `reset`, and broker stop/start for drills. */
 export class NativeStack implements Stack {
+  /** Native processes mode. */
   readonly mode = "native" as const;
   readonly #paths = stackPaths();
 
+  /** The native stack for `config`; progress lines go to `log`. */
   constructor(readonly config: Config, readonly log: (line: string) => void = () => {}) {}
 
   /** Service names in start order. */

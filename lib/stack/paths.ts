@@ -14,14 +14,23 @@ import { REPO_ROOT } from "../util/repo.ts";
 
 /** Folders and files the stack manager uses. */
 export interface StackPaths {
+  /** The repository root. */
   readonly root: string;
+  /** `.cache` (or `SHOPSTREAM_CACHE`). */
   readonly cache: string;
+  /** Service logs. */
   readonly logs: string;
+  /** Pid files. */
   readonly pids: string;
+  /** Records the mode the stack was started in. */
   readonly modeFile: string;
+  /** Kafka's jars, broker data and cluster id. */
   readonly kafka: string;
+  /** MinIO's binary and data. */
   readonly minio: string;
+  /** `compose.yaml`. */
   readonly composeFile: string;
+  /** The Maven pom that fetches Kafka's jars. */
   readonly kafkaPom: string;
 }
 

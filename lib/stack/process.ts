@@ -31,9 +31,13 @@ export interface ProcessSpec {
   readonly cmd: readonly string[];
   /** A string that must appear in the process command line for the pid to count as ours. */
   readonly marker: string;
+  /** Where the pid is kept. */
   readonly pidFile: string;
+  /** Where output is appended. */
   readonly logFile: string;
+  /** Working directory. */
   readonly cwd?: string;
+  /** Extra environment variables, on top of the inherited ones. */
   readonly env?: Record<string, string>;
 }
 
@@ -75,6 +79,7 @@ async function psLine(pid: number): Promise<{ stat: string; args: string } | und
 
 /** A process this project starts in the background and can find again later. */
 export class ManagedProcess {
+  /** A handle on the process `spec` describes; nothing starts before `start()`. */
   constructor(readonly spec: ProcessSpec) {}
 
   /** The pid if the process recorded in the pid file is alive and ours, else undefined. */

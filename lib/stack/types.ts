@@ -9,11 +9,15 @@ export type RunMode = "docker" | "native";
 
 /** One service's state as `deno task stack status` shows it. */
 export interface ServiceStatus {
+  /** Service name, e.g. `kafka-1`. */
   readonly service: string;
   /** running; starting (process up, port not yet); stopped; foreign (port taken by something else). */
   readonly state: "running" | "starting" | "stopped" | "foreign" | string;
+  /** Process id, in native mode. */
   readonly pid?: number;
+  /** `host:port` it listens on. */
   readonly address: string;
+  /** Where its log is. */
   readonly log: string;
 }
 
@@ -30,13 +34,19 @@ export interface ServiceStatus {
  * ```
  */
 export interface Stack {
+  /** Docker or native. */
   readonly mode: RunMode;
   /** Service names, e.g. `kafka-1`, `minio`, `schema-registry`. */
   readonly services: readonly string[];
+  /** Starts every service and waits until it answers. */
   up(): Promise<void>;
+  /** Stops every service. */
   down(): Promise<void>;
+  /** Each service's state. */
   status(): Promise<ServiceStatus[]>;
+  /** The last `lines` lines of `service`'s log. */
   logs(service: string, lines?: number): Promise<string>;
+  /** Stops every service and deletes its data. */
   reset(): Promise<void>;
   /** Stops broker `id` (1-based); `kill` simulates a crash. */
   stopBroker(id: number, options?: { kill?: boolean }): Promise<void>;

@@ -32,6 +32,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
  * ```
  */
 export class UsageError extends Error {
+  /** An error with this message. */
   constructor(message: string) {
     super(message);
     this.name = "UsageError";

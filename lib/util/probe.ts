@@ -72,6 +72,7 @@ export async function httpOk(url: string, timeoutMs = 2000): Promise<boolean> {
 
 /** Raised when a service is not ready before its deadline. */
 export class NotReadyError extends Error {
+  /** The service, how long it was waited for, and what the last probe said. */
   constructor(readonly service: string, readonly timeoutMs: number, readonly detail = "") {
     super(
       `${service} was not ready within ${Math.round(timeoutMs / 1000)} s${

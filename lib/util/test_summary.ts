@@ -8,8 +8,11 @@
 
 /** Top-level tests passed and failed, and the steps that passed. */
 export interface TestSummary {
+  /** Top-level tests that passed. */
   readonly passed: number;
+  /** Top-level tests that failed. */
   readonly failed: number;
+  /** Steps that passed. */
   readonly steps: number;
 }
 
