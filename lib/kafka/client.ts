@@ -107,6 +107,8 @@ const RETRIED = [
   /not the leader for that topic-partition/,
   /does not host this topic-partition/,
   /group is rebalancing/,
+  // CONCURRENT_TRANSACTIONS: the previous transaction's markers are still being written.
+  /another concurrent operation on the same transaction/,
 ];
 
 /**
@@ -131,6 +133,11 @@ const writeLine = (configured: logLevel) => ({ namespace, level, log }: LogEntry
   const { message, timestamp: _t, logger: _l, ...extra } = log;
   if (NOISE.some((re) => re.test(message))) return;
   if (configured < logLevel.DEBUG && isRetriedResponse(namespace, message, extra.error)) return;
+  // The producer's own retry of such an answer ("Failed to send messages: ..."): retried, not news.
+  if (
+    configured < logLevel.DEBUG && namespace === "Producer" && "retryCount" in extra &&
+    RETRIED.some((re) => re.test(message))
+  ) return;
   const tag = LEVEL_NAMES[level] ?? String(level);
   const detail = Object.keys(extra).length ? " " + JSON.stringify(extra) : "";
   console.error(`[kafkajs ${tag}]${namespace ? ` ${namespace}:` : ""} ${message}${detail}`);

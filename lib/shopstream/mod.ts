@@ -2,7 +2,9 @@
  * Module 4, the ShopStream pipeline: regions, the seeded event generator and
  * its independent tally, and the producer service; the lake's
  * currency maths, bronze layout and the sink's building blocks; the
- * pipeline, its monitoring and the lake jobs (silver, gold).
+ * pipeline, its monitoring and the lake jobs (silver, gold); and real-time
+ * stream processing beside them (`stream/`: event-time windows, a watermark,
+ * an order/payment join, exactly-once results; see `stream/mod.ts`).
  *
  * ## The delivery contract
  *
@@ -84,5 +86,6 @@ export * from "./rules.ts";
 export * from "./silver.ts";
 export * from "./sink.ts";
 export * from "./sink_runner.ts";
+export * from "./stream/mod.ts";
 export * from "./tally.ts";
 export * from "./topics.ts";
