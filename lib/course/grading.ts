@@ -274,3 +274,144 @@ export function readVerdicts(notebook: GradingNotebook): ReadVerdict[] {
   });
   return verdicts;
 }
+
+/** Where a cell of a grading copy came from. */
+export type CellOrigin =
+  /** The learner's notebook, at this index. */
+  | { readonly kind: "notebook"; readonly index: number }
+  /** The reference solution of this exercise, inserted after its check. */
+  | { readonly kind: "reference"; readonly id: string };
+
+/** A grading copy and where its exercises and cells are. */
+export interface GradingPlan {
+  /** The notebook to execute. */
+  readonly notebook: GradingNotebook;
+  /** The exercises, with indices into the grading copy, in order. */
+  readonly exercises: readonly ExerciseRef[];
+  /** For each cell of the grading copy, where it came from. */
+  readonly origin: readonly CellOrigin[];
+  /** Exercises of the solutions book that the notebook lacks (deleted or retagged cells). */
+  readonly missing: readonly { readonly id: string; readonly title: string }[];
+}
+
+/**
+ * The copy of a learner's notebook the grader executes. After each check
+ * cell, the exercise's reference solution is defined again (a cell tagged
+ * `grading`), so that later cells, and later exercises that build on this
+ * one, run on a correct definition whatever the learner wrote. With
+ * `solutions: true` the exercise cells themselves are the reference solutions
+ * (and nothing is inserted); an exercise the book lacks is then a
+ * {@linkcode ExerciseLayoutError}. Throws {@linkcode ExerciseLayoutError} when
+ * the notebook's exercise cells do not follow the convention.
+ *
+ * @example
+ * ```ts
+ * import { gradingNotebook } from "./grading.ts";
+ * const nb = { cells: [
+ *   { cell_type: "code", source: "stub", metadata: { tags: ["exercise"], exercise: { id: "x.1", title: "X" } } },
+ *   { cell_type: "code", source: "check", metadata: { tags: ["check"], exercise: { id: "x.1" } } },
+ *   { cell_type: "code", source: "later", metadata: {} },
+ * ] };
+ * const book = new Map([["x.1", { id: "x.1", title: "X", solution: "ok", wrong: [] }]]);
+ * const plan = gradingNotebook(nb, book);
+ * console.log(plan.notebook.cells.map((c) => c.source)); // ["stub", "check", "ok", "later"]
+ * ```
+ */
+export function gradingNotebook(
+  notebook: GradingNotebook,
+  book: ReadonlyMap<string, ExerciseKey>,
+  options: { solutions?: boolean } = {},
+): GradingPlan {
+  const found = findExercises(notebook);
+  const ids = new Set(found.map((e) => e.id));
+  const missing = [...book.values()].filter((k) => !ids.has(k.id))
+    .map((k) => ({ id: k.id, title: k.title }));
+  let source = notebook;
+  if (options.solutions) {
+    const lacking = found.filter((e) => !book.has(e.id)).map((e) => e.id);
+    if (lacking.length > 0) {
+      throw new ExerciseLayoutError(`no reference solution for ${lacking.join(", ")}`);
+    }
+    source = withSources(notebook, new Map([...book].map(([id, key]) => [id, key.solution])));
+  }
+  const byCheck = new Map(found.map((e) => [e.checkIndex, e]));
+  const cells: GradingCell[] = [];
+  const origin: CellOrigin[] = [];
+  source.cells.forEach((cell, index) => {
+    cells.push(structuredClone(cell));
+    origin.push({ kind: "notebook", index });
+    const e = byCheck.get(index);
+    const key = e && book.get(e.id);
+    if (!e || !key || options.solutions) return;
+    cells.push(codeCell(key.solution, `grading-${e.id}`, ["grading"], e.id));
+    origin.push({ kind: "reference", id: e.id });
+  });
+  const copy: GradingNotebook = { ...structuredClone(notebook), cells };
+  return { notebook: copy, exercises: findExercises(copy), origin, missing };
+}
+
+/** One exercise's grade. */
+export interface GradeRow {
+  /** The exercise's id. */
+  readonly id: string;
+  /** Its title. */
+  readonly title: string;
+  /** solved, not yet or wrong. */
+  readonly status: ExerciseStatus;
+  /** What is wrong or what to do; empty when solved. */
+  readonly hint: string;
+}
+
+/**
+ * The grade of each exercise of an executed grading copy: "wrong" with the
+ * error's first line when its exercise cell or check cell raised (in
+ * `raised`: cell index of the grading copy to a one-line description), else
+ * what its check reported, else "wrong: the check did not run" (with
+ * `stopped`, the reason the run ended early). Exercises the book has and the
+ * notebook lacks come last, "wrong".
+ *
+ * @example
+ * ```ts
+ * import { gradeRows, gradingNotebook } from "./grading.ts";
+ * const nb = { cells: [
+ *   { cell_type: "code", source: "stub", metadata: { tags: ["exercise"], exercise: { id: "x.1", title: "X" } } },
+ *   { cell_type: "code", source: "check", metadata: { tags: ["check"], exercise: { id: "x.1" } } },
+ * ] };
+ * const plan = gradingNotebook(nb, new Map());
+ * const rows = gradeRows(plan, plan.notebook, new Map([[0, "SyntaxError: Expression expected"]]));
+ * console.log(rows[0].status, rows[0].hint); // wrong SyntaxError: Expression expected
+ * ```
+ */
+export function gradeRows(
+  plan: GradingPlan,
+  executed: GradingNotebook,
+  raised: ReadonlyMap<number, string>,
+  stopped?: { readonly cellIndex: number | null; readonly reason: string },
+): GradeRow[] {
+  const verdicts = readVerdicts(executed);
+  const rows: GradeRow[] = plan.exercises.map((e) => {
+    const row = (status: ExerciseStatus, hint: string) => ({
+      id: e.id,
+      title: e.title,
+      status,
+      hint,
+    });
+    const failed = raised.get(e.exerciseIndex) ?? raised.get(e.checkIndex);
+    if (failed !== undefined) return row("wrong", failed);
+    const v = verdicts.filter((v) => v.cellIndex === e.checkIndex && v.id === e.id).at(-1);
+    if (v) return row(v.status, v.hint);
+    if (stopped && (stopped.cellIndex === e.exerciseIndex || stopped.cellIndex === e.checkIndex)) {
+      return row("wrong", stopped.reason);
+    }
+    return row("wrong", `the check did not run${stopped ? ` (${stopped.reason})` : ""}`);
+  });
+  for (const m of plan.missing) {
+    rows.push({
+      id: m.id,
+      title: m.title,
+      status: "wrong",
+      hint: "its exercise cell is missing (deleted, or its metadata changed)",
+    });
+  }
+  return rows;
+}

@@ -1,16 +1,20 @@
 """Headless notebook driver for `deno task notebooks run` (the logic is in lib/course/notebooks.ts).
 
-Run it with Debian's interpreter, /usr/bin/python3, which has python3-nbclient,
-python3-jupyter-client and python3-ipykernel. The TypeScript side calls it; it
-is not meant to be used by hand, but it can be:
+Run it with a Python that has nbclient, jupyter-client and nbformat: the
+TypeScript side (lib/course/jupyter.ts) picks one, or installs pinned versions
+into .cache/jupyter-venv on first use. It is not meant to be used by hand, but
+it can be:
 
-    /usr/bin/python3 lib/course/run_notebook.py kernels
-    /usr/bin/python3 lib/course/run_notebook.py run NOTEBOOK --cwd DIR --result OUT.json
+    .cache/jupyter-venv/bin/python lib/course/run_notebook.py kernels
+    .cache/jupyter-venv/bin/python lib/course/run_notebook.py run NOTEBOOK --cwd DIR --result OUT.json
 
 `kernels` prints the installed kernelspecs as JSON ({name: argv}).
 `run` executes an in-memory copy of NOTEBOOK (the file itself is never
 written), stops at the first cell that raises, and writes a JSON summary to
 --result. --save also writes the executed copy (outputs included) there.
+--continue-on-error records a raising cell in the summary's "cellErrors" and
+goes on with the next one (the grader uses it: one failing exercise must not
+keep the others from running); a timeout or a dead kernel still stops the run.
 
 Exit codes: 0 success, 1 a cell failed or timed out, 2 bad usage, 3 nbclient
 or a dependency is missing, 4 the kernel could not start or died, 5 stopped by
@@ -26,7 +30,10 @@ import subprocess
 import sys
 import time
 
-INSTALL_HINT = "apt-get install python3-nbclient python3-jupyter-client python3-ipykernel"
+INSTALL_HINT = (
+    "unset NOTEBOOK_PYTHON to let the runner install them into .cache/jupyter-venv, "
+    "or: pip install nbclient jupyter-client nbformat"
+)
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
 
@@ -171,6 +178,7 @@ def run(jp, args):
         "codeCells": sum(1 for c in nb.cells if c.cell_type == "code"),
         "kernelStartMs": None,
         "cellMs": [],
+        "cellErrors": [],
     }
     status = 0
     current = {"index": None}
@@ -209,7 +217,17 @@ def run(jp, args):
         for index, cell in enumerate(nb.cells):
             current["index"] = index
             t0 = time.monotonic()
-            client.execute_cell(cell, index)
+            try:
+                client.execute_cell(cell, index)
+            except jp["CellExecutionError"] as err:
+                if not args.continue_on_error:
+                    raise
+                summary["cellErrors"].append({
+                    "cellIndex": index,
+                    "firstLine": first_line(cell.source),
+                    "ename": plain(err.ename),
+                    "evalue": plain(err.evalue),
+                })
             if cell.cell_type == "code":
                 summary["cellMs"].append([index, round((time.monotonic() - t0) * 1000)])
         client.drain_late_outputs(0.2)
@@ -277,6 +295,11 @@ def main(argv):
     p.add_argument("--startup-timeout", type=int, default=120, help="seconds for the kernel")
     p.add_argument("--save", help="also write the executed copy here")
     p.add_argument("--kernel-log", help="append the kernel process's own output here")
+    p.add_argument(
+        "--continue-on-error",
+        action="store_true",
+        help="record a cell that raises and go on with the next",
+    )
     args = parser.parse_args(argv)
     jp = import_jupyter()
     if args.command == "kernels":
