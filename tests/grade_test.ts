@@ -20,6 +20,7 @@ import {
   type GradingNotebook,
   gradingNotebook,
   parseSolutionBook,
+  proveNotebook,
   REPO_ROOT,
 } from "../lib/course/mod.ts";
 
@@ -263,4 +264,34 @@ Deno.test("grade rules: a raising cell beats a verdict; no verdict is 'the check
   });
   assert.deepEqual(stopped.map((r) => r.status), ["wrong", "solved", "wrong", "wrong"]);
   assert.equal(stopped[2].hint, "the run stopped at cells[5]: the cell ran longer than 300 s");
+});
+
+Deno.test("proveNotebook: each variant's verdict comes back in order; a passing 'wrong answer' shows", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "proof-test-" });
+  try {
+    const path = await learnerCopy(dir, () => {});
+    // A "wrong answer" that is in fact right: the proof must catch it.
+    const book = await Deno.readTextFile(join(dir, "solutions", "grading_fixture.md"));
+    const right = "```ts\nfunction countWords(text: string): number {\n" +
+      '  return text.trim() === "" ? 0 : text.trim().split(/\\s+/).length;\n}\n```\n';
+    await Deno.writeTextFile(
+      join(dir, "solutions", "grading_fixture.md"),
+      `${book}\n### wrong: not wrong at all\n\n${right}`,
+    );
+    const proof = await proveNotebook(path);
+    assert.deepEqual(proof.errors, []);
+    const seen = proof.steps.map((s) => [s.id, s.got.map((v) => v.status)]);
+    assert.deepEqual(seen, [
+      ["fx.1", ["not yet", "wrong", "wrong", "solved"]],
+      ["fx.2", ["not yet", "wrong", "solved"]],
+      ["fx.3", ["not yet", "wrong", "solved", "solved"]],
+    ]);
+    assert.deepEqual(
+      proof.steps[2].expected.map((e) => `${e.variant} ${e.status}`),
+      ["stub not yet", "wrong 1 wrong", "wrong 2 wrong", "solution solved"],
+    );
+    assert.match(proof.steps[0].got[1].hint, /Reduce of empty array with no initial value/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -20,7 +20,6 @@
  */
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { pathExists } from "../util/repo.ts";
-import { formatTable } from "../util/table.ts";
 import {
   cellSource,
   ExerciseLayoutError,
@@ -41,6 +40,7 @@ import {
   NotebookFormatError,
   runNotebook,
 } from "./notebooks.ts";
+import { jupyterPython } from "./jupyter.ts";
 import { type ExerciseKey, parseSolutionBook, SolutionBookError } from "./solutions.ts";
 
 /**
@@ -236,10 +236,11 @@ export async function gradeNotebook(
   path: string,
   options: GradeOptions = {},
 ): Promise<NotebookGrade> {
-  const started = performance.now();
-  const elapsed = () => Math.round(performance.now() - started);
   const absolute = resolve(path);
   const notebook = await readNotebook(absolute);
+  await jupyterPython(options); // a first-run set-up is not part of the run's time
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
   let book: Map<string, ExerciseKey> | undefined;
   let plan: GradingPlan;
   const notes: string[] = [];
@@ -330,6 +331,17 @@ function hintShown(row: GradeRow): string {
   return row.status === "wrong" && row.hint === "" ? "(no hint)" : hint;
 }
 
+/** Columns padded to their widest cell, all left-aligned (ids such as 01.2 are not numbers). */
+function leftTable(header: string[], rows: string[][]): string[] {
+  const all = [
+    header,
+    header.map((h, i) => "-".repeat(Math.max(...[header, ...rows].map((r) => r[i].length)))),
+    ...rows,
+  ];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+  return all.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd());
+}
+
 function shownPath(path: string): string {
   const rel = relative(Deno.cwd(), resolve(path));
   return rel && !rel.startsWith("..") ? rel : path;
@@ -351,11 +363,12 @@ export function formatNotebookGrade(g: NotebookGrade): string {
   const lines = [`${shownPath(g.path)}  (${(g.wallMs / 1000).toFixed(1)} s)`];
   if (g.error) lines.push(`  could not be graded: ${g.error}`);
   if (g.rows.length > 0) {
-    const table = formatTable(
-      ["id", "title", "status", "hint"],
-      g.rows.map((r) => [r.id, r.title, r.status, hintShown(r)]),
+    lines.push(
+      ...leftTable(
+        ["id", "title", "status", "hint"],
+        g.rows.map((r) => [r.id, r.title, r.status, hintShown(r)]),
+      ).map((l) => `  ${l}`),
     );
-    lines.push(...table.split("\n").map((l) => `  ${l}`));
   }
   for (const note of g.notes) lines.push(`  note: ${note}`);
   return lines.join("\n");

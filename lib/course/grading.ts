@@ -415,3 +415,87 @@ export function gradeRows(
   }
   return rows;
 }
+
+const TOP_LEVEL_BINDING = /^(?:export\s+)?(?:const|let|var|class)\s/m;
+
+/** The source without whitespace, for containment tests that ignore layout. */
+function squeezed(text: string): string {
+  return text.replace(/\s+/g, "");
+}
+
+/**
+ * What breaks the exercise convention in a notebook and its solutions book,
+ * one sentence each (empty when nothing does): an exercise without a book
+ * entry or a book entry without an exercise, a title that differs, an entry
+ * without a wrong answer, a shipped exercise cell that does not call
+ * `todo("<id>", ...)` or that contains every line of its solution (as code
+ * or in a comment; scaffolding lines may be given), a solution that still calls `todo`, a wrong answer identical to
+ * the solution, a top-level `const`/`let`/`class` in an exercise cell or
+ * book block (a later definition could not replace it), a check cell that
+ * does not call `check("<id>", ...)`.
+ *
+ * @example
+ * ```ts
+ * import { exerciseProblems } from "./grading.ts";
+ * const nb = { cells: [
+ *   { cell_type: "code", source: "function f() { return todo(\"x.1\", \"...\"); }", metadata: { tags: ["exercise"], exercise: { id: "x.1", title: "F" } } },
+ *   { cell_type: "code", source: "await check(\"x.1\", \"F\", () => {})", metadata: { tags: ["check"], exercise: { id: "x.1" } } },
+ * ] };
+ * console.log(exerciseProblems(nb, new Map())); // ["x.1 has no entry in the solutions book"]
+ * ```
+ */
+export function exerciseProblems(
+  notebook: GradingNotebook,
+  book: ReadonlyMap<string, ExerciseKey>,
+): string[] {
+  const problems: string[] = [];
+  let exercises: ExerciseRef[];
+  try {
+    exercises = findExercises(notebook);
+  } catch (e) {
+    return [(e as Error).message];
+  }
+  const ids = new Set(exercises.map((e) => e.id));
+  for (const id of book.keys()) {
+    if (!ids.has(id)) problems.push(`the solutions book has ${id}, the notebook does not`);
+  }
+  for (const e of exercises) {
+    const shipped = cellSource(notebook.cells[e.exerciseIndex]);
+    if (!new RegExp(`\\btodo\\(\\s*["'\`]${e.id.replace(/\./g, "\\.")}["'\`]`).test(shipped)) {
+      problems.push(`${e.id}: the shipped exercise cell does not call todo("${e.id}", ...)`);
+    }
+    if (TOP_LEVEL_BINDING.test(shipped)) {
+      problems.push(`${e.id}: the exercise cell has a top-level const/let/var/class`);
+    }
+    const checkSource = cellSource(notebook.cells[e.checkIndex]);
+    if (!new RegExp(`\\bcheck\\(\\s*["'\`]${e.id.replace(/\./g, "\\.")}["'\`]`).test(checkSource)) {
+      problems.push(`${e.id}: the check cell does not call check("${e.id}", ...)`);
+    }
+    const key = book.get(e.id);
+    if (!key) {
+      problems.push(`${e.id} has no entry in the solutions book`);
+      continue;
+    }
+    if (key.title !== e.title) {
+      problems.push(`${e.id}: titled "${e.title}" in the notebook, "${key.title}" in the book`);
+    }
+    if (key.wrong.length === 0) problems.push(`${e.id}: the solutions book has no wrong answer`);
+    if (/\btodo\(/.test(key.solution)) problems.push(`${e.id}: the solution still calls todo(...)`);
+    if (TOP_LEVEL_BINDING.test(key.solution)) {
+      problems.push(`${e.id}: the solution has a top-level const/let/var/class`);
+    }
+    key.wrong.forEach((w, n) => {
+      if (squeezed(w.source) === squeezed(key.solution)) {
+        problems.push(`${e.id}: wrong answer ${n + 1} (${w.why}) is the solution itself`);
+      }
+    });
+    // Scaffolding may be given (in code or in a comment); the whole answer may not.
+    const shippedCode = squeezed(shipped);
+    const code = key.solution.split("\n").map((l) => l.trim())
+      .filter((l) => l !== "" && !l.startsWith("//"));
+    if (code.every((l) => shippedCode.includes(squeezed(l)))) {
+      problems.push(`${e.id}: the shipped cell contains its whole solution`);
+    }
+  }
+  return problems;
+}
