@@ -5,7 +5,9 @@
  * virtual environment (NOTEBOOK_VENV points it at a temp folder, so the
  * shared .cache is untouched), installs the pinned nbclient, jupyter-client,
  * ipykernel and nbformat from PyPI with one progress line, and runs a
- * one-cell notebook; a second run reuses it without installing. Needs PyPI (pip's own
+ * one-cell notebook; a second run reuses it without installing. With its own
+ * JUPYTER_DATA_DIR the venv does not see the user's Deno kernelspec, so the
+ * runner installs the kernelspec into the venv. Needs PyPI (pip's own
  * cache is reused) but no services.
  */
 import assert from "node:assert/strict";
@@ -68,7 +70,13 @@ Deno.test("the notebook runner installs Jupyter into its own venv when the pytho
     const probe = await run(bare, ["-c", "import nbclient"]);
     assert.notEqual(probe.code, 0, "the bare venv must not have nbclient");
     const venv = join(dir, "jupyter-venv");
-    const env = { NOTEBOOK_PYTHON: bare, NOTEBOOK_VENV: venv };
+    // A Jupyter data folder of its own: the Deno kernelspec in the user's folder
+    // is out of the venv's sight, so the runner has to install it where the venv looks.
+    const env = {
+      NOTEBOOK_PYTHON: bare,
+      NOTEBOOK_VENV: venv,
+      JUPYTER_DATA_DIR: join(dir, "jupyter-data"),
+    };
     const notebook = await tinyNotebook(dir);
     const args = ["run", "-A", join(REPO_ROOT, "tasks", "notebooks.ts"), "run", "--no-save"];
 
@@ -87,6 +95,11 @@ Deno.test("the notebook runner installs Jupyter into its own venv when the pytho
       const line = new RegExp(`^${name.replace(/[-_]/g, "[-_]")}==${version}$`, "im");
       assert.match(freeze.stdout, line, `${pin} installed`);
     }
+
+    const spec = JSON.parse(
+      await Deno.readTextFile(join(venv, "share", "jupyter", "kernels", "deno", "kernel.json")),
+    );
+    assert.equal(spec.argv[0], Deno.execPath(), "the venv's kernelspec runs this deno");
 
     const second = await run(Deno.execPath(), [...args, notebook], env);
     assert.equal(second.code, 0, second.stdout + second.stderr);

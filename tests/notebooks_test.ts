@@ -16,7 +16,7 @@
  * in the copy that runs. A notebook without exercises runs as shipped.
  */
 import assert from "node:assert/strict";
-import { basename, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import {
   checkNotebook,
   hasExercises,
@@ -51,7 +51,7 @@ async function checkSolved(path: string): Promise<void> {
   try {
     const copy = join(dir, basename(path));
     await Deno.writeTextFile(copy, JSON.stringify(solved));
-    await checkNotebook(copy, { baseDir: NOTEBOOKS_DIR });
+    await checkNotebook(copy, { baseDir: dirname(path) });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -239,9 +239,11 @@ const ensured = new Map<string, Promise<void>>();
 /**
  * Makes sure the Deno kernelspec is installed and points at a deno binary
  * that exists; runs `deno jupyter --install` (with the running deno) when not.
- * "Installed" means: visible to the Jupyter of the Python the runner uses
- * (its own virtual environment included: `deno jupyter --install` writes to
- * the user's Jupyter data folder, which every environment searches).
+ * "Installed" means: visible to the Jupyter of the Python the runner uses.
+ * `deno jupyter --install` writes to the user's Jupyter data folder, which
+ * every environment searches unless told otherwise (`JUPYTER_DATA_DIR`); when
+ * the runner's Python still does not see the kernel and runs in a virtual
+ * environment, the same kernelspec is installed into that environment.
  * Checked once per process, interpreter and kernel name.
  *
  * @example
@@ -279,12 +281,31 @@ async function installIfMissing(python: string, kernel: string): Promise<void> {
     stderr: "piped",
   }).output();
   const text = new TextDecoder().decode(out.stderr).replace(ANSI, "");
-  const after = await listKernelspecs(options);
-  if (!out.success || !after[kernel]) {
-    throw new NotebookSetupError(
-      `could not install the Deno Jupyter kernel "${kernel}" with ` +
-        `\`${Deno.execPath()} ${args.join(" ")}\`: ${text.trim() || `exit ${out.code}`}`,
+  if ((await listKernelspecs(options))[kernel]) return;
+  // deno writes to the user's Jupyter folder, which this Python's Jupyter does
+  // not search (e.g. JUPYTER_DATA_DIR is set): install the same kernelspec into
+  // its environment's own folder.
+  const spec = await Deno.makeTempDir({ prefix: "deno-kernelspec-" });
+  try {
+    await Deno.writeTextFile(
+      join(spec, "kernel.json"),
+      JSON.stringify({
+        argv: [Deno.execPath(), "jupyter", "--kernel", "--conn", "{connection_file}"],
+        display_name: "Deno",
+        language: "typescript",
+      }),
     );
+    const into = await driver(python, ["install-kernel", spec, "--name", kernel], REPO_ROOT);
+    if (into.code === 0 && (await listKernelspecs(options))[kernel]) return;
+    throw new NotebookSetupError(
+      `could not install the Deno Jupyter kernel "${kernel}" where ${python} looks for it: ` +
+        `\`${Deno.execPath()} ${args.join(" ")}\` said ${
+          text.trim().split("\n").filter((l) => !/is unstable/.test(l)).join(" ") ||
+          `exit ${out.code}`
+        }; installing it into the environment said ${into.stderr.trim() || `exit ${into.code}`}`,
+    );
+  } finally {
+    await Deno.remove(spec, { recursive: true }).catch(() => {});
   }
 }
 

@@ -9,6 +9,9 @@ it can be:
     .cache/jupyter-venv/bin/python lib/course/run_notebook.py run NOTEBOOK --cwd DIR --result OUT.json
 
 `kernels` prints the installed kernelspecs as JSON ({name: argv}).
+`install-kernel DIR --name NAME` installs the kernelspec in DIR into this
+virtual environment's Jupyter paths (used when the kernelspec `deno jupyter
+--install` wrote is not on them, e.g. with JUPYTER_DATA_DIR set).
 `run` executes an in-memory copy of NOTEBOOK (the file itself is never
 written), stops at the first cell that raises, and writes a JSON summary to
 --result. --save also writes the executed copy (outputs included) there.
@@ -127,6 +130,21 @@ def list_kernels(jp):
     specs = jp["KernelSpecManager"]().get_all_specs()
     names = {name: info.get("spec", {}).get("argv", []) for name, info in specs.items()}
     print(json.dumps(names))
+    return 0
+
+
+def install_kernel(jp, args):
+    """Install a kernelspec (the folder args.source) into this environment's own Jupyter paths.
+
+    Only inside a virtual environment: a system interpreter's prefix is not ours to write.
+    """
+    if sys.prefix == sys.base_prefix:
+        sys.stderr.write(f"{sys.executable} is not in a virtual environment; not installing there\n")
+        return 2
+    dest = jp["KernelSpecManager"]().install_kernel_spec(
+        args.source, kernel_name=args.name, prefix=sys.prefix, replace=True
+    )
+    print(dest)
     return 0
 
 
@@ -286,6 +304,9 @@ def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("kernels", help="print installed kernelspecs as JSON")
+    k = sub.add_parser("install-kernel", help="install a kernelspec folder into this venv")
+    k.add_argument("source", help="a folder with kernel.json")
+    k.add_argument("--name", required=True)
     p = sub.add_parser("run", help="execute a notebook in memory")
     p.add_argument("notebook")
     p.add_argument("--cwd", required=True, help="the kernel's working directory")
@@ -304,6 +325,8 @@ def main(argv):
     jp = import_jupyter()
     if args.command == "kernels":
         return list_kernels(jp)
+    if args.command == "install-kernel":
+        return install_kernel(jp, args)
     return run(jp, args)
 
 
