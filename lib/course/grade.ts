@@ -289,8 +289,8 @@ export async function gradeNotebook(
       if (!(e instanceof NotebookError)) throw e;
       savedTo = e.savedTo;
       const reason = e.kind === "timeout" ? e.evalue : `${e.kind}: ${e.ename}: ${e.evalue}`;
-      stopped = { cellIndex: e.cellIndex, reason: "" };
-      stopped.reason = `the run stopped at ${where(plan, executed, e.cellIndex)}: ${reason}`;
+      const at = where(plan, plan.notebook, e.cellIndex);
+      stopped = { cellIndex: e.cellIndex, reason: `the run stopped at ${at}: ${reason}` };
     }
     if (savedTo && await pathExists(savedTo)) executed = await readNotebook(savedTo);
   } finally {
@@ -310,7 +310,9 @@ export async function gradeNotebook(
   if (stopped) notes.push(stopped.reason);
   const usedLater = (id: string) => {
     const at = plan.origin.findIndex((o) => o.kind === "reference" && o.id === id);
-    return at >= 0 && plan.notebook.cells.some((c, i) => i > at && c.cell_type === "code");
+    const end = stopped ? stopped.cellIndex ?? -1 : plan.notebook.cells.length;
+    return at >= 0 && at < end &&
+      plan.notebook.cells.some((c, i) => i > at && i <= end && c.cell_type === "code");
   };
   const reused = rows.filter((r) => r.status !== "solved" && usedLater(r.id)).map((r) => r.id);
   if (reused.length > 0) {
