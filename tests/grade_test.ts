@@ -214,7 +214,7 @@ const BOOK_ABC = new Map(["a", "b", "c", "d"].map((id) => [id, {
   wrong: [{ why: "w", source: `wrong ${id}` }],
 }]));
 
-Deno.test("grading copy: the reference solution follows each check; --solutions swaps them in", () => {
+Deno.test("grading copy: the reference solution follows each check (or a checkless exercise); --solutions swaps them in", () => {
   const plan = gradingNotebook(fixtureNotebook(), BOOK_ABC);
   assert.deepEqual(plan.notebook.cells.map((c) => c.source), [
     "stub a",
@@ -233,7 +233,29 @@ Deno.test("grading copy: the reference solution follows each check; --solutions 
     ["c", 6, 7],
   ]);
   assert.deepEqual(plan.origin[2], { kind: "reference", id: "a" });
-  assert.deepEqual(plan.missing, [{ id: "d", title: "D" }], "d is in the book only");
+  assert.deepEqual(plan.missing, [{
+    id: "d",
+    title: "D",
+    why: "its exercise cell is missing (deleted, or its metadata changed)",
+  }], "d is in the book only");
+  const nb = fixtureNotebook();
+  nb.cells.splice(3, 1); // the learner deleted b's check cell
+  const unchecked = gradingNotebook(nb, BOOK_ABC);
+  assert.deepEqual(unchecked.notebook.cells.map((c) => c.source), [
+    "stub a",
+    "check a",
+    "solution a",
+    "stub b",
+    "solution b",
+    "stub c",
+    "check c",
+    "solution c",
+  ]);
+  assert.deepEqual(unchecked.exercises.map((e) => e.id), ["a", "c"]);
+  assert.deepEqual(unchecked.missing.map((m) => `${m.id}: ${m.why}`), [
+    "b: its check cell is missing (deleted, or its metadata changed)",
+    "d: its exercise cell is missing (deleted, or its metadata changed)",
+  ]);
   const solved = gradingNotebook(fixtureNotebook(), BOOK_ABC, { solutions: true });
   assert.deepEqual(solved.notebook.cells.map((c) => c.source), [
     "solution a",

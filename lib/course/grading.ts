@@ -101,7 +101,19 @@ function hasTag(cell: GradingCell, tag: string): boolean {
  * ```
  */
 export function findExercises(notebook: GradingNotebook): ExerciseRef[] {
+  const { found, unchecked } = pairExercises(notebook);
+  if (unchecked.length > 0) {
+    throw new ExerciseLayoutError(`exercise ${unchecked[0].id} has no check cell after it`);
+  }
+  return found;
+}
+
+/** Exercise cells paired with their checks, and those without a check (checkIndex -1). */
+function pairExercises(
+  notebook: GradingNotebook,
+): { found: ExerciseRef[]; unchecked: ExerciseRef[] } {
   const found: ExerciseRef[] = [];
+  const unchecked: ExerciseRef[] = [];
   const seen = new Set<string>();
   notebook.cells.forEach((cell, index) => {
     if (!hasTag(cell, "exercise")) return;
@@ -114,15 +126,15 @@ export function findExercises(notebook: GradingNotebook): ExerciseRef[] {
     const checkIndex = notebook.cells.findIndex((c, j) =>
       j > index && hasTag(c, "check") && c.metadata.exercise?.id === id
     );
-    if (checkIndex < 0) throw new ExerciseLayoutError(`exercise ${id} has no check cell after it`);
-    found.push({
+    const ref = {
       id,
       title: cell.metadata.exercise?.title ?? id,
       exerciseIndex: index,
       checkIndex,
-    });
+    };
+    (checkIndex < 0 ? unchecked : found).push(ref);
   });
-  return found;
+  return { found, unchecked };
 }
 
 function codeCell(source: string, id: string, tags: string[], exerciseId: string): GradingCell {
@@ -290,8 +302,15 @@ export interface GradingPlan {
   readonly exercises: readonly ExerciseRef[];
   /** For each cell of the grading copy, where it came from. */
   readonly origin: readonly CellOrigin[];
-  /** Exercises of the solutions book that the notebook lacks (deleted or retagged cells). */
-  readonly missing: readonly { readonly id: string; readonly title: string }[];
+  /**
+   * Exercises that cannot be checked, in notebook order then the book's:
+   * a check cell or an exercise cell the learner deleted or retagged.
+   */
+  readonly missing: readonly {
+    readonly id: string;
+    readonly title: string;
+    readonly why: string;
+  }[];
 }
 
 /**
@@ -301,8 +320,11 @@ export interface GradingPlan {
  * one, run on a correct definition whatever the learner wrote. With
  * `solutions: true` the exercise cells themselves are the reference solutions
  * (and nothing is inserted); an exercise the book lacks is then a
- * {@linkcode ExerciseLayoutError}. Throws {@linkcode ExerciseLayoutError} when
- * the notebook's exercise cells do not follow the convention.
+ * {@linkcode ExerciseLayoutError}. An exercise whose check cell is gone gets
+ * its reference solution right after its own cell and is listed in
+ * `missing`, as is a book entry whose exercise cell is gone. Throws
+ * {@linkcode ExerciseLayoutError} on an exercise cell without an id or an id
+ * used twice.
  *
  * @example
  * ```ts
@@ -322,19 +344,35 @@ export function gradingNotebook(
   book: ReadonlyMap<string, ExerciseKey>,
   options: { solutions?: boolean } = {},
 ): GradingPlan {
-  const found = findExercises(notebook);
-  const ids = new Set(found.map((e) => e.id));
-  const missing = [...book.values()].filter((k) => !ids.has(k.id))
-    .map((k) => ({ id: k.id, title: k.title }));
+  const { found, unchecked } = pairExercises(notebook);
+  const ids = new Set([...found, ...unchecked].map((e) => e.id));
+  const missing = [
+    ...unchecked.map((e) => ({
+      id: e.id,
+      title: e.title,
+      why: "its check cell is missing (deleted, or its metadata changed)",
+    })),
+    ...[...book.values()].filter((k) => !ids.has(k.id)).map((k) => ({
+      id: k.id,
+      title: k.title,
+      why: "its exercise cell is missing (deleted, or its metadata changed)",
+    })),
+  ];
   let source = notebook;
   if (options.solutions) {
-    const lacking = found.filter((e) => !book.has(e.id)).map((e) => e.id);
+    const lacking = [...found, ...unchecked].filter((e) => !book.has(e.id)).map((e) => e.id);
     if (lacking.length > 0) {
       throw new ExerciseLayoutError(`no reference solution for ${lacking.join(", ")}`);
     }
     source = withSources(notebook, new Map([...book].map(([id, key]) => [id, key.solution])));
   }
-  const byCheck = new Map(found.map((e) => [e.checkIndex, e]));
+  // The reference goes after the check, or after the exercise cell when the check is gone.
+  const byCheck = new Map(
+    [
+      ...found.map((e) => [e.checkIndex, e] as const),
+      ...unchecked.map((e) => [e.exerciseIndex, e] as const),
+    ],
+  );
   const cells: GradingCell[] = [];
   const origin: CellOrigin[] = [];
   source.cells.forEach((cell, index) => {
@@ -347,7 +385,7 @@ export function gradingNotebook(
     origin.push({ kind: "reference", id: e.id });
   });
   const copy: GradingNotebook = { ...structuredClone(notebook), cells };
-  return { notebook: copy, exercises: findExercises(copy), origin, missing };
+  return { notebook: copy, exercises: pairExercises(copy).found, origin, missing };
 }
 
 /** One exercise's grade. */
@@ -406,12 +444,7 @@ export function gradeRows(
     return row("wrong", `the check did not run${stopped ? ` (${stopped.reason})` : ""}`);
   });
   for (const m of plan.missing) {
-    rows.push({
-      id: m.id,
-      title: m.title,
-      status: "wrong",
-      hint: "its exercise cell is missing (deleted, or its metadata changed)",
-    });
+    rows.push({ id: m.id, title: m.title, status: "wrong", hint: m.why });
   }
   return rows;
 }
