@@ -31,7 +31,7 @@ run     executes each notebook on the Deno kernel (cwd: the notebook's folder un
 strip   removes outputs and run metadata in place; --check only lists unstripped files
 check   type-checks each notebook's code cells as one module (the kernel itself does not)
 paths   default: every notebooks/*.ipynb
-needs   ${INSTALL_HINT}`;
+jupyter ${INSTALL_HINT}`;
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
