@@ -337,7 +337,7 @@ function hintShown(row: GradeRow): string {
 function leftTable(header: string[], rows: string[][]): string[] {
   const all = [
     header,
-    header.map((h, i) => "-".repeat(Math.max(...[header, ...rows].map((r) => r[i].length)))),
+    header.map((_h, i) => "-".repeat(Math.max(...[header, ...rows].map((r) => r[i].length)))),
     ...rows,
   ];
   const widths = header.map((_, i) => Math.max(...all.map((r) => r[i].length)));
