@@ -175,8 +175,8 @@ export function runAdmin(args: string[]): Promise<number> {
 async function execute(cmd: AdminCommand): Promise<number> {
   const config = loadConfig();
   const admin = new ClusterAdmin(createKafka(config, { clientId: config.clients.admin }));
-  await admin.connect();
   try {
+    await admin.connect();
     const [name] = cmd.names;
     switch (cmd.command) {
       case "topics list": {

@@ -144,8 +144,10 @@ async function consume(o: ConsumeOptions, print: (line: string) => void): Promis
   const release = shutdownOnSignals([], () => finished.resolve(0));
   let idle: ReturnType<typeof setInterval> | undefined;
   let status: number;
+  let connected = false;
   try {
     await consumer.connect();
+    connected = true;
     consumer.raw.on(consumer.raw.events.CRASH, ({ payload }) => {
       if (!payload.restart) {
         console.error(`consume: ${payload.error.message}`);
@@ -186,7 +188,7 @@ async function consume(o: ConsumeOptions, print: (line: string) => void): Promis
       );
     }
     await consumer.disconnect();
-    if (throwaway) {
+    if (throwaway && connected) {
       const admin = new ClusterAdmin(kafka);
       await admin.connect();
       await admin.deleteGroups([groupId]).catch(() => {});
