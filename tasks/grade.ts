@@ -28,10 +28,9 @@ import {
 } from "../lib/course/mod.ts";
 import { checkHealth } from "../lib/observe/mod.ts";
 import { openStack } from "../lib/stack/mod.ts";
-import { parseFlags, runCommand, UsageError } from "../lib/util/mod.ts";
+import { defineCli, UsageError } from "../lib/util/mod.ts";
 
-/** The usage text `--help` prints. */
-export const USAGE = `usage: deno task grade [notebook...] [--solutions]
+const USAGE = `usage: deno task grade [notebook...] [--solutions]
 
 Executes each notebook on the Deno kernel and prints one row per exercise: its id,
 title, status (solved, not yet, wrong) and, when not solved, the check's hint; ends
@@ -50,16 +49,19 @@ interface GradeFlags {
   solutions: boolean;
 }
 
-function parse(args: string[]): GradeFlags {
-  const { values, positionals } = parseFlags({
-    args,
-    allowPositionals: true,
-    options: { solutions: { type: "boolean" } },
-  });
-  for (const p of positionals) {
+/** The command line of `deno task grade`. */
+export const CLI = defineCli({
+  name: "grade",
+  usage: USAGE,
+  flags: { solutions: { type: "boolean" } },
+  args: { name: "notebook" },
+});
+
+function flagsOf(args: string[], solutions: boolean | undefined): GradeFlags {
+  for (const p of args) {
     if (!p.endsWith(".ipynb")) throw new UsageError(`${p} is not a notebook (.ipynb)`);
   }
-  return { paths: positionals.map((p) => resolve(p)), solutions: values.solutions ?? false };
+  return { paths: args.map((p) => resolve(p)), solutions: solutions ?? false };
 }
 
 async function ensureStack(paths: string[]): Promise<void> {
@@ -114,5 +116,17 @@ async function grade(flags: GradeFlags): Promise<number> {
 }
 
 if (import.meta.main) {
-  Deno.exit(await runCommand("grade", USAGE, Deno.args, parse, grade));
+  Deno.exit(
+    await CLI.run(Deno.args, async ({ values, args }) => {
+      let flags: GradeFlags;
+      try {
+        flags = flagsOf(args, values.solutions);
+      } catch (e) {
+        if (!(e instanceof UsageError)) throw e;
+        console.error(`grade: ${e.message}\n\n${USAGE}`);
+        return 2;
+      }
+      return await grade(flags);
+    }),
+  );
 }
