@@ -18,6 +18,7 @@ import {
   REPO_ROOT,
   runNotebook,
   stripFiles,
+  writeCourseHtml,
 } from "../lib/course/mod.ts";
 import { defineCommands } from "../lib/util/mod.ts";
 
@@ -25,12 +26,17 @@ const USAGE = `usage:
   deno task notebooks run [--timeout SEC] [--cwd DIR] [--no-save] [paths...]
   deno task notebooks strip [--check] [paths...]
   deno task notebooks check [--cwd DIR] [paths...]
+  deno task notebooks html [--out DIR] [--from DIR] [paths...]
 
 run     executes each notebook on the Deno kernel (cwd: the notebook's folder unless --cwd),
         stops at the first failing cell (cells[i] is 0-based), saves executed copies
         under .cache/notebooks/ (--no-save: don't); --timeout is per cell, default 300 s
 strip   removes outputs and run metadata in place; --check only lists unstripped files
 check   type-checks each notebook's code cells as one module (the kernel itself does not)
+html    writes each notebook, executed, as a static HTML page plus an index (default --out
+        .cache/html): charts embedded, exercises as a learner sees them before solving
+        (the grader's reference cells are not shown); --from DIR renders executed copies
+        found there (e.g. .cache/notebooks after \`deno task test\`) instead of running
 paths   default: every notebooks/*.ipynb
 jupyter ${INSTALL_HINT}`;
 
@@ -49,6 +55,10 @@ export const CLI = defineCommands({
     },
     strip: { flags: { check: { type: "boolean" } }, args: { name: "paths" } },
     check: { flags: { cwd: { type: "string" } }, args: { name: "paths" } },
+    html: {
+      flags: { out: { type: "string", default: ".cache/html" }, from: { type: "string" } },
+      args: { name: "paths" },
+    },
   },
 });
 
@@ -145,6 +155,19 @@ async function check({ values, args }: Parsed<"check">): Promise<number> {
   return failed > 0 ? 1 : 0;
 }
 
+async function html({ values, args }: Parsed<"html">): Promise<number> {
+  const site = await writeCourseHtml(await paths(args), {
+    outDir: resolve(values.out),
+    fromDir: values.from === undefined ? undefined : resolve(values.from),
+    log: (line) => console.log(line),
+  });
+  for (const p of site.pages) {
+    console.log(`wrote ${shown(p.page)}  (${p.title}; ${p.charts} chart(s))`);
+  }
+  console.log(`index: ${shown(site.index)}`);
+  return 0;
+}
+
 if (import.meta.main) {
   Deno.exit(
     await CLI.run(Deno.args, (cli) => {
@@ -155,6 +178,8 @@ if (import.meta.main) {
           return strip(cli);
         case "check":
           return check(cli);
+        case "html":
+          return html(cli);
       }
     }),
   );

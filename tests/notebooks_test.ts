@@ -29,11 +29,25 @@ import {
   REPO_ROOT,
   runNotebook,
   withSources,
+  writeCourseHtml,
 } from "../lib/course/mod.ts";
 import { requireKafka } from "./support.ts";
 
 const notebooks = await listNotebooks(NOTEBOOKS_DIR);
 const SAVE_DIR = join(REPO_ROOT, ".cache", "notebooks");
+
+/** Outputs that show a raw kafkajs log line (expected faults must read as one line each). */
+async function rawClientLogs(savedTo: string | undefined): Promise<string[]> {
+  if (!savedTo) return [];
+  const found: string[] = [];
+  (await readNotebook(savedTo)).cells.forEach((cell, i) => {
+    for (const output of cell.outputs ?? []) {
+      const text = JSON.stringify(output);
+      if (text.includes("[kafkajs")) found.push(`cells[${i}]: ${text.slice(0, 160)}`);
+    }
+  });
+  return found;
+}
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
@@ -85,6 +99,7 @@ Deno.test("notebooks execute", async (t) => {
       await t.step(name, async () => {
         const result = await runNotebook(path, { saveDir: SAVE_DIR });
         console.log(`${name}: ${seconds(result.wallMs)}, ${result.codeCells} code cells`);
+        assert.deepEqual(await rawClientLogs(result.savedTo), [], "raw [kafkajs ...] output");
       });
       continue;
     }
@@ -113,6 +128,9 @@ Deno.test("notebooks execute", async (t) => {
           );
         });
       }
+      await t.step("no raw kafkajs log line in any output", async () => {
+        assert.deepEqual(await rawClientLogs(proof.savedTo), []);
+      });
       await t.step("no cell raised", () => {
         assert.deepEqual(
           proof.errors,
@@ -122,4 +140,25 @@ Deno.test("notebooks execute", async (t) => {
       });
     });
   }
+  await t.step("notebooks html: a page per notebook with its charts, and an index", async () => {
+    const outDir = await Deno.makeTempDir({ prefix: "notebooks-html-" });
+    try {
+      const site = await writeCourseHtml(notebooks, { outDir, fromDir: SAVE_DIR });
+      assert.equal(site.pages.length, notebooks.length);
+      const index = await Deno.readTextFile(site.index);
+      for (const page of site.pages) {
+        const html = await Deno.readTextFile(page.page);
+        assert.ok(index.includes(basename(page.page)), `index links ${basename(page.page)}`);
+        const embedded = (html.match(/<svg[\s>]|<img alt="chart"/g) ?? []).length;
+        assert.ok(
+          embedded >= page.charts,
+          `${basename(page.page)}: ${page.charts} chart(s) executed, ${embedded} on the page`,
+        );
+      }
+      const charts = site.pages.reduce((n, p) => n + p.charts, 0);
+      assert.ok(charts > 0, "the executed notebooks hold charts, and the pages show them");
+    } finally {
+      await Deno.remove(outDir, { recursive: true });
+    }
+  });
 });

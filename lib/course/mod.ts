@@ -21,4 +21,5 @@ export * from "./html.ts";
 export * from "./jupyter.ts";
 export * from "./notebooks.ts";
 export * from "./render.ts";
+export * from "./site.ts";
 export * from "./solutions.ts";
