@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { formatTable, parseFlags, parseIntFlag, runCommand, UsageError } from "../lib/util/mod.ts";
+import { defineCommands, formatTable, runCommand, UsageError } from "../lib/util/mod.ts";
 import { loadConfig } from "../lib/config.ts";
 import { ClusterAdmin, createKafka, parsePairs } from "../lib/kafka/mod.ts";
 
@@ -46,8 +46,7 @@ export interface AdminCommand {
     | "groups list"
     | "groups describe"
     | "lag"
-    | "cluster"
-    | "help";
+    | "cluster";
   names: string[];
   internal: boolean;
   partitions?: number;
@@ -57,6 +56,43 @@ export interface AdminCommand {
   total?: number;
   topics: string[];
 }
+
+const TOPIC = { name: "<topic>", min: 1, max: 1 } as const;
+const GROUP = { name: "<group>", min: 1, max: 1 } as const;
+
+/** The command line of `deno task admin`. */
+export const CLI = defineCommands({
+  name: "admin",
+  usage: USAGE,
+  commands: {
+    "topics list": { flags: { internal: { type: "boolean" } } },
+    "topics create": {
+      flags: {
+        partitions: { type: "int", min: 1 },
+        "replication-factor": { type: "int", min: 1 },
+        config: { type: "string", multiple: true },
+      },
+      args: TOPIC,
+    },
+    "topics describe": { args: TOPIC },
+    "topics delete": { args: { name: "<topic>", min: 1 } },
+    "topics alter-config": {
+      flags: {
+        set: { type: "string", multiple: true },
+        delete: { type: "string", multiple: true },
+      },
+      args: TOPIC,
+    },
+    "topics add-partitions": {
+      flags: { total: { type: "int", min: 1, required: true } },
+      args: TOPIC,
+    },
+    "groups list": {},
+    "groups describe": { args: GROUP },
+    lag: { flags: { topic: { type: "string" } }, args: GROUP },
+    cluster: { flags: { topic: { type: "string", multiple: true } } },
+  },
+});
 
 /**
  * Parses `deno task admin` arguments; throws {@linkcode UsageError} on mistakes.
@@ -68,65 +104,41 @@ export interface AdminCommand {
  * ```
  */
 export function parseAdminArgs(args: string[]): AdminCommand {
-  const parsed = parseFlags({
-    args,
-    allowPositionals: true,
-    options: {
-      help: { type: "boolean", short: "h" },
-      internal: { type: "boolean" },
-      partitions: { type: "string" },
-      "replication-factor": { type: "string" },
-      config: { type: "string", multiple: true },
-      set: { type: "string", multiple: true },
-      delete: { type: "string", multiple: true },
-      total: { type: "string" },
-      topic: { type: "string", multiple: true },
-    },
-  });
-  const { values: v, positionals: p } = parsed;
-  const base = {
-    names: [] as string[],
-    internal: v.internal ?? false,
-    configs: { ...parsePairs(v.config, "--config"), ...parsePairs(v.set, "--set") },
-    deletes: v.delete ?? [],
-    topics: v.topic ?? [],
-    partitions: parseIntFlag(v.partitions, "--partitions", 1),
-    replicationFactor: parseIntFlag(v["replication-factor"], "--replication-factor", 1),
-    total: parseIntFlag(v.total, "--total", 1),
+  const p = CLI.parse(args);
+  const cmd: AdminCommand = {
+    command: p.command,
+    names: p.args,
+    internal: false,
+    configs: {},
+    deletes: [],
+    topics: [],
   };
-  if (v.help || p.length === 0) return { ...base, command: "help" };
-  const need = (n: number, what: string) => {
-    if (p.length < n) throw new UsageError(`missing ${what}`);
-  };
-  const [group, sub, ...rest] = p;
-  if (group === "topics") {
-    const commands = ["list", "create", "describe", "delete", "alter-config", "add-partitions"];
-    if (!sub || !commands.includes(sub)) {
-      throw new UsageError(`topics needs one of: ${commands.join(", ")}`);
+  switch (p.command) {
+    case "topics list":
+      return { ...cmd, internal: p.values.internal };
+    case "topics create":
+      return {
+        ...cmd,
+        partitions: p.values.partitions,
+        replicationFactor: p.values["replication-factor"],
+        configs: parsePairs(p.values.config, "--config"),
+      };
+    case "topics alter-config": {
+      const configs = parsePairs(p.values.set, "--set");
+      if (Object.keys(configs).length === 0 && p.values.delete.length === 0) {
+        throw new UsageError("topics alter-config needs --set k=v or --delete k");
+      }
+      return { ...cmd, configs, deletes: p.values.delete };
     }
-    if (sub !== "list") need(3, "<topic>");
-    if (sub === "add-partitions" && base.total === undefined) {
-      throw new UsageError("topics add-partitions needs --total N");
-    }
-    if (
-      sub === "alter-config" && Object.keys(base.configs).length === 0 &&
-      base.deletes.length === 0
-    ) {
-      throw new UsageError("topics alter-config needs --set k=v or --delete k");
-    }
-    return { ...base, command: `topics ${sub}` as AdminCommand["command"], names: rest };
+    case "topics add-partitions":
+      return { ...cmd, total: p.values.total };
+    case "lag":
+      return { ...cmd, topics: p.values.topic === undefined ? [] : [p.values.topic] };
+    case "cluster":
+      return { ...cmd, topics: p.values.topic };
+    default:
+      return cmd;
   }
-  if (group === "groups") {
-    if (sub !== "list" && sub !== "describe") throw new UsageError("groups needs list or describe");
-    if (sub === "describe") need(3, "<group>");
-    return { ...base, command: `groups ${sub}`, names: rest };
-  }
-  if (group === "lag") {
-    need(2, "<group>");
-    return { ...base, command: "lag", names: [sub, ...rest] };
-  }
-  if (group === "cluster") return { ...base, command: "cluster" };
-  throw new UsageError(`unknown command "${group}"`);
 }
 
 const list = (xs: number[]) => xs.join(",");
@@ -157,18 +169,14 @@ function partitionTable(
  * ```
  */
 export function runAdmin(args: string[]): Promise<number> {
-  return runCommand("admin", USAGE, args, parseAdminArgs, execute);
+  return runCommand(CLI.name, CLI.usage, args, parseAdminArgs, execute);
 }
 
 async function execute(cmd: AdminCommand): Promise<number> {
-  if (cmd.command === "help") {
-    console.log(USAGE);
-    return 0;
-  }
   const config = loadConfig();
   const admin = new ClusterAdmin(createKafka(config, { clientId: config.clients.admin }));
-  await admin.connect();
   try {
+    await admin.connect();
     const [name] = cmd.names;
     switch (cmd.command) {
       case "topics list": {

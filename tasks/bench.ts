@@ -11,6 +11,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
+import { defineCommands } from "../lib/util/mod.ts";
 
 /** The benchmarks and what each measures. */
 export const BENCHMARKS: Record<string, string> = {
@@ -25,24 +26,33 @@ export const BENCHMARKS: Record<string, string> = {
 function usage(): string {
   const width = Math.max(...Object.keys(BENCHMARKS).map((n) => n.length));
   const lines = Object.entries(BENCHMARKS).map(([n, what]) => `  ${n.padEnd(width)}  ${what}`);
-  return ["usage: deno task bench <name> [--help | flags]", "", ...lines].join("\n");
+  return [
+    "usage: deno task bench <name> [--help | flags]",
+    "",
+    ...lines,
+    "",
+    "`deno task bench <name> --help` lists a benchmark's own flags.",
+  ].join("\n");
 }
 
+/** The command line of `deno task bench`: a benchmark's name, then its own flags. */
+export const CLI = defineCommands({
+  name: "bench",
+  usage: usage(),
+  label: "benchmark",
+  commands: Object.fromEntries(Object.keys(BENCHMARKS).map((name) => [name, { rest: true }])),
+});
+
 if (import.meta.main) {
-  const [name, ...rest] = Deno.args;
-  if (!name || name === "--help" || name === "-h") {
-    console.log(usage());
-    Deno.exit(name ? 0 : 2);
-  }
-  if (!(name in BENCHMARKS)) {
-    console.error(`unknown benchmark "${name}"\n\n${usage()}`);
-    Deno.exit(2);
-  }
-  const url = new URL(`./bench/${name}.ts`, import.meta.url);
-  const mod = await import(url.href) as { main(args: string[]): Promise<number> };
-  if (typeof mod.main !== "function") {
-    console.error(`${fileURLToPath(url)} does not export main(args)`);
-    Deno.exit(2);
-  }
-  Deno.exit(await mod.main(rest));
+  Deno.exit(
+    await CLI.run(Deno.args, async ({ command, rest }) => {
+      const url = new URL(`./bench/${command}.ts`, import.meta.url);
+      const mod = await import(url.href) as { main(args: string[]): Promise<number> };
+      if (typeof mod.main !== "function") {
+        console.error(`${fileURLToPath(url)} does not export main(args)`);
+        return 2;
+      }
+      return await mod.main(rest);
+    }),
+  );
 }

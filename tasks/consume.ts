@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { parseFlags, parseIntFlag, runCommand, UsageError } from "../lib/util/mod.ts";
+import { defineCli, runCommand } from "../lib/util/mod.ts";
 import { loadConfig } from "../lib/config.ts";
 import {
   ClusterAdmin,
@@ -47,7 +47,6 @@ Exit status 0, 1 when Kafka fails, 2 on a usage error. Ctrl-C leaves the group c
 
 /** Parsed `deno task consume` flags. */
 export interface ConsumeOptions {
-  help: boolean;
   topic: string;
   group?: string;
   fromBeginning: boolean;
@@ -61,8 +60,31 @@ export interface ConsumeOptions {
   readCommitted: boolean;
 }
 
+/** The command line of `deno task consume`. */
+export const CLI = defineCli({
+  name: "consume",
+  usage: USAGE,
+  flags: {
+    topic: { type: "string", required: true },
+    group: { type: "string" },
+    "from-beginning": { type: "boolean" },
+    "max-messages": { type: "int", min: 1 },
+    "timeout-ms": { type: "int", min: 1 },
+    "print-key": { type: "boolean" },
+    "print-headers": { type: "boolean" },
+    "print-partition": { type: "boolean" },
+    "print-offset": { type: "boolean" },
+    separator: { type: "string", default: "\t" },
+    isolation: {
+      type: "string",
+      choices: ["read_committed", "read_uncommitted"],
+      default: "read_committed",
+    },
+  },
+});
+
 /**
- * Parses `deno task consume` flags; throws {@linkcode UsageError} on mistakes.
+ * Parses `deno task consume` flags; throws a usage error on mistakes.
  *
  * @example
  * ```ts
@@ -71,44 +93,19 @@ export interface ConsumeOptions {
  * ```
  */
 export function parseConsumeArgs(args: string[]): ConsumeOptions {
-  const v = parseFlags({
-    args,
-    options: {
-      help: { type: "boolean", short: "h" },
-      topic: { type: "string" },
-      group: { type: "string" },
-      "from-beginning": { type: "boolean" },
-      "max-messages": { type: "string" },
-      "timeout-ms": { type: "string" },
-      "print-key": { type: "boolean" },
-      "print-headers": { type: "boolean" },
-      "print-partition": { type: "boolean" },
-      "print-offset": { type: "boolean" },
-      separator: { type: "string" },
-      isolation: { type: "string" },
-    },
-  }).values;
-  const help = v.help ?? false;
-  if (!help && !v.topic) throw new UsageError("--topic is required");
-  const isolation = v.isolation ?? "read_committed";
-  if (isolation !== "read_committed" && isolation !== "read_uncommitted") {
-    throw new UsageError(
-      `--isolation must be read_committed or read_uncommitted, got "${isolation}"`,
-    );
-  }
+  const { values: v } = CLI.parse(args);
   return {
-    help,
-    topic: v.topic ?? "",
+    topic: v.topic,
     group: v.group,
-    fromBeginning: v["from-beginning"] ?? false,
-    maxMessages: parseIntFlag(v["max-messages"], "--max-messages", 1),
-    timeoutMs: parseIntFlag(v["timeout-ms"], "--timeout-ms", 1),
-    printKey: v["print-key"] ?? false,
-    printHeaders: v["print-headers"] ?? false,
-    printPartition: v["print-partition"] ?? false,
-    printOffset: v["print-offset"] ?? false,
-    separator: v.separator ?? "\t",
-    readCommitted: isolation === "read_committed",
+    fromBeginning: v["from-beginning"],
+    maxMessages: v["max-messages"],
+    timeoutMs: v["timeout-ms"],
+    printKey: v["print-key"],
+    printHeaders: v["print-headers"],
+    printPartition: v["print-partition"],
+    printOffset: v["print-offset"],
+    separator: v.separator,
+    readCommitted: v.isolation === "read_committed",
   };
 }
 
@@ -125,7 +122,7 @@ export function runConsume(
   args: string[],
   print: (line: string) => void = console.log,
 ): Promise<number> {
-  return runCommand("consume", USAGE, args, parseConsumeArgs, (o) => consume(o, print));
+  return runCommand(CLI.name, CLI.usage, args, parseConsumeArgs, (o) => consume(o, print));
 }
 
 async function consume(o: ConsumeOptions, print: (line: string) => void): Promise<number> {
@@ -147,8 +144,10 @@ async function consume(o: ConsumeOptions, print: (line: string) => void): Promis
   const release = shutdownOnSignals([], () => finished.resolve(0));
   let idle: ReturnType<typeof setInterval> | undefined;
   let status: number;
+  let connected = false;
   try {
     await consumer.connect();
+    connected = true;
     consumer.raw.on(consumer.raw.events.CRASH, ({ payload }) => {
       if (!payload.restart) {
         console.error(`consume: ${payload.error.message}`);
@@ -189,7 +188,7 @@ async function consume(o: ConsumeOptions, print: (line: string) => void): Promis
       );
     }
     await consumer.disconnect();
-    if (throwaway) {
+    if (throwaway && connected) {
       const admin = new ClusterAdmin(kafka);
       await admin.connect();
       await admin.deleteGroups([groupId]).catch(() => {});

@@ -13,7 +13,7 @@
  */
 import { loadConfig } from "../lib/config.ts";
 
-import { parseFlags, parseIntFlag, runCommand, UsageError } from "../lib/util/mod.ts";
+import { defineCommands, runCommand } from "../lib/util/mod.ts";
 import {
   brokerKillDrill,
   brokerKillSummary,
@@ -60,8 +60,26 @@ export interface DrillArgs {
   client: DrillClient;
 }
 
+const RUN_FLAGS = {
+  runs: { type: "int", min: 1, default: 1 },
+  seed: { type: "int", min: 0, default: 1 },
+  records: { type: "int", min: 300 },
+} as const;
+
+/** The command line of `deno task drill`. */
+export const CLI = defineCommands({
+  name: "drill",
+  usage: USAGE,
+  label: "drill",
+  flags: RUN_FLAGS,
+  commands: {
+    "broker-kill": { flags: { client: { type: "string", choices: ["guarded", "raw"] } } },
+    "consumer-kill": {},
+  },
+});
+
 /**
- * Parses `deno task drill` arguments; throws {@linkcode UsageError} on mistakes.
+ * Parses `deno task drill` arguments; throws a usage error on mistakes.
  *
  * @example
  * ```ts
@@ -70,35 +88,10 @@ export interface DrillArgs {
  * ```
  */
 export function parseDrillArgs(args: string[]): DrillArgs {
-  const { values, positionals } = parseFlags({
-    args,
-    allowPositionals: true,
-    options: {
-      runs: { type: "string" },
-      seed: { type: "string" },
-      records: { type: "string" },
-      client: { type: "string" },
-    },
-  });
-  const [drill, ...extra] = positionals;
-  if (drill !== "broker-kill" && drill !== "consumer-kill") {
-    throw new UsageError(`name a drill: broker-kill or consumer-kill (got "${drill ?? ""}")`);
-  }
-  if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
-  const client = values.client ?? "guarded";
-  if (client !== "guarded" && client !== "raw") {
-    throw new UsageError(`--client must be guarded or raw, got "${client}"`);
-  }
-  if (drill === "consumer-kill" && values.client !== undefined) {
-    throw new UsageError("--client applies to broker-kill only");
-  }
-  return {
-    drill,
-    runs: parseIntFlag(values.runs, "--runs", 1, 1)!,
-    seed: parseIntFlag(values.seed, "--seed", 0, 1)!,
-    records: parseIntFlag(values.records, "--records", 300),
-    client,
-  };
+  const parsed = CLI.parse(args);
+  const { runs, seed, records } = parsed.values;
+  const client = parsed.command === "broker-kill" ? parsed.values.client ?? "guarded" : "guarded";
+  return { drill: parsed.command, runs, seed, records, client };
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { loadConfig } from "../lib/config.ts";
 import { parseDuration } from "../lib/observe/mod.ts";
-import { parseFlags, runCommand, sleep, UsageError } from "../lib/util/mod.ts";
+import { defineCommands, runCommand, sleep, UsageError } from "../lib/util/mod.ts";
 import {
   formatMonitorView,
   renderShopstreamRules,
@@ -52,27 +52,32 @@ type Options =
     failOnAlert: boolean;
   };
 
-function parse(args: string[]): Options {
-  const { values, positionals } = parseFlags({
-    args,
-    allowPositionals: true,
-    options: {
-      once: { type: "boolean", default: false },
-      interval: { type: "string", default: "5" },
-      iterations: { type: "string" },
-      group: { type: "string" },
-      topic: { type: "string", multiple: true },
-      "dlq-topic": { type: "string" },
-      "metrics-url": { type: "string" },
-      "fail-on-alert": { type: "boolean", default: false },
-      check: { type: "boolean", default: false },
+/** The command line of `deno task monitor`. */
+export const CLI = defineCommands({
+  name: "monitor",
+  usage: USAGE,
+  defaultCommand: "watch",
+  commands: {
+    watch: {
+      flags: {
+        once: { type: "boolean" },
+        interval: { type: "string", default: "5" },
+        iterations: { type: "int", min: 1 },
+        group: { type: "string" },
+        topic: { type: "string", multiple: true },
+        "dlq-topic": { type: "string" },
+        "metrics-url": { type: "string" },
+        "fail-on-alert": { type: "boolean" },
+      },
     },
-  });
-  if (positionals[0] === "rules" && positionals.length === 1) {
-    return { command: "rules", check: values.check };
-  }
-  if (positionals.length) throw new UsageError(`unknown command "${positionals.join(" ")}"`);
-  if (values.check) throw new UsageError("--check belongs to `monitor rules`");
+    rules: { flags: { check: { type: "boolean" } } },
+  },
+});
+
+function parse(args: string[]): Options {
+  const parsed = CLI.parse(args);
+  if (parsed.command === "rules") return { command: "rules", check: parsed.values.check };
+  const { values } = parsed;
   let intervalMs: number;
   try {
     intervalMs = parseDuration(values.interval) * 1000;
@@ -80,13 +85,6 @@ function parse(args: string[]): Options {
     throw new UsageError(`--interval: ${(e as Error).message}`);
   }
   if (!(intervalMs >= 100)) throw new UsageError("--interval must be at least 100ms");
-  let iterations: number | undefined;
-  if (values.iterations !== undefined) {
-    iterations = Number(values.iterations);
-    if (!Number.isInteger(iterations) || iterations < 1) {
-      throw new UsageError(`--iterations must be a positive integer, got "${values.iterations}"`);
-    }
-  }
   if (values["metrics-url"] !== undefined && !/^https?:\/\//.test(values["metrics-url"])) {
     throw new UsageError(`--metrics-url must be an http(s) URL, got "${values["metrics-url"]}"`);
   }
@@ -94,9 +92,9 @@ function parse(args: string[]): Options {
     command: "watch",
     once: values.once,
     intervalMs,
-    iterations,
+    iterations: values.iterations,
     group: values.group,
-    topics: values.topic,
+    topics: values.topic.length ? values.topic : undefined,
     dlqTopic: values["dlq-topic"],
     metricsUrl: values["metrics-url"],
     failOnAlert: values["fail-on-alert"],
@@ -169,8 +167,8 @@ async function watch(o: Extract<Options, { command: "watch" }>): Promise<number>
 if (import.meta.main) {
   Deno.exit(
     await runCommand(
-      "monitor",
-      USAGE,
+      CLI.name,
+      CLI.usage,
       Deno.args,
       parse,
       (o) => o.command === "rules" ? rules(o.check) : watch(o),

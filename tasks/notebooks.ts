@@ -18,20 +18,51 @@ import {
   REPO_ROOT,
   runNotebook,
   stripFiles,
+  writeCourseHtml,
 } from "../lib/course/mod.ts";
+import { defineCommands } from "../lib/util/mod.ts";
 
 const USAGE = `usage:
   deno task notebooks run [--timeout SEC] [--cwd DIR] [--no-save] [paths...]
   deno task notebooks strip [--check] [paths...]
   deno task notebooks check [--cwd DIR] [paths...]
+  deno task notebooks html [--out DIR] [--from DIR] [paths...]
 
 run     executes each notebook on the Deno kernel (cwd: the notebook's folder unless --cwd),
         stops at the first failing cell (cells[i] is 0-based), saves executed copies
         under .cache/notebooks/ (--no-save: don't); --timeout is per cell, default 300 s
 strip   removes outputs and run metadata in place; --check only lists unstripped files
 check   type-checks each notebook's code cells as one module (the kernel itself does not)
+html    writes each notebook, executed, as a static HTML page plus an index (default --out
+        .cache/html): charts embedded, exercises as a learner sees them before solving
+        (the grader's reference cells are not shown); --from DIR renders executed copies
+        found there (e.g. .cache/notebooks after \`deno task test\`) instead of running
 paths   default: every notebooks/*.ipynb
-needs   ${INSTALL_HINT}`;
+jupyter ${INSTALL_HINT}`;
+
+/** The command line of `deno task notebooks`. */
+export const CLI = defineCommands({
+  name: "notebooks",
+  usage: USAGE,
+  commands: {
+    run: {
+      flags: {
+        timeout: { type: "number", above: 0, default: 300 },
+        cwd: { type: "string" },
+        "no-save": { type: "boolean" },
+      },
+      args: { name: "paths" },
+    },
+    strip: { flags: { check: { type: "boolean" } }, args: { name: "paths" } },
+    check: { flags: { cwd: { type: "string" } }, args: { name: "paths" } },
+    html: {
+      flags: { out: { type: "string", default: ".cache/html" }, from: { type: "string" } },
+      args: { name: "paths" },
+    },
+  },
+});
+
+type Parsed<C extends string> = Extract<ReturnType<typeof CLI.parse>, { command: C }>;
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
@@ -45,22 +76,11 @@ async function paths(args: string[]): Promise<string[]> {
   return args.length > 0 ? args.map((p) => resolve(p)) : await listNotebooks();
 }
 
-async function run(args: string[]): Promise<number> {
-  let timeout = 300;
-  let save = true;
-  let cwd: string | undefined;
-  const rest: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === "--timeout") timeout = Number(args[++i]);
-    else if (args[i] === "--no-save") save = false;
-    else if (args[i] === "--cwd") cwd = resolve(args[++i]);
-    else rest.push(args[i]);
-  }
-  if (!Number.isFinite(timeout) || timeout <= 0) {
-    console.error("--timeout needs a positive number of seconds");
-    return 2;
-  }
-  const notebooks = await paths(rest);
+async function run({ values, args }: Parsed<"run">): Promise<number> {
+  const timeout = values.timeout;
+  const save = !values["no-save"];
+  const cwd = values.cwd === undefined ? undefined : resolve(values.cwd);
+  const notebooks = await paths(args);
   if (notebooks.length === 0) {
     console.error("no notebooks found");
     return 1;
@@ -96,9 +116,9 @@ async function run(args: string[]): Promise<number> {
   return 0;
 }
 
-async function strip(args: string[]): Promise<number> {
-  const check = args.includes("--check");
-  const results = await stripFiles(await paths(args.filter((a) => a !== "--check")), { check });
+async function strip({ values, args }: Parsed<"strip">): Promise<number> {
+  const check = values.check;
+  const results = await stripFiles(await paths(args), { check });
   let bad = 0;
   for (const r of results) {
     if (r.error) {
@@ -118,15 +138,10 @@ async function strip(args: string[]): Promise<number> {
   return bad > 0 ? 1 : 0;
 }
 
-async function check(args: string[]): Promise<number> {
+async function check({ values, args }: Parsed<"check">): Promise<number> {
   let failed = 0;
-  let baseDir: string | undefined;
-  const rest: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === "--cwd") baseDir = resolve(args[++i]);
-    else rest.push(args[i]);
-  }
-  for (const path of await paths(rest)) {
+  const baseDir = values.cwd === undefined ? undefined : resolve(values.cwd);
+  for (const path of await paths(args)) {
     try {
       await checkNotebook(path, { baseDir });
       console.log(`ok   ${shown(path)}`);
@@ -140,11 +155,32 @@ async function check(args: string[]): Promise<number> {
   return failed > 0 ? 1 : 0;
 }
 
+async function html({ values, args }: Parsed<"html">): Promise<number> {
+  const site = await writeCourseHtml(await paths(args), {
+    outDir: resolve(values.out),
+    fromDir: values.from === undefined ? undefined : resolve(values.from),
+    log: (line) => console.log(line),
+  });
+  for (const p of site.pages) {
+    console.log(`wrote ${shown(p.page)}  (${p.title}; ${p.charts} chart(s))`);
+  }
+  console.log(`index: ${shown(site.index)}`);
+  return 0;
+}
+
 if (import.meta.main) {
-  const [command, ...args] = Deno.args;
-  if (command === "run") Deno.exit(await run(args));
-  if (command === "strip") Deno.exit(await strip(args));
-  if (command === "check") Deno.exit(await check(args));
-  console.error(USAGE);
-  Deno.exit(command === undefined || command === "--help" || command === "-h" ? 0 : 2);
+  Deno.exit(
+    await CLI.run(Deno.args, (cli) => {
+      switch (cli.command) {
+        case "run":
+          return run(cli);
+        case "strip":
+          return strip(cli);
+        case "check":
+          return check(cli);
+        case "html":
+          return html(cli);
+      }
+    }),
+  );
 }

@@ -15,7 +15,7 @@
  * @module
  */
 import { loadConfig } from "../lib/config.ts";
-import { parseFlags, runCommand, UsageError } from "../lib/util/mod.ts";
+import { defineCli, runCommand, UsageError } from "../lib/util/mod.ts";
 import { checkHealth } from "../lib/observe/mod.ts";
 import { openStack } from "../lib/stack/mod.ts";
 import {
@@ -70,23 +70,6 @@ export function parseDuration(text: string): number {
   return Math.round(Number(m[1]) * unit);
 }
 
-function number(text: string | undefined, flag: string, min: number, max = Infinity) {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (!Number.isFinite(v) || v < min || v > max) {
-    throw new UsageError(`${flag} ${text}: expected a number in ${min}..${max}`);
-  }
-  return v;
-}
-
-function integer(text: string | undefined, flag: string, min: number) {
-  const v = number(text, flag, min);
-  if (v !== undefined && !Number.isInteger(v)) {
-    throw new UsageError(`${flag} ${text}: expected an integer`);
-  }
-  return v;
-}
-
 function schemaPlan(text: string | undefined): SchemaPlan | undefined {
   if (text === undefined) return undefined;
   if (text === "v1" || text === "v2") return text;
@@ -94,6 +77,23 @@ function schemaPlan(text: string | undefined): SchemaPlan | undefined {
   if (!m) throw new UsageError(`--schema ${text}: use v1, v2 or v2-from=N`);
   return { v2From: Number(m[1]) };
 }
+
+/** The command line of `deno task pipeline`. */
+export const CLI = defineCli({
+  name: "pipeline",
+  usage: USAGE,
+  flags: {
+    events: { type: "int", min: 1 },
+    duration: { type: "string" },
+    rate: { type: "number", min: 0 },
+    seed: { type: "int", min: 0 },
+    malformed: { type: "number", min: 0, max: 1 },
+    duplicates: { type: "number", min: 0, max: 1 },
+    schema: { type: "string" },
+    follow: { type: "boolean" },
+    keep: { type: "boolean" },
+  },
+});
 
 /**
  * Parses the flags; throws {@linkcode UsageError} on mistakes.
@@ -105,21 +105,8 @@ function schemaPlan(text: string | undefined): SchemaPlan | undefined {
  * ```
  */
 export function parsePipelineArgs(args: string[]): PipelineFlags {
-  const { values: v } = parseFlags({
-    args,
-    options: {
-      events: { type: "string" },
-      duration: { type: "string" },
-      rate: { type: "string" },
-      seed: { type: "string" },
-      malformed: { type: "string" },
-      duplicates: { type: "string" },
-      schema: { type: "string" },
-      follow: { type: "boolean", default: false },
-      keep: { type: "boolean", default: false },
-    },
-  });
-  const follow = v.follow!;
+  const { values: v } = CLI.parse(args);
+  const follow = v.follow;
   if ([v.events, v.duration].filter((x) => x !== undefined).length > 1) {
     throw new UsageError("give --events or --duration, not both");
   }
@@ -127,17 +114,14 @@ export function parsePipelineArgs(args: string[]): PipelineFlags {
     throw new UsageError("--follow runs until Ctrl-C: leave out --events and --duration");
   }
   const durationMs = v.duration === undefined ? undefined : parseDuration(v.duration);
-  const events = integer(v.events, "--events", 1) ??
-    (durationMs === undefined && !follow ? DEFAULT_EVENTS : undefined);
-  const malformedShare = number(v.malformed, "--malformed", 0, 1);
-  const duplicateShare = number(v.duplicates, "--duplicates", 0, 1);
+  const events = v.events ?? (durationMs === undefined && !follow ? DEFAULT_EVENTS : undefined);
   return {
     events,
     durationMs,
-    rate: number(v.rate, "--rate", 0),
-    seed: integer(v.seed, "--seed", 0),
-    malformedShare,
-    duplicateShare,
+    rate: v.rate,
+    seed: v.seed,
+    malformedShare: v.malformed,
+    duplicateShare: v.duplicates,
     schema: schemaPlan(v.schema),
     fresh: !v.keep,
     follow,
@@ -176,5 +160,5 @@ async function run(flags: PipelineFlags): Promise<number> {
 }
 
 if (import.meta.main) {
-  Deno.exit(await runCommand("pipeline", USAGE, Deno.args, parsePipelineArgs, run));
+  Deno.exit(await runCommand(CLI.name, CLI.usage, Deno.args, parsePipelineArgs, run));
 }

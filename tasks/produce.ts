@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { formatTable, parseFlags, parseIntFlag, runCommand, UsageError } from "../lib/util/mod.ts";
+import { defineCli, formatTable, runCommand, UsageError } from "../lib/util/mod.ts";
 import { loadConfig } from "../lib/config.ts";
 import {
   type Acks,
@@ -49,7 +49,6 @@ Exit status 0 when every record was acknowledged, 1 otherwise, 2 on a usage erro
 
 /** Parsed `deno task produce` flags. */
 export interface ProduceOptions {
-  help: boolean;
   topic: string;
   keySeparator?: string;
   headers: Record<string, string>;
@@ -61,6 +60,23 @@ export interface ProduceOptions {
   sync: boolean;
 }
 
+/** The command line of `deno task produce`. */
+export const CLI = defineCli({
+  name: "produce",
+  usage: USAGE,
+  flags: {
+    topic: { type: "string", required: true },
+    "key-separator": { type: "string" },
+    header: { type: "string", multiple: true },
+    partition: { type: "int", min: 0 },
+    acks: { type: "string" },
+    compression: { type: "string", choices: Object.keys(COMPRESSION_TYPES) as Compression[] },
+    "linger-ms": { type: "int", min: 0, default: 5 },
+    "batch-size": { type: "int", min: 1, default: 1000 },
+    sync: { type: "boolean" },
+  },
+});
+
 /**
  * Parses `deno task produce` flags; throws {@linkcode UsageError} on mistakes.
  *
@@ -71,41 +87,18 @@ export interface ProduceOptions {
  * ```
  */
 export function parseProduceArgs(args: string[]): ProduceOptions {
-  const v = parseFlags({
-    args,
-    options: {
-      help: { type: "boolean", short: "h" },
-      topic: { type: "string" },
-      "key-separator": { type: "string" },
-      header: { type: "string", multiple: true },
-      partition: { type: "string" },
-      acks: { type: "string" },
-      compression: { type: "string" },
-      "linger-ms": { type: "string" },
-      "batch-size": { type: "string" },
-      sync: { type: "boolean" },
-    },
-  }).values;
-  const help = v.help ?? false;
-  if (!help && !v.topic) throw new UsageError("--topic is required");
+  const { values: v } = CLI.parse(args);
   if (v["key-separator"] === "") throw new UsageError("--key-separator must not be empty");
-  const compression = (v.compression ?? "none") as Compression;
-  if (!(compression in COMPRESSION_TYPES)) {
-    throw new UsageError(
-      `--compression must be one of ${Object.keys(COMPRESSION_TYPES).join(", ")}`,
-    );
-  }
   return {
-    help,
-    topic: v.topic ?? "",
+    topic: v.topic,
     keySeparator: v["key-separator"],
     headers: parsePairs(v.header, "--header"),
-    partition: parseIntFlag(v.partition, "--partition", 0),
+    partition: v.partition,
     acks: parseAcks(v.acks),
-    compression,
-    lingerMs: parseIntFlag(v["linger-ms"], "--linger-ms", 0, 5)!,
-    batchSize: parseIntFlag(v["batch-size"], "--batch-size", 1, 1000)!,
-    sync: v.sync ?? false,
+    compression: v.compression ?? "none",
+    lingerMs: v["linger-ms"],
+    batchSize: v["batch-size"],
+    sync: v.sync,
   };
 }
 
@@ -122,7 +115,7 @@ export function runProduce(
   args: string[],
   input: ReadableStream<Uint8Array>,
 ): Promise<number> {
-  return runCommand("produce", USAGE, args, parseProduceArgs, (o) => produce(o, input));
+  return runCommand(CLI.name, CLI.usage, args, parseProduceArgs, (o) => produce(o, input));
 }
 
 async function produce(o: ProduceOptions, input: ReadableStream<Uint8Array>): Promise<number> {

@@ -13,15 +13,27 @@
  */
 import { loadConfig } from "../lib/config.ts";
 import { startRegistry } from "../lib/registry/mod.ts";
+import { defineCli } from "../lib/util/mod.ts";
 
-if (import.meta.main) {
+/** The command line of `deno task registry`. */
+export const CLI = defineCli({
+  name: "registry",
+  usage: `usage: deno task registry
+
+Runs the native, Confluent-compatible Schema Registry in the foreground on the
+port of SCHEMA_REGISTRY_URL (default 8081), its state in the topic
+SCHEMA_REGISTRY_TOPIC (default _schemas). Ctrl-C (or SIGTERM) stops it cleanly.
+\`deno task stack up\` starts it for you in native mode.`,
+});
+
+async function run(): Promise<number> {
   const config = loadConfig();
   let registry;
   try {
     registry = await startRegistry({ config });
   } catch (e) {
     console.error(`schema registry failed to start: ${(e as Error).message}`);
-    Deno.exit(1);
+    return 1;
   }
   console.log(`schema registry listening on ${registry.url} (state in topic ${registry.topic})`);
   let stopping = false;
@@ -34,4 +46,10 @@ if (import.meta.main) {
   };
   Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
   Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+  return 0; // the server keeps the process alive until a signal stops it
+}
+
+if (import.meta.main) {
+  const status = await CLI.run(Deno.args, run);
+  if (status !== 0) Deno.exit(status);
 }

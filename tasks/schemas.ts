@@ -13,7 +13,7 @@
  * @module
  */
 import { loadConfig } from "../lib/config.ts";
-import { formatTable, parseFlags, runCommand, UsageError } from "../lib/util/mod.ts";
+import { defineCommands, formatTable, runCommand, UsageError } from "../lib/util/mod.ts";
 import {
   checkCatalog,
   checkCompatibility,
@@ -24,7 +24,6 @@ import {
   RegistryClient,
   SUBJECT_STRATEGIES,
   subjectOf,
-  type SubjectStrategy,
 } from "../lib/schema/mod.ts";
 
 const USAGE = `usage: deno task schemas <list|diff|check|register> [flags]
@@ -41,28 +40,33 @@ flags:
   --strategy topic|record|topic-record   subject naming strategy (default: topic)
   --help                                 this text`;
 
-const COMMANDS = ["list", "diff", "check", "register"] as const;
+/** The command line of `deno task schemas`. */
+export const CLI = defineCommands({
+  name: "schemas",
+  usage: USAGE,
+  flags: {
+    strategy: { type: "string", choices: SUBJECT_STRATEGIES, default: "topic" },
+  },
+  commands: {
+    list: {},
+    diff: { args: { name: "<family>", min: 1, max: 3 } },
+    check: {},
+    register: {},
+  },
+});
 
 function parseSchemasArgs(args: string[]) {
-  const { values, positionals } = parseFlags({
-    args,
-    allowPositionals: true,
-    options: { strategy: { type: "string", default: "topic" }, help: { type: "boolean" } },
-  });
-  const [command, ...rest] = positionals;
-  if (!command) throw new UsageError("name a command");
-  if (!(COMMANDS as readonly string[]).includes(command)) {
-    throw new UsageError(`unknown command "${command}"`);
+  const { command, args: rest, values } = CLI.parse(args);
+  for (const [i, v] of rest.slice(1).entries()) {
+    if (!/^[1-9]\d*$/.test(v)) {
+      throw new UsageError(`diff: [${i ? "to" : "from"}] is a version number, got "${v}"`);
+    }
   }
-  const strategy = values.strategy as SubjectStrategy;
-  if (!SUBJECT_STRATEGIES.includes(strategy)) {
-    throw new UsageError(`--strategy must be one of ${SUBJECT_STRATEGIES.join(", ")}`);
-  }
-  return { command: command as typeof COMMANDS[number], rest, strategy };
+  return { command, rest, strategy: values.strategy };
 }
 
 function main(args: string[]): Promise<number> {
-  return runCommand("schemas", USAGE, args, parseSchemasArgs, run);
+  return runCommand(CLI.name, CLI.usage, args, parseSchemasArgs, run);
 }
 
 async function run(

@@ -9,7 +9,8 @@
  * model's records from the offset on, contiguously; after one, a read
  * returns an increasing subsequence whose records equal the model's at
  * their offsets, and a compaction keeps exactly the records it must (the
- * newest per key, keyless ones, and everything in the active segment).
+ * newest per key among the closed segments, and everything in the active
+ * segment; keyless records in closed segments go, as in Kafka).
  */
 import { seededRandom } from "../lib/util/random.ts";
 import assert from "node:assert/strict";
@@ -141,14 +142,17 @@ async function runModel(seed: number, steps: number): Promise<RunStats> {
       } else if (op < 0.97) {
         const segments = await log.describe();
         const activeBase = segments.at(-1)!.baseOffset;
+        // Kafka's rule: only the closed segments (offsets below the active base) count.
         const newest = new Map<string, number>();
-        model.forEach((r, offset) => r.key !== null && newest.set(r.key, offset));
+        model.forEach((r, offset) =>
+          offset < activeBase && r.key !== null && newest.set(r.key, offset)
+        );
         await log.compact();
         stats.compactions++;
-        // What must survive: keyless records, the newest per key, the active segment.
+        // What must survive: the newest per key among the closed segments, the active segment.
         for (let offset = log.startOffset; offset < activeBase; offset++) {
           const r = model[offset];
-          if (r.key !== null && newest.get(r.key) !== offset) removed.add(offset);
+          if (r.key === null || newest.get(r.key) !== offset) removed.add(offset);
         }
         const all = await scanAll();
         check(all, log.startOffset, `${at(step)} after compaction`);

@@ -15,8 +15,11 @@
  */
 export * from "./chart.ts";
 export * from "./exercise.ts";
+export * from "./grade.ts";
 export * from "./grading.ts";
 export * from "./html.ts";
+export * from "./jupyter.ts";
 export * from "./notebooks.ts";
 export * from "./render.ts";
+export * from "./site.ts";
 export * from "./solutions.ts";

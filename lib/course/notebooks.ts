@@ -3,9 +3,10 @@
  * keep them committed without outputs.
  *
  * Running goes through a small Python driver beside this file
- * (`run_notebook.py`) that uses Jupyter's own `nbclient`, started with
- * Debian's `/usr/bin/python3`. The committed notebook is never written: the
- * driver executes a copy in memory and, if asked, saves that copy elsewhere.
+ * (`run_notebook.py`) that uses Jupyter's own `nbclient`, started with the
+ * Python `./jupyter.ts` picks (or sets up, in `.cache/jupyter-venv`, on first
+ * use). The committed notebook is never written: the driver executes a copy in
+ * memory and, if asked, saves that copy elsewhere.
  *
  * Stripping removes outputs, execution counts and editor metadata, and writes
  * the file in the exact layout Jupyter itself writes (1-space indent, sorted
@@ -26,21 +27,16 @@
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { pathExists as exists, REPO_ROOT } from "../util/repo.ts";
+import { INSTALL_HINT, jupyterPython, NotebookSetupError } from "./jupyter.ts";
 
 export { REPO_ROOT };
+export { DEFAULT_PYTHON, INSTALL_HINT, NotebookSetupError } from "./jupyter.ts";
 
 /** Where the course notebooks live. */
 export const NOTEBOOKS_DIR: string = join(REPO_ROOT, "notebooks");
 
 /** The Python driver that executes one notebook with nbclient. */
 export const DRIVER_PATH: string = fileURLToPath(new URL("./run_notebook.py", import.meta.url));
-
-/** Debian's interpreter, which has the python3-nbclient package (pyenv's python does not). */
-export const DEFAULT_PYTHON = "/usr/bin/python3";
-
-/** The command that installs what the runner needs. */
-export const INSTALL_HINT =
-  "apt-get install python3-nbclient python3-jupyter-client python3-ipykernel";
 
 /** Why a notebook run failed. */
 export type NotebookFailureKind =
@@ -94,28 +90,6 @@ export class NotebookError extends Error {
   }
 }
 
-/**
- * The runner cannot work on this machine (no Python, no nbclient, no kernel).
- * The message says what to install.
- *
- * @example
- * ```ts
- * import { NotebookSetupError, runNotebook } from "./notebooks.ts";
- * try {
- *   await runNotebook("notebooks/00_getting_started.ipynb", { python: "/nope/python3" });
- * } catch (e) {
- *   if (e instanceof NotebookSetupError) console.log(e.message);
- * }
- * ```
- */
-export class NotebookSetupError extends Error {
-  /** Says what is missing and how to install it. */
-  constructor(message: string) {
-    super(message);
-    this.name = "NotebookSetupError";
-  }
-}
-
 /** A notebook file whose JSON is not a notebook. */
 export class NotebookFormatError extends Error {
   /** An error with this message. */
@@ -127,8 +101,10 @@ export class NotebookFormatError extends Error {
 
 /** Options for {@linkcode runNotebook}. */
 export interface RunNotebookOptions {
-  /** The interpreter with nbclient; default `$NOTEBOOK_PYTHON` or `/usr/bin/python3`. */
+  /** The interpreter with nbclient; default: what {@linkcode jupyterPython} picks. */
   python?: string;
+  /** The runner's own virtual environment, if one is needed; default `.cache/jupyter-venv`. */
+  venvDir?: string;
   /** Kernelspec name; default `deno`. */
   kernel?: string;
   /** Seconds one cell may run; default 300. */
@@ -143,6 +119,24 @@ export interface RunNotebookOptions {
   installKernel?: boolean;
   /** Stops the run: the driver shuts the kernel down, and the call rejects with the reason. */
   signal?: AbortSignal;
+  /**
+   * Record a cell that raises (in {@linkcode NotebookRunResult.cellErrors}) and
+   * go on with the next one, instead of stopping there; default false. A
+   * timeout or a dead kernel still stops the run.
+   */
+  continueOnError?: boolean;
+}
+
+/** A cell that raised during a run with `continueOnError`. */
+export interface CellError {
+  /** Its 0-based position in the notebook. */
+  readonly cellIndex: number;
+  /** The first non-blank line of its source. */
+  readonly firstLine: string;
+  /** The error's name, e.g. `TypeError`. */
+  readonly ename: string;
+  /** The error's message. */
+  readonly evalue: string;
 }
 
 /** A notebook that ran to the end. */
@@ -161,6 +155,8 @@ export interface NotebookRunResult {
   readonly slowestCell: { readonly index: number; readonly ms: number } | null;
   /** Where the executed copy went, when `saveDir` was given. */
   readonly savedTo?: string;
+  /** The cells that raised (only with `continueOnError`; otherwise the run throws). */
+  readonly cellErrors: readonly CellError[];
 }
 
 interface DriverError {
@@ -179,6 +175,7 @@ interface DriverSummary {
   kernelStartMs: number | null;
   wallMs: number;
   cellMs: [number, number][];
+  cellErrors?: CellError[];
   error?: DriverError;
 }
 
@@ -192,28 +189,6 @@ function indent(text: string): string {
 function lastLines(text: string, n: number): string {
   const lines = text.trimEnd().split("\n");
   return (lines.length > n ? ["...", ...lines.slice(-n)] : lines).join("\n");
-}
-
-function pythonFrom(options: { python?: string }): string {
-  if (options.python) return options.python;
-  try {
-    return Deno.env.get("NOTEBOOK_PYTHON") || DEFAULT_PYTHON;
-  } catch {
-    return DEFAULT_PYTHON;
-  }
-}
-
-async function requirePython(python: string): Promise<void> {
-  try {
-    const info = await Deno.stat(python);
-    if (info.isFile) return;
-  } catch {
-    // reported below
-  }
-  throw new NotebookSetupError(
-    `${python} not found: the notebook runner needs Debian's Python with Jupyter. ` +
-      `Install it with: ${INSTALL_HINT} (or point NOTEBOOK_PYTHON at a python3 that has nbclient)`,
-  );
 }
 
 async function driver(
@@ -236,7 +211,7 @@ async function driver(
   if (out.code === 3) {
     throw new NotebookSetupError(
       stderr.trim() ||
-        `${python} has no nbclient/jupyter_client. Install them with: ${INSTALL_HINT}`,
+        `${python} has no nbclient/jupyter_client. Needed: ${INSTALL_HINT}`,
     );
   }
   return { code: out.code, stdout, stderr };
@@ -253,10 +228,9 @@ async function driver(
  * ```
  */
 export async function listKernelspecs(
-  options: { python?: string } = {},
+  options: { python?: string; venvDir?: string } = {},
 ): Promise<Record<string, string[]>> {
-  const python = pythonFrom(options);
-  await requirePython(python);
+  const python = await jupyterPython(options);
   const { code, stdout, stderr } = await driver(python, ["kernels"], REPO_ROOT);
   if (code !== 0) {
     throw new NotebookSetupError(`listing Jupyter kernelspecs failed (exit ${code}): ${stderr}`);
@@ -269,7 +243,12 @@ const ensured = new Map<string, Promise<void>>();
 /**
  * Makes sure the Deno kernelspec is installed and points at a deno binary
  * that exists; runs `deno jupyter --install` (with the running deno) when not.
- * Checked once per process and kernel name.
+ * "Installed" means: visible to the Jupyter of the Python the runner uses.
+ * `deno jupyter --install` writes to the user's Jupyter data folder, which
+ * every environment searches unless told otherwise (`JUPYTER_DATA_DIR`); when
+ * the runner's Python still does not see the kernel and runs in a virtual
+ * environment, the same kernelspec is installed into that environment.
+ * Checked once per process, interpreter and kernel name.
  *
  * @example
  * ```ts
@@ -277,21 +256,23 @@ const ensured = new Map<string, Promise<void>>();
  * await ensureKernelspec(); // installs ~/.local/share/jupyter/kernels/deno if needed
  * ```
  */
-export function ensureKernelspec(
-  options: { python?: string; kernel?: string } = {},
+export async function ensureKernelspec(
+  options: { python?: string; venvDir?: string; kernel?: string } = {},
 ): Promise<void> {
   const kernel = options.kernel ?? "deno";
-  const key = `${pythonFrom(options)}\0${kernel}`;
+  const python = await jupyterPython(options);
+  const key = `${python}\0${kernel}`;
   let pending = ensured.get(key);
   if (!pending) {
-    pending = installIfMissing(options, kernel);
+    pending = installIfMissing(python, kernel);
     pending.catch(() => ensured.delete(key));
     ensured.set(key, pending);
   }
   return pending;
 }
 
-async function installIfMissing(options: { python?: string }, kernel: string): Promise<void> {
+async function installIfMissing(python: string, kernel: string): Promise<void> {
+  const options = { python };
   const before = await listKernelspecs(options);
   const argv = before[kernel];
   if (argv && argv.length > 0 && await exists(argv[0])) return;
@@ -304,19 +285,40 @@ async function installIfMissing(options: { python?: string }, kernel: string): P
     stderr: "piped",
   }).output();
   const text = new TextDecoder().decode(out.stderr).replace(ANSI, "");
-  const after = await listKernelspecs(options);
-  if (!out.success || !after[kernel]) {
-    throw new NotebookSetupError(
-      `could not install the Deno Jupyter kernel "${kernel}" with ` +
-        `\`${Deno.execPath()} ${args.join(" ")}\`: ${text.trim() || `exit ${out.code}`}`,
+  if ((await listKernelspecs(options))[kernel]) return;
+  // deno writes to the user's Jupyter folder, which this Python's Jupyter does
+  // not search (e.g. JUPYTER_DATA_DIR is set): install the same kernelspec into
+  // its environment's own folder.
+  const spec = await Deno.makeTempDir({ prefix: "deno-kernelspec-" });
+  try {
+    await Deno.writeTextFile(
+      join(spec, "kernel.json"),
+      JSON.stringify({
+        argv: [Deno.execPath(), "jupyter", "--kernel", "--conn", "{connection_file}"],
+        display_name: "Deno",
+        language: "typescript",
+      }),
     );
+    const into = await driver(python, ["install-kernel", spec, "--name", kernel], REPO_ROOT);
+    if (into.code === 0 && (await listKernelspecs(options))[kernel]) return;
+    throw new NotebookSetupError(
+      `could not install the Deno Jupyter kernel "${kernel}" where ${python} looks for it: ` +
+        `\`${Deno.execPath()} ${args.join(" ")}\` said ${
+          text.trim().split("\n").filter((l) => !/is unstable/.test(l)).join(" ") ||
+          `exit ${out.code}`
+        }; installing it into the environment said ${into.stderr.trim() || `exit ${into.code}`}`,
+    );
+  } finally {
+    await Deno.remove(spec, { recursive: true }).catch(() => {});
   }
 }
 
 /**
  * Executes a notebook headlessly on the Deno kernel and resolves when every
- * cell ran. Throws {@linkcode NotebookError} at the first failing cell and
- * {@linkcode NotebookSetupError} when Python, nbclient or the kernel is missing.
+ * cell ran. Throws {@linkcode NotebookError} at the first failing cell (with
+ * `continueOnError`, only when the run cannot go on: a timeout, a dead
+ * kernel) and {@linkcode NotebookSetupError} when no Python with Jupyter can
+ * be found or set up, or the kernel is missing.
  * The notebook file is only read.
  *
  * @example
@@ -332,13 +334,12 @@ export async function runNotebook(
   path: string,
   options: RunNotebookOptions = {},
 ): Promise<NotebookRunResult> {
-  const python = pythonFrom(options);
   const kernel = options.kernel ?? "deno";
   const absolute = resolve(path);
   if (!(await exists(absolute))) {
     throw new NotebookSetupError(`notebook ${path} does not exist`);
   }
-  await requirePython(python);
+  const python = await jupyterPython(options);
   if (options.installKernel ?? true) await ensureKernelspec({ python, kernel });
 
   const cwd = resolve(options.cwd ?? dirname(absolute));
@@ -362,6 +363,7 @@ export async function runNotebook(
     "--startup-timeout",
     String(options.startupTimeoutSec ?? 120),
   ];
+  if (options.continueOnError) args.push("--continue-on-error");
   if (options.saveDir) {
     await Deno.mkdir(options.saveDir, { recursive: true });
     savedTo = join(resolve(options.saveDir), basename(absolute));
@@ -422,6 +424,7 @@ export async function runNotebook(
       codeCells: summary.codeCells,
       slowestCell: slowest,
       savedTo,
+      cellErrors: summary.cellErrors ?? [],
     };
   } finally {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});

@@ -1,16 +1,23 @@
 """Headless notebook driver for `deno task notebooks run` (the logic is in lib/course/notebooks.ts).
 
-Run it with Debian's interpreter, /usr/bin/python3, which has python3-nbclient,
-python3-jupyter-client and python3-ipykernel. The TypeScript side calls it; it
-is not meant to be used by hand, but it can be:
+Run it with a Python that has nbclient, jupyter-client and nbformat: the
+TypeScript side (lib/course/jupyter.ts) picks one, or installs pinned versions
+into .cache/jupyter-venv on first use. It is not meant to be used by hand, but
+it can be:
 
-    /usr/bin/python3 lib/course/run_notebook.py kernels
-    /usr/bin/python3 lib/course/run_notebook.py run NOTEBOOK --cwd DIR --result OUT.json
+    .cache/jupyter-venv/bin/python lib/course/run_notebook.py kernels
+    .cache/jupyter-venv/bin/python lib/course/run_notebook.py run NOTEBOOK --cwd DIR --result OUT.json
 
 `kernels` prints the installed kernelspecs as JSON ({name: argv}).
+`install-kernel DIR --name NAME` installs the kernelspec in DIR into this
+virtual environment's Jupyter paths (used when the kernelspec `deno jupyter
+--install` wrote is not on them, e.g. with JUPYTER_DATA_DIR set).
 `run` executes an in-memory copy of NOTEBOOK (the file itself is never
 written), stops at the first cell that raises, and writes a JSON summary to
 --result. --save also writes the executed copy (outputs included) there.
+--continue-on-error records a raising cell in the summary's "cellErrors" and
+goes on with the next one (the grader uses it: one failing exercise must not
+keep the others from running); a timeout or a dead kernel still stops the run.
 
 Exit codes: 0 success, 1 a cell failed or timed out, 2 bad usage, 3 nbclient
 or a dependency is missing, 4 the kernel could not start or died, 5 stopped by
@@ -26,7 +33,10 @@ import subprocess
 import sys
 import time
 
-INSTALL_HINT = "apt-get install python3-nbclient python3-jupyter-client python3-ipykernel"
+INSTALL_HINT = (
+    "unset NOTEBOOK_PYTHON to let the runner install them into .cache/jupyter-venv, "
+    "or: pip install nbclient jupyter-client nbformat"
+)
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
 
@@ -123,6 +133,21 @@ def list_kernels(jp):
     return 0
 
 
+def install_kernel(jp, args):
+    """Install a kernelspec (the folder args.source) into this environment's own Jupyter paths.
+
+    Only inside a virtual environment: a system interpreter's prefix is not ours to write.
+    """
+    if sys.prefix == sys.base_prefix:
+        sys.stderr.write(f"{sys.executable} is not in a virtual environment; not installing there\n")
+        return 2
+    dest = jp["KernelSpecManager"]().install_kernel_spec(
+        args.source, kernel_name=args.name, prefix=sys.prefix, replace=True
+    )
+    print(dest)
+    return 0
+
+
 def first_line(source):
     for line in source.splitlines():
         if line.strip():
@@ -171,6 +196,7 @@ def run(jp, args):
         "codeCells": sum(1 for c in nb.cells if c.cell_type == "code"),
         "kernelStartMs": None,
         "cellMs": [],
+        "cellErrors": [],
     }
     status = 0
     current = {"index": None}
@@ -209,7 +235,17 @@ def run(jp, args):
         for index, cell in enumerate(nb.cells):
             current["index"] = index
             t0 = time.monotonic()
-            client.execute_cell(cell, index)
+            try:
+                client.execute_cell(cell, index)
+            except jp["CellExecutionError"] as err:
+                if not args.continue_on_error:
+                    raise
+                summary["cellErrors"].append({
+                    "cellIndex": index,
+                    "firstLine": first_line(cell.source),
+                    "ename": plain(err.ename),
+                    "evalue": plain(err.evalue),
+                })
             if cell.cell_type == "code":
                 summary["cellMs"].append([index, round((time.monotonic() - t0) * 1000)])
         client.drain_late_outputs(0.2)
@@ -268,6 +304,9 @@ def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("kernels", help="print installed kernelspecs as JSON")
+    k = sub.add_parser("install-kernel", help="install a kernelspec folder into this venv")
+    k.add_argument("source", help="a folder with kernel.json")
+    k.add_argument("--name", required=True)
     p = sub.add_parser("run", help="execute a notebook in memory")
     p.add_argument("notebook")
     p.add_argument("--cwd", required=True, help="the kernel's working directory")
@@ -277,10 +316,17 @@ def main(argv):
     p.add_argument("--startup-timeout", type=int, default=120, help="seconds for the kernel")
     p.add_argument("--save", help="also write the executed copy here")
     p.add_argument("--kernel-log", help="append the kernel process's own output here")
+    p.add_argument(
+        "--continue-on-error",
+        action="store_true",
+        help="record a cell that raises and go on with the next",
+    )
     args = parser.parse_args(argv)
     jp = import_jupyter()
     if args.command == "kernels":
         return list_kernels(jp)
+    if args.command == "install-kernel":
+        return install_kernel(jp, args)
     return run(jp, args)
 
 

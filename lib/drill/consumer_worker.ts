@@ -94,23 +94,18 @@ export async function runConsumerWorker(
 }
 
 if (import.meta.main) {
-  const { values } = parseFlags({
-    args: Deno.args,
-    options: {
-      topic: { type: "string" },
-      group: { type: "string" },
-      out: { type: "string" },
-      "pause-at": { type: "string", default: "0" },
+  const { values } = parseFlags(Deno.args, {
+    flags: {
+      topic: { type: "string", required: true },
+      group: { type: "string", required: true },
+      out: { type: "string", required: true },
+      "pause-at": { type: "int", min: 0, default: 0 },
     },
   });
-  if (!values.topic || !values.group || !values.out) {
-    console.error("consumer_worker: --topic, --group and --out are required");
-    Deno.exit(2);
-  }
   await runConsumerWorker(loadConfig(), {
     topic: values.topic,
     group: values.group,
     out: values.out,
-    pauseAt: Number(values["pause-at"]),
+    pauseAt: values["pause-at"],
   });
 }

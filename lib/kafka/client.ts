@@ -1,7 +1,11 @@
 /**
  * The one place a kafkajs client is made: brokers, timeouts and client id come
  * from {@linkcode Config}, and every kafkajs log line goes through one logger
- * (warnings and errors to stderr; set `KAFKAJS_LOG_LEVEL=debug|info|warn|error|nothing`).
+ * (warnings and errors to stderr). A broker that cannot be reached (the stack
+ * is down or still starting, or a broker was stopped) is one short line per
+ * broker and minute instead of kafkajs's error and stack trace per retry.
+ * `KAFKAJS_LOG_LEVEL=debug|info|warn|error|nothing` sets the level and shows
+ * kafkajs's own lines, connection errors included.
  *
  * @example
  * ```ts
@@ -16,7 +20,7 @@
  *
  * @module
  */
-import type { LogEntry } from "kafkajs";
+import type { LogEntry } from "./upstream.ts";
 import { Kafka, logLevel } from "./upstream.ts";
 import process from "node:process";
 import type { Config } from "../config.ts";
@@ -46,6 +50,11 @@ export interface KafkaClientOptions {
   level?: logLevel;
   /** Retries for metadata and other retriable requests (kafkajs `retry.retries`). */
   retries?: number;
+  /**
+   * kafkajs's own lines for unreachable brokers too (its error and stack per
+   * retry) instead of one summary line; default: whether `KAFKAJS_LOG_LEVEL` is set.
+   */
+  rawLogs?: boolean;
 }
 
 const LEVELS: Record<string, logLevel> = {
@@ -68,13 +77,31 @@ const LEVELS: Record<string, logLevel> = {
  * ```
  */
 export function logLevelFromEnv(fallback: logLevel = logLevel.WARN): logLevel {
-  let name: string | undefined;
-  try {
-    name = Deno.env.get("KAFKAJS_LOG_LEVEL")?.toLowerCase();
-  } catch {
-    name = undefined; // no env permission: keep the default
-  }
+  const name = envLevel();
   return name && name in LEVELS ? LEVELS[name] : fallback;
+}
+
+function envLevel(): string | undefined {
+  try {
+    return Deno.env.get("KAFKAJS_LOG_LEVEL")?.trim().toLowerCase() || undefined;
+  } catch {
+    return undefined; // no env permission: keep the default
+  }
+}
+
+/**
+ * Whether `KAFKAJS_LOG_LEVEL` names a level: then kafkajs's log lines are
+ * shown as they are, unreachable brokers included.
+ *
+ * @example
+ * ```ts
+ * import { rawLogsFromEnv } from "./client.ts";
+ * console.log(rawLogsFromEnv()); // false unless KAFKAJS_LOG_LEVEL is set
+ * ```
+ */
+export function rawLogsFromEnv(): boolean {
+  const name = envLevel();
+  return name !== undefined && name in LEVELS;
 }
 
 const LEVEL_NAMES: Record<number, string> = Object.fromEntries(
@@ -129,18 +156,117 @@ export function isRetriedResponse(namespace: string, message: string, error: unk
     RETRIED.some((re) => re.test(String(error)));
 }
 
-const writeLine = (configured: logLevel) => ({ namespace, level, log }: LogEntry): void => {
-  const { message, timestamp: _t, logger: _l, ...extra } = log;
-  if (NOISE.some((re) => re.test(message))) return;
-  if (configured < logLevel.DEBUG && isRetriedResponse(namespace, message, extra.error)) return;
-  // The producer's own retry of such an answer ("Failed to send messages: ..."): retried, not news.
-  if (
-    configured < logLevel.DEBUG && namespace === "Producer" && "retryCount" in extra &&
-    RETRIED.some((re) => re.test(message))
-  ) return;
-  const tag = LEVEL_NAMES[level] ?? String(level);
-  const detail = Object.keys(extra).length ? " " + JSON.stringify(extra) : "";
-  console.error(`[kafkajs ${tag}]${namespace ? ` ${namespace}:` : ""} ${message}${detail}`);
+/** Errors that mean "nobody answers at that address", not "the broker said no". */
+const UNREACHABLE =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EPIPE|Connection error|Connection timeout|Closed connection|Failed to connect to seed broker|KafkaJSConnection/;
+
+const REASONS: [RegExp, string][] = [
+  [/ECONNREFUSED/, "connection refused"],
+  [/ECONNRESET|EPIPE|Closed connection/, "connection closed"],
+  [/ETIMEDOUT|Connection timeout/, "timed out"],
+  [/EHOSTUNREACH|ENETUNREACH/, "no route to host"],
+  [/ENOTFOUND/, "unknown host"],
+];
+
+/**
+ * When a kafkajs log entry says a broker cannot be reached: the address
+ * (`host:port`, or `""` when the entry names none) and why, in a few words.
+ * Undefined for every other entry.
+ *
+ * @example
+ * ```ts
+ * import { unreachableBroker } from "./client.ts";
+ * const entry = { message: "Connection error: connect ECONNREFUSED 127.0.0.1:9092", broker: "127.0.0.1:9092" };
+ * console.log(unreachableBroker("Connection", entry)); // { address: "127.0.0.1:9092", reason: "connection refused" }
+ * console.log(unreachableBroker("Producer", { message: "Not enough in-sync replicas" })); // undefined
+ * ```
+ */
+export function unreachableBroker(
+  namespace: string,
+  log: { message: string; broker?: unknown; error?: unknown },
+): { address: string; reason: string } | undefined {
+  const text = `${log.message} ${log.error ?? ""}`;
+  if (!UNREACHABLE.test(text)) return undefined;
+  // A broker's answer that merely mentions a connection is not one.
+  if (namespace === "Connection" && log.message.startsWith("Response ")) return undefined;
+  const address = typeof log.broker === "string"
+    ? log.broker
+    : /(?:\[[0-9a-fA-F:]+\]|[\w.-]+):\d+/.exec(text)?.[0] ?? "";
+  const reason = REASONS.find(([re]) => re.test(text))?.[1] ?? "unreachable";
+  return { address, reason };
+}
+
+/** How often the same unreachable broker is reported again (ms). */
+export const UNREACHABLE_REPEAT_MS = 60_000;
+
+/**
+ * The logger behind {@linkcode createKafka} as a pure function: the line a
+ * kafkajs log entry becomes, or undefined when it is not shown. Noise and
+ * retried broker answers are dropped (the latter unless `configured` is
+ * DEBUG). Unless `raw`, an unreachable broker becomes one line, repeated at
+ * most every {@linkcode UNREACHABLE_REPEAT_MS} per address, without kafkajs's
+ * stack trace.
+ *
+ * @example
+ * ```ts
+ * import { logLevel } from "kafkajs";
+ * import { kafkaLogLines } from "./client.ts";
+ * const line = kafkaLogLines(logLevel.WARN);
+ * console.log(line({
+ *   namespace: "Connection",
+ *   level: logLevel.ERROR,
+ *   label: "ERROR",
+ *   log: { timestamp: "", logger: "kafkajs", message: "Connection error: connect ECONNREFUSED 127.0.0.1:9092", broker: "127.0.0.1:9092" },
+ * }));
+ * // kafka: cannot reach 127.0.0.1:9092 (connection refused): the stack is down or still starting; ...
+ * ```
+ */
+export function kafkaLogLines(
+  configured: logLevel,
+  options: {
+    raw?: boolean;
+    now?: () => number;
+    /** Address -> when it was last reported; share one map to report across clients. */
+    reported?: Map<string, number>;
+  } = {},
+): (entry: LogEntry) => string | undefined {
+  const now = options.now ?? Date.now;
+  const reported = options.reported ?? new Map<string, number>();
+  return ({ namespace, level, log }) => {
+    const { message, timestamp: _t, logger: _l, ...extra } = log;
+    if (NOISE.some((re) => re.test(message))) return undefined;
+    if (configured < logLevel.DEBUG && isRetriedResponse(namespace, message, extra.error)) {
+      return undefined;
+    }
+    // The producer's own retry of such an answer ("Failed to send messages: ..."): retried, not news.
+    if (
+      configured < logLevel.DEBUG && namespace === "Producer" && "retryCount" in extra &&
+      RETRIED.some((re) => re.test(message))
+    ) return undefined;
+    const down = options.raw ? undefined : unreachableBroker(namespace, log);
+    if (down) {
+      const last = reported.get(down.address);
+      if (last !== undefined && now() - last < UNREACHABLE_REPEAT_MS) return undefined;
+      reported.set(down.address, now());
+      return `kafka: cannot reach ${down.address || "the cluster"} (${down.reason}): ` +
+        "the stack is down or still starting; kafkajs retries " +
+        "(KAFKAJS_LOG_LEVEL=error shows its own log)";
+    }
+    const tag = LEVEL_NAMES[level] ?? String(level);
+    const detail = Object.keys(extra).length ? " " + JSON.stringify(extra) : "";
+    return `[kafkajs ${tag}]${namespace ? ` ${namespace}:` : ""} ${message}${detail}`;
+  };
+}
+
+/** Unreachable brokers this process reported: one client's report stands for all. */
+const REPORTED = new Map<string, number>();
+
+const logCreator = (raw: boolean) => (configured: logLevel) => {
+  const lines = kafkaLogLines(configured, { raw, reported: REPORTED });
+  return (entry: LogEntry): void => {
+    const line = lines(entry);
+    if (line !== undefined) console.error(line);
+  };
 };
 
 /**
@@ -160,7 +286,7 @@ export function createKafka(config: Config, options: KafkaClientOptions = {}): K
     connectionTimeout: config.kafka.connectionTimeoutMs,
     requestTimeout: config.kafka.requestTimeoutMs,
     logLevel: options.level ?? logLevelFromEnv(),
-    logCreator: writeLine,
+    logCreator: logCreator(options.rawLogs ?? rawLogsFromEnv()),
     retry: options.retries === undefined ? undefined : { retries: options.retries },
   });
 }

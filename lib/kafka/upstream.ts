@@ -28,6 +28,7 @@ export type {
   EachBatchPayload,
   EachMessagePayload,
   IHeaders,
+  LogEntry,
   Message,
   Producer,
   ProducerRecord,

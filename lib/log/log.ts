@@ -11,8 +11,9 @@
  *   `segmentMs` (by its first record's timestamp, as Kafka does).
  * - `open` recovers: the active segment is checked batch by batch and cut at
  *   the first torn or corrupt batch.
- * - `applyRetention` deletes old segments by time and size; `compact` keeps
- *   the newest record per key.
+ * - `applyRetention` deletes old segments by size and time (the active one
+ *   too, once its newest record is past `retentionMs`); `compact` keeps the
+ *   newest record per key in the closed segments.
  *
  * One process may have a log directory open at a time (there is no lock
  * file). All operations on one `Log` run one after another.
@@ -122,8 +123,10 @@ export interface RetentionReport {
   deleted: RetentionDecision[];
   /** Bytes freed. */
   bytesDeleted: number;
-  /** The log's first offset afterwards. */
+  /** The log start offset afterwards. */
   startOffset: number;
+  /** True when every segment went, the active one included, after rolling an empty one. */
+  rolled: boolean;
 }
 
 const DEFAULTS: ResolvedLogOptions = {
@@ -454,9 +457,12 @@ export class Log {
   }
 
   /**
-   * Deletes whole segments by `retentionMs` and `retentionBytes` (as of
-   * `now`), oldest first, never the active one. Pass `policy` to override
-   * the log's settings for this run.
+   * Deletes whole segments by `retentionBytes`, then `retentionMs` (as of
+   * `now`), oldest first, as Kafka does: the active segment too once its
+   * newest record is past `retentionMs` (or when `retentionBytes` is 0). The
+   * log always keeps a segment: before deleting every one, it rolls a new,
+   * empty active segment at the end offset. Pass `policy` to override the
+   * log's settings for this run.
    *
    * @example
    * ```ts
@@ -484,19 +490,27 @@ export class Log {
         },
         policy.now ?? this.options.clock(),
       );
+      // A log always has an active segment: roll an empty one before deleting them all.
+      const rolled = decisions.length === this.#segments.length;
+      if (rolled) await this.#roll();
       let bytesDeleted = 0;
       for (const _ of decisions) {
         const oldest = this.#segments.shift()!;
         bytesDeleted += oldest.size;
         await oldest.remove();
       }
-      return { deleted: decisions, bytesDeleted, startOffset: this.startOffset };
+      if (rolled && this.options.fsync === "batch") await syncDir(this.dir);
+      return { deleted: decisions, bytesDeleted, startOffset: this.startOffset, rolled };
     });
   }
 
   /**
-   * Compacts the closed segments: keeps the newest record per key, drops
-   * tombstones older than `deleteRetentionMs`. Offsets do not change.
+   * Compacts the closed segments by Kafka's rule: keeps the newest record
+   * per key *among the closed segments*, drops keyless records and
+   * tombstones older than `deleteRetentionMs`. The active segment is neither
+   * rewritten nor looked at, so a key's newer record there does not remove
+   * an older one yet: that happens on the first compaction after the active
+   * segment rolls. Offsets do not change.
    *
    * @example
    * ```ts
@@ -515,10 +529,9 @@ export class Log {
       const active = this.#segments.at(-1)!;
       const closedBatches = [];
       for (const s of closed) closedBatches.push(await s.batches());
-      const activeRecords = (await active.batches()).flatMap((b) => b.records);
+      const activeRecords = (await active.headers()).reduce((n, h) => n + h.recordCount, 0);
       const plan = planCompaction(
         closedBatches.map((batches) => batches.flatMap((b) => b.records)),
-        activeRecords,
         options.now ?? this.options.clock(),
         options.deleteRetentionMs ?? this.options.deleteRetentionMs,
       );
@@ -526,9 +539,10 @@ export class Log {
         segmentsExamined: closed.length,
         segmentsRewritten: 0,
         segmentsDeleted: 0,
-        recordsBefore: activeRecords.length,
-        recordsAfter: activeRecords.length,
+        recordsBefore: activeRecords,
+        recordsAfter: activeRecords,
         tombstonesDropped: plan.tombstonesDropped,
+        keylessDropped: plan.keylessDropped,
         bytesBefore: this.sizeBytes,
         bytesAfter: 0,
       };

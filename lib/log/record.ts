@@ -1,6 +1,7 @@
 /**
  * The on-disk record format: records are written in batches, as Kafka does
- * (its "record batch", magic v2), simplified. All integers are big-endian.
+ * (its "record batch", magic v2), in a simplified format of the course's
+ * own. All integers are big-endian and fixed-width.
  *
  * A batch (the unit that is appended, checksummed and read):
  *
@@ -30,11 +31,36 @@
  * | headerCount    | int32  | then per header: int32 key length, UTF-8 key,        |
  * |                |        | int32 value length (-1 for null), value bytes        |
  *
- * One CRC covers the whole batch (unlike Kafka's, also its base offset and
- * length, so a flipped bit anywhere is caught), every record carries it,
+ * One CRC covers the whole batch but itself, base offset and length
+ * included, so a flipped bit anywhere is caught; every record carries it,
  * and a batch is all or nothing: a torn write fails the CRC and recovery
  * drops the whole batch. Offsets inside a batch may have gaps (compaction
  * removes records but keeps the others' offsets and `lastOffsetDelta`).
+ *
+ * **What Kafka's v2 batch has that this one leaves out.** Kafka's header is
+ * 61 bytes: baseOffset (8), batchLength (4), partitionLeaderEpoch (4),
+ * magic (1, = 2), crc (4), attributes (2), lastOffsetDelta (4),
+ * baseTimestamp (8), maxTimestamp (8), producerId (8), producerEpoch (2),
+ * baseSequence (4), records count (4).
+ * - partitionLeaderEpoch: the leader's epoch when the batch was appended,
+ *   which replicas use to find where their logs diverge after a leader
+ *   change. The course's log is not replicated.
+ * - producerId, producerEpoch, baseSequence: what the broker needs to drop
+ *   a retried duplicate (idempotent producer) and to fence a zombie
+ *   transactional producer (module 2). The course's log has no producers.
+ * - attributes: Kafka's bits say the compression codec, the timestamp type
+ *   (create or log-append time), transactional, control batch (commit or
+ *   abort marker) and whether a delete horizon is set; here they are 0.
+ * - Kafka's records are varint-encoded (lengths, deltas, counts), so small
+ *   records take far fewer bytes; fixed-width fields are easier to decode
+ *   by hand, which notebook 01 does. `magic` is this format's own version
+ *   number (1), not Kafka's (whose 2 means the v2 batch).
+ * - Kafka's CRC-32C covers only the bytes from `attributes` to the end of
+ *   the batch: base offset, length, leader epoch and magic are outside it,
+ *   so a broker can assign offsets and stamp its leader epoch on a batch a
+ *   producer checksummed without recomputing the CRC. Here the log itself
+ *   assigns the offsets before the CRC is computed, so nothing needs to be
+ *   left out.
  *
  * @example
  * ```ts

@@ -1,16 +1,27 @@
 /**
- * Retention: which whole segments to delete, by size and by time. Like
- * Kafka, it never deletes the active (newest) segment and only deletes from
- * the oldest end, so the log stays a contiguous range of offsets.
+ * Retention: which whole segments to delete, by size and by time, as
+ * Kafka's `cleanup.policy=delete` decides. Segments go only from the oldest
+ * end, so the log stays a contiguous range of offsets, and the log start
+ * offset moves up to the first segment left.
  *
- * - **by time** (`retentionMs`, Kafka's `retention.ms`): a segment goes when
- *   its newest record is older than `now - retentionMs`;
- * - **by size** (`retentionBytes`, Kafka's `retention.bytes`): the oldest
- *   segments go while the log would still hold at least `retentionBytes`
- *   without them, so it settles between `retentionBytes` and that plus one
- *   segment.
+ * - **by size** (`retentionBytes`, Kafka's `retention.bytes`), first: the
+ *   oldest segments go while the log would still hold at least
+ *   `retentionBytes` without them, so it settles between `retentionBytes`
+ *   and that plus one segment. It reaches the active segment only when
+ *   `retentionBytes` is 0.
+ * - **by time** (`retentionMs`, Kafka's `retention.ms`), then: a segment goes
+ *   when its newest record is more than `retentionMs` old
+ *   (`now - maxTimestamp > retentionMs`). This includes the **active
+ *   segment**: once even its newest record is past retention, it goes too.
+ *   A log always keeps one segment, so the log first rolls a new, empty
+ *   active segment at the log end offset; the log is then empty, with start
+ *   and end offset equal, and the next append continues the offsets.
  *
- * A negative limit turns that rule off.
+ * An empty active segment is never deleted (it would only be recreated). A
+ * negative limit turns that rule off. Kafka also never deletes a segment
+ * holding records at or above the high watermark (not yet on every in-sync
+ * replica); the course's log has a single copy, so its high watermark is its
+ * end offset and that condition always holds.
  *
  * @example
  * ```ts
@@ -55,13 +66,14 @@ export interface RetentionDecision {
 
 /**
  * The segments (oldest first, the last one active) that retention deletes at
- * time `now`.
+ * time `now`, oldest first. When the active segment is among them, the
+ * caller must roll a new, empty active segment before deleting.
  *
  * @example
  * ```ts
  * import { planRetention } from "./retention.ts";
- * const s = (baseOffset: number) => ({ baseOffset, sizeBytes: 100, maxTimestamp: 0 });
- * console.log(planRetention([s(0), s(5), s(9)], { retentionMs: -1, retentionBytes: 150 }, 0).length); // 1
+ * const s = (baseOffset: number, maxTimestamp: number) => ({ baseOffset, sizeBytes: 100, maxTimestamp });
+ * console.log(planRetention([s(0, 0), s(5, 10)], { retentionMs: 50, retentionBytes: -1 }, 100).length); // 2
  * ```
  */
 export function planRetention(
@@ -70,14 +82,21 @@ export function planRetention(
   now: number,
 ): RetentionDecision[] {
   const decisions: RetentionDecision[] = [];
-  let total = segments.reduce((sum, s) => sum + s.sizeBytes, 0);
-  for (const segment of segments.slice(0, -1)) {
-    const expired = policy.retentionMs >= 0 && segment.maxTimestamp < now - policy.retentionMs;
-    const oversize = policy.retentionBytes >= 0 &&
-      total - segment.sizeBytes >= policy.retentionBytes;
-    if (!expired && !oversize) break;
-    decisions.push({ baseOffset: segment.baseOffset, reason: expired ? "time" : "size" });
-    total -= segment.sizeBytes;
+  const last = segments.length - 1;
+  let next = 0;
+  const deletable = (i: number) => i <= last && !(i === last && segments[i].sizeBytes === 0);
+  const total = segments.reduce((sum, s) => sum + s.sizeBytes, 0);
+  if (policy.retentionBytes >= 0 && total >= policy.retentionBytes) {
+    let excess = total - policy.retentionBytes;
+    while (deletable(next) && excess - segments[next].sizeBytes >= 0) {
+      excess -= segments[next].sizeBytes;
+      decisions.push({ baseOffset: segments[next++].baseOffset, reason: "size" });
+    }
+  }
+  if (policy.retentionMs >= 0) {
+    while (deletable(next) && now - segments[next].maxTimestamp > policy.retentionMs) {
+      decisions.push({ baseOffset: segments[next++].baseOffset, reason: "time" });
+    }
   }
   return decisions;
 }

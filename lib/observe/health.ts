@@ -14,7 +14,8 @@
  * @module
  */
 import type { Config } from "../config.ts";
-import { createKafka } from "../kafka/client.ts";
+import { logLevel } from "kafkajs";
+import { createKafka, logLevelFromEnv, unreachableBroker } from "../kafka/client.ts";
 import { createObjectStoreClient } from "../lake/client.ts";
 import { withDeadline } from "../util/deadline.ts";
 import { formatTable } from "../util/table.ts";
@@ -55,7 +56,12 @@ function message(e: unknown): string {
  * ```
  */
 export async function checkKafka(config: Config, timeoutMs = 10_000): Promise<HealthCheck[]> {
-  const kafka = createKafka(config, { clientId: `${config.clients.admin}-health`, retries: 1 });
+  // The row below reports an unreachable cluster: kafkajs's own lines only on request.
+  const kafka = createKafka(config, {
+    clientId: `${config.clients.admin}-health`,
+    retries: 1,
+    level: logLevelFromEnv(logLevel.NOTHING),
+  });
   const admin = kafka.admin();
   const rows: HealthCheck[] = [];
   try {
@@ -117,11 +123,14 @@ export async function checkKafka(config: Config, timeoutMs = 10_000): Promise<He
         }`,
     });
   } catch (e) {
+    const down = unreachableBroker("", { message: message(e) });
     rows.push({
       service: "kafka",
       check: "cluster reachable",
       ok: false,
-      detail: `${config.kafka.brokers.join(",")}: ${message(e)}`,
+      detail: `${config.kafka.brokers.join(",")}: ${
+        down ? `${down.reason} (down, or still starting)` : message(e)
+      }`,
     });
   } finally {
     await admin.disconnect().catch(() => {});

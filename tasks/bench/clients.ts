@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { formatTable, parseFlags, runCommand, UsageError } from "../../lib/util/mod.ts";
+import { defineCli, formatTable, runCommand, UsageError } from "../../lib/util/mod.ts";
 import { loadConfig } from "../../lib/config.ts";
 import {
   benchSettings,
@@ -57,6 +57,27 @@ read the topic the Java producer wrote. Prints both and the ratio ours/java.
   --keep                    keep the benchmark topics
   -h, --help                this text`;
 
+/** The command line of `deno task bench clients`. */
+export const CLI = defineCli({
+  name: "bench clients",
+  usage: HELP,
+  flags: {
+    records: { type: "int", min: 1 },
+    "record-size": { type: "int", min: 1 },
+    acks: { type: "string", choices: ["0", "1", "all", "-1"] },
+    "batch-size": { type: "int", min: 1 },
+    "linger-ms": { type: "int", min: 0 },
+    compression: { type: "string", choices: ["none", "gzip", "snappy", "lz4", "zstd"] },
+    partitions: { type: "int", min: 1 },
+    "replication-factor": { type: "int", min: 1 },
+    "min-insync-replicas": { type: "int", min: 1 },
+    "buffer-memory": { type: "int", min: 1 },
+    "warmup-records": { type: "int", min: 0 },
+    clients: { type: "string", choices: ["both", "java", "ours"] },
+    keep: { type: "boolean" },
+  },
+});
+
 /**
  * Runs the benchmark with command-line `args`; returns the exit code
  * (0 ok, 1 failed, 2 bad flags).
@@ -68,32 +89,17 @@ read the topic the Java producer wrote. Prints both and the ratio ours/java.
  * ```
  */
 export function main(args: string[]): Promise<number> {
-  return runCommand("bench clients", HELP, args, parseClientBenchArgs, run);
+  return runCommand(CLI.name, CLI.usage, args, parseClientBenchArgs, run);
 }
 
 function parseClientBenchArgs(args: string[]) {
-  const { values } = parseFlags({
-    args,
-    options: {
-      records: { type: "string" },
-      "record-size": { type: "string" },
-      acks: { type: "string" },
-      "batch-size": { type: "string" },
-      "linger-ms": { type: "string" },
-      compression: { type: "string" },
-      partitions: { type: "string" },
-      "replication-factor": { type: "string" },
-      "min-insync-replicas": { type: "string" },
-      "buffer-memory": { type: "string" },
-      "warmup-records": { type: "string" },
-      clients: { type: "string" },
-      keep: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  const { keep, help: _h, ...flags } = values;
+  const { keep, ...values } = CLI.parse(args).values;
+  // benchSettings checks what depends on several flags (warm-up below records, batch size).
+  const flags = Object.fromEntries(
+    Object.entries(values).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]),
+  );
   try {
-    return { settings: benchSettings(flags), keep: keep === true };
+    return { settings: benchSettings(flags), keep };
   } catch (e) {
     throw e instanceof BenchSettingsError ? new UsageError(e.message) : e;
   }

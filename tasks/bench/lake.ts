@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { formatTable, parseFlags, parseIntFlag, runCommand } from "../../lib/util/mod.ts";
+import { defineCli, formatTable } from "../../lib/util/mod.ts";
 import { benchBronze } from "../../lib/bench/mod.ts";
 
 const USAGE = `usage: deno task bench lake [--rows N] [--repeats N]
@@ -18,25 +18,20 @@ const USAGE = `usage: deno task bench lake [--rows N] [--repeats N]
   --rows N      rows in the bronze object (synthetic orders; default 10000)
   --repeats N   timed repetitions after one warm-up; medians are shown (default 5)`;
 
-function parse(args: string[]) {
-  const { values } = parseFlags({
-    args,
-    options: {
-      rows: { type: "string", default: "10000" },
-      repeats: { type: "string", default: "5" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  return {
-    rows: parseIntFlag(values.rows, "--rows", 1)!,
-    repeats: parseIntFlag(values.repeats, "--repeats", 1)!,
-  };
-}
+/** The command line of `deno task bench lake`. */
+export const CLI = defineCli({
+  name: "bench lake",
+  usage: USAGE,
+  flags: {
+    rows: { type: "int", min: 1, default: 10000 },
+    repeats: { type: "int", min: 1, default: 5 },
+  },
+});
 
 const rate = (n: number) => Math.round(n).toLocaleString("en-US");
 
-async function run(options: ReturnType<typeof parse>): Promise<number> {
-  const r = await benchBronze(options);
+async function run({ values }: ReturnType<typeof CLI.parse>): Promise<number> {
+  const r = await benchBronze(values);
   console.log(formatTable(["measure", "value"], [
     ["rows", r.rows],
     ["parquet bytes", `${r.bytes} (${r.codecs.join(",")})`],
@@ -62,7 +57,7 @@ async function run(options: ReturnType<typeof parse>): Promise<number> {
  * ```
  */
 export function main(args: string[]): Promise<number> {
-  return runCommand("bench lake", USAGE, args, parse, run);
+  return CLI.run(args, run);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

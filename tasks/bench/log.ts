@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { formatTable, parseFlags, runCommand, UsageError } from "../../lib/util/mod.ts";
+import { defineCli, formatTable, runCommand, UsageError } from "../../lib/util/mod.ts";
 import { benchCases, benchLog, type LogBenchResult } from "../../lib/bench/mod.ts";
 
 const USAGE = `usage: deno task bench log [--records N] [--seconds S] [--sizes B,B] [--batch N,N]
@@ -34,6 +34,20 @@ function numbers(flag: string, text: string): number[] {
 
 const perSecond = (n: number) => Math.round(n).toLocaleString("en-US");
 
+/** The command line of `deno task bench log`. */
+export const CLI = defineCli({
+  name: "bench log",
+  usage: USAGE,
+  flags: {
+    records: { type: "int", min: 1, default: 20000 },
+    seconds: { type: "number", above: 0, default: 3 },
+    sizes: { type: "string", default: "100,1024" },
+    batch: { type: "string", default: "1,100" },
+    fsync: { type: "string", choices: ["both", "never", "batch"], default: "both" },
+    dir: { type: "string" },
+  },
+});
+
 /**
  * Parses flags, runs the cases, prints the table; returns the exit code
  * (0, or 2 for bad flags). `tasks/bench.ts` calls it for `deno task bench log`.
@@ -45,41 +59,21 @@ const perSecond = (n: number) => Math.round(n).toLocaleString("en-US");
  * ```
  */
 export function main(args: string[]): Promise<number> {
-  return runCommand("bench log", USAGE, args, parseLogBenchArgs, run);
+  return runCommand(CLI.name, CLI.usage, args, parseLogBenchArgs, run);
 }
 
 function parseLogBenchArgs(args: string[]) {
-  const { values } = parseFlags({
-    args,
-    options: {
-      records: { type: "string", default: "20000" },
-      seconds: { type: "string", default: "3" },
-      sizes: { type: "string", default: "100,1024" },
-      batch: { type: "string", default: "1,100" },
-      fsync: { type: "string", default: "both" },
-      dir: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  const [records] = numbers("records", values.records);
-  const seconds = Number(values.seconds);
-  if (!(seconds > 0)) {
-    throw new UsageError(`--seconds needs a positive number, got ${values.seconds}`);
-  }
-  const choices: Record<string, ("never" | "batch")[]> = {
-    both: ["never", "batch"],
-    never: ["never"],
-    batch: ["batch"],
-  };
-  const fsync = choices[values.fsync];
-  if (!fsync) throw new UsageError(`--fsync is both, never or batch, got "${values.fsync}"`);
+  const { values } = CLI.parse(args);
+  const fsync = ({ both: ["never", "batch"], never: ["never"], batch: ["batch"] } as const)[
+    values.fsync
+  ];
   let cases;
   try {
     cases = benchCases(numbers("sizes", values.sizes), numbers("batch", values.batch), fsync);
   } catch (e) {
     throw e instanceof UsageError ? e : new UsageError((e as Error).message);
   }
-  return { records, seconds, cases, dir: values.dir };
+  return { records: values.records, seconds: values.seconds, cases, dir: values.dir };
 }
 
 async function run(

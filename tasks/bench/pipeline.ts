@@ -13,7 +13,7 @@
  * @module
  */
 import { loadConfig } from "../../lib/config.ts";
-import { formatTable, parseFlags, parseIntFlag, runCommand } from "../../lib/util/mod.ts";
+import { defineCli, formatTable } from "../../lib/util/mod.ts";
 import { benchPipeline } from "../../lib/bench/mod.ts";
 import { formatPipelineSummary } from "../../lib/shopstream/mod.ts";
 
@@ -24,23 +24,17 @@ const USAGE = `usage: deno task bench pipeline [--events N] [--sample N] [--seed
   --seed N     generator seed (default 42)
   --keep       keep the bench topics, subjects and lake folders`;
 
-function parse(args: string[]) {
-  const { values } = parseFlags({
-    args,
-    options: {
-      events: { type: "string", default: "300000" },
-      sample: { type: "string", default: "200000" },
-      seed: { type: "string", default: "42" },
-      keep: { type: "boolean", default: false },
-    },
-  });
-  return {
-    events: parseIntFlag(values.events, "--events", 1)!,
-    sample: parseIntFlag(values.sample, "--sample", 1)!,
-    seed: parseIntFlag(values.seed, "--seed", 1)!,
-    keep: values.keep,
-  };
-}
+/** The command line of `deno task bench pipeline`. */
+export const CLI = defineCli({
+  name: "bench pipeline",
+  usage: USAGE,
+  flags: {
+    events: { type: "int", min: 1, default: 300000 },
+    sample: { type: "int", min: 1, default: 200000 },
+    seed: { type: "int", min: 1, default: 42 },
+    keep: { type: "boolean" },
+  },
+});
 
 /**
  * Runs the benchmark with command-line `args`; returns the exit code.
@@ -52,7 +46,7 @@ function parse(args: string[]) {
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  return await runCommand("bench pipeline", USAGE, args, parse, async (o) => {
+  return await CLI.run(args, async ({ values: o }) => {
     const r = await benchPipeline({
       config: loadConfig(),
       ...o,

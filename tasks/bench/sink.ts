@@ -12,7 +12,7 @@
  * @module
  */
 import { loadConfig } from "../../lib/config.ts";
-import { formatTable, parseFlags, parseIntFlag, runCommand } from "../../lib/util/mod.ts";
+import { defineCli, formatTable, runCommand } from "../../lib/util/mod.ts";
 import { DEFAULT_BATCH_POLICY, type ShopTopics, type Totals } from "../../lib/shopstream/mod.ts";
 import { benchSink, produceBenchRecords } from "../../lib/bench/mod.ts";
 
@@ -31,37 +31,40 @@ const USAGE =
                     \`deno task pipeline\` runs; V8's own default of 16 adds ~40 MB RSS)
   --keep            keep the bench topics and bronze objects`;
 
+/** The command line of `deno task bench sink`. */
+export const CLI = defineCli({
+  name: "bench sink",
+  usage: USAGE,
+  flags: {
+    events: { type: "int", min: 1, default: 200000 },
+    "max-records": { type: "int", min: 1, default: DEFAULT_BATCH_POLICY.maxRecords },
+    "max-bytes": { type: "int", min: 1, default: DEFAULT_BATCH_POLICY.maxBytes },
+    "max-age-ms": { type: "int", min: 1, default: DEFAULT_BATCH_POLICY.maxAgeMs },
+    seed: { type: "int", min: 1, default: 42 },
+    keep: { type: "boolean" },
+    // internal: the child process that fills the topics (JSON topic names), prints the tally
+    "produce-into": { type: "string", hidden: true },
+    // internal: this process is the sink's, started with the heap limit
+    "sink-child": { type: "boolean", hidden: true },
+    "heap-mb": { type: "int", min: 0, default: 256 },
+    "semi-space-mb": { type: "int", min: 1, default: 8 },
+  },
+});
+
 function parse(args: string[]) {
-  const { values } = parseFlags({
-    args,
-    options: {
-      events: { type: "string", default: "200000" },
-      "max-records": { type: "string", default: String(DEFAULT_BATCH_POLICY.maxRecords) },
-      "max-bytes": { type: "string", default: String(DEFAULT_BATCH_POLICY.maxBytes) },
-      "max-age-ms": { type: "string", default: String(DEFAULT_BATCH_POLICY.maxAgeMs) },
-      seed: { type: "string", default: "42" },
-      keep: { type: "boolean", default: false },
-      // internal: the child process that fills the topics (JSON topic names), prints the tally
-      "produce-into": { type: "string" },
-      // internal: this process is the sink's, started with the heap limit
-      "sink-child": { type: "boolean", default: false },
-      "heap-mb": { type: "string", default: "256" },
-      "semi-space-mb": { type: "string", default: "8" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+  const { values } = CLI.parse(args);
   return {
     produceInto: values["produce-into"],
     sinkChild: values["sink-child"],
-    heapMb: values["heap-mb"] === "0" ? 0 : parseIntFlag(values["heap-mb"], "--heap-mb", 1)!,
-    semiSpaceMb: parseIntFlag(values["semi-space-mb"], "--semi-space-mb", 1)!,
-    events: parseIntFlag(values.events, "--events", 1)!,
-    seed: parseIntFlag(values.seed, "--seed", 1)!,
+    heapMb: values["heap-mb"],
+    semiSpaceMb: values["semi-space-mb"],
+    events: values.events,
+    seed: values.seed,
     keep: values.keep,
     policy: {
-      maxRecords: parseIntFlag(values["max-records"], "--max-records", 1)!,
-      maxBytes: parseIntFlag(values["max-bytes"], "--max-bytes", 1)!,
-      maxAgeMs: parseIntFlag(values["max-age-ms"], "--max-age-ms", 1)!,
+      maxRecords: values["max-records"],
+      maxBytes: values["max-bytes"],
+      maxAgeMs: values["max-age-ms"],
     },
   };
 }
@@ -98,7 +101,7 @@ async function produceInChild(topics: ShopTopics, events: number, seed: number):
  * ```
  */
 export function main(args: string[]): Promise<number> {
-  return runCommand("bench sink", USAGE, args, parse, async (
+  return runCommand(CLI.name, CLI.usage, args, parse, async (
     { produceInto, sinkChild, heapMb, semiSpaceMb, ...o },
   ) => {
     const config = loadConfig();
