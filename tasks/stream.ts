@@ -44,7 +44,7 @@ import {
 } from "../lib/shopstream/mod.ts";
 import { ClusterAdmin } from "../lib/kafka/mod.ts";
 import { openStack } from "../lib/stack/mod.ts";
-import { formatTable, parseFlags, parseIntFlag, runCommand, UsageError } from "../lib/util/mod.ts";
+import { defineCli, formatTable, runCommand, UsageError } from "../lib/util/mod.ts";
 
 /** The usage text `--help` prints. */
 export const USAGE = `usage: deno task stream [flags]
@@ -114,6 +114,24 @@ export function durationFlag(text: string | undefined, flag: string, fallback: n
   return Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2]]!);
 }
 
+/** The command line of `deno task stream`. */
+export const CLI = defineCli({
+  name: "stream",
+  usage: USAGE,
+  flags: {
+    events: { type: "int", min: 1 },
+    seed: { type: "int", min: 0 },
+    "step-ms": { type: "int", min: 1 },
+    window: { type: "string" },
+    lateness: { type: "string" },
+    bound: { type: "string" },
+    base: { type: "string" },
+    only: { type: "boolean" },
+    follow: { type: "boolean" },
+    "progress-ms": { type: "int", min: 50 },
+  },
+});
+
 /**
  * Parses the flags; throws {@linkcode UsageError} on mistakes.
  *
@@ -124,22 +142,8 @@ export function durationFlag(text: string | undefined, flag: string, fallback: n
  * ```
  */
 export function parseStreamArgs(args: string[]): StreamFlags {
-  const { values: v } = parseFlags({
-    args,
-    options: {
-      events: { type: "string" },
-      seed: { type: "string" },
-      "step-ms": { type: "string" },
-      window: { type: "string" },
-      lateness: { type: "string" },
-      bound: { type: "string" },
-      base: { type: "string" },
-      only: { type: "boolean", default: false },
-      follow: { type: "boolean", default: false },
-      "progress-ms": { type: "string" },
-    },
-  });
-  const only = v.only!, follow = v.follow!;
+  const { values: v } = CLI.parse(args);
+  const { only, follow } = v;
   if (follow && !only) throw new UsageError("--follow goes with --only");
   if (only && (v.events ?? v.seed ?? v["step-ms"]) !== undefined) {
     throw new UsageError("--only produces nothing: leave out --events, --seed and --step-ms");
@@ -149,16 +153,16 @@ export function parseStreamArgs(args: string[]): StreamFlags {
     throw new UsageError(`--window ${v.window}: the window size must divide an hour (e.g. 1m, 5m)`);
   }
   return {
-    events: parseIntFlag(v.events, "--events", 1, 200_000)!,
-    seed: parseIntFlag(v.seed, "--seed", 0, 42)!,
-    stepMs: parseIntFlag(v["step-ms"], "--step-ms", 1),
+    events: v.events ?? 200_000,
+    seed: v.seed ?? 42,
+    stepMs: v["step-ms"],
     windowMs,
     latenessMs: durationFlag(v.lateness, "--lateness", STREAM_DEFAULTS.latenessMs),
     joinBoundMs: durationFlag(v.bound, "--bound", STREAM_DEFAULTS.joinBoundMs),
     base: v.base,
     only,
     follow,
-    progressMs: parseIntFlag(v["progress-ms"], "--progress-ms", 50, only ? 1000 : 5000)!,
+    progressMs: v["progress-ms"] ?? (only ? 1000 : 5000),
   };
 }
 
@@ -311,5 +315,5 @@ async function run(flags: StreamFlags): Promise<number> {
 }
 
 if (import.meta.main) {
-  Deno.exit(await runCommand("stream", USAGE, Deno.args, parseStreamArgs, run));
+  Deno.exit(await runCommand(CLI.name, CLI.usage, Deno.args, parseStreamArgs, run));
 }

@@ -14,6 +14,7 @@ import { CLI as health } from "../tasks/health.ts";
 import { CLI as registry } from "../tasks/registry.ts";
 import { CLI as notebooks } from "../tasks/notebooks.ts";
 import { CLI as pipeline } from "../tasks/pipeline.ts";
+import { CLI as stream } from "../tasks/stream.ts";
 import { CLI as admin } from "../tasks/admin.ts";
 import { CLI as monitor } from "../tasks/monitor.ts";
 import { CLI as produce } from "../tasks/produce.ts";
@@ -59,6 +60,12 @@ const CASES: TaskCase[] = [
   {
     cli: pipeline,
     run: ["tasks/pipeline.ts"],
+    unknown: ["--nope"],
+    badNumber: { args: ["--events", "abc"], flag: "--events" },
+  },
+  {
+    cli: stream,
+    run: ["tasks/stream.ts"],
     unknown: ["--nope"],
     badNumber: { args: ["--events", "abc"], flag: "--events" },
   },

@@ -84,6 +84,7 @@ export async function readTopic(
       maxWaitTimeInMs: 100,
     });
     const done = Promise.withResolvers<void>();
+    done.promise.catch(() => {}); // a crash before anyone awaits it is still reported below
     const reached = (partition: number, lastOffset: string) => {
       const end = ends.get(partition);
       if (end !== undefined && BigInt(lastOffset) + 1n >= end) ends.delete(partition);
