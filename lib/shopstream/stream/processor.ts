@@ -732,7 +732,8 @@ export class StreamProcessor {
    * End of input: stops consuming, then closes every window and decides
    * every order still waiting (unpaid), committed with what is buffered.
    * Call `drain()` first so that nothing produced is left unread (a record
-   * read later into a closed window counts as late).
+   * read later into a closed window counts as late). Returns once the last
+   * transaction is complete (see `stop()`).
    */
   async finish(): Promise<void> {
     await this.#stopConsumer();
@@ -745,11 +746,16 @@ export class StreamProcessor {
     } finally {
       await this.#disconnectProducer();
     }
+    await this.#settle();
   }
 
   /**
    * Stops without closing windows, committing what is processed: the next
-   * `start()` resumes the open windows.
+   * `start()` resumes the open windows. Returns once the last transaction is
+   * complete: a commit returns when the transaction is decided, and Kafka
+   * writes its commit markers to the partitions just after; a
+   * `read_committed` reader (whose end offsets are the last stable offsets)
+   * could miss a partition's share until then.
    */
   async stop(): Promise<void> {
     await this.#stopConsumer();
@@ -759,6 +765,27 @@ export class StreamProcessor {
       });
     } finally {
       await this.#disconnectProducer();
+    }
+    if (!this.#crashed) await this.#settle();
+  }
+
+  /**
+   * Waits until the last transaction's markers are written: registering the
+   * transactional id again (as a restart does) is answered only once the
+   * previous transaction is complete.
+   */
+  async #settle(): Promise<void> {
+    if (this.#n.transactions === 0) return;
+    const producer = this.#kafka.producer({
+      transactionalId: this.transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await producer.connect();
+    try {
+      await (await producer.transaction()).abort();
+    } finally {
+      await producer.disconnect();
     }
   }
 

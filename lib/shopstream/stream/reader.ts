@@ -12,6 +12,12 @@
  * position reaches its end offset. Works on compacted topics (no marker
  * records need to be written, unlike `readOutput` in lib/kafka).
  *
+ * The end offsets kafkajs's admin lists are the *last stable* offsets: a
+ * transaction still open, or committed but whose markers Kafka is still
+ * writing (a few ms after the commit returns), lies beyond them in that
+ * partition. So read after the writer is done: `StreamProcessor.finish()`
+ * and `stop()` return only once their last transaction is complete.
+ *
  * @example
  * ```ts
  * import { loadConfig } from "../../config.ts";
@@ -23,8 +29,14 @@
  *
  * @module
  */
+import type { Config } from "../../config.ts";
+import { createKafka } from "../../kafka/client.ts";
 import type { Kafka } from "../../kafka/upstream.ts";
 import { withDeadline } from "../../util/deadline.ts";
+import type { JoinOutcome } from "./join.ts";
+import { decodeJoined, decodeLate, decodeWindow, type LateRecord } from "./records.ts";
+import type { StreamTopics } from "./topics.ts";
+import { byStartRegion, type WindowResult } from "./windows.ts";
 
 /** One record read back. */
 export interface TopicRecord {
@@ -155,4 +167,50 @@ export function latestByKey(records: readonly TopicRecord[]): Map<string, string
   const out = new Map<string, string>();
   for (const [k, v] of latest) if (v !== null) out.set(k, v);
   return out;
+}
+
+/** What the stream processor's topics hold, as {@linkcode readStreamOutput} reads it. */
+export interface StreamOutput {
+  /** The latest result of every window, oldest first (compaction's view of the topic). */
+  windows: WindowResult[];
+  /** Records in the windows topic: updates and finals. */
+  windowRecords: number;
+  /** Every late event. */
+  late: LateRecord[];
+  /** Every join outcome. */
+  joined: JoinOutcome[];
+}
+
+/**
+ * Reads the stream processor's output topics with `read_committed`, as any
+ * downstream consumer would: the latest result per window, the late events
+ * and the join outcomes.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../../config.ts";
+ * import { readStreamOutput } from "./reader.ts";
+ * import { streamTopicsFor } from "./topics.ts";
+ * const config = loadConfig();
+ * const out = await readStreamOutput(config, streamTopicsFor(config.topics));
+ * console.log(out.windows.filter((w) => w.final).length, out.late.length, out.joined.length);
+ * ```
+ */
+export async function readStreamOutput(
+  config: Config,
+  topics: StreamTopics,
+  options: ReadTopicOptions = {},
+): Promise<StreamOutput> {
+  const kafka = createKafka(config, { clientId: "shopstream-stream-reader" });
+  const windowRecords = await readTopic(kafka, topics.windows, options);
+  const values = (t: string) =>
+    readTopic(kafka, t, options).then((rs) =>
+      rs.flatMap((r) => (r.value === null ? [] : [r.value]))
+    );
+  return {
+    windows: [...latestByKey(windowRecords).values()].map(decodeWindow).sort(byStartRegion),
+    windowRecords: windowRecords.length,
+    late: (await values(topics.late)).map(decodeLate),
+    joined: (await values(topics.joined)).map(decodeJoined),
+  };
 }
