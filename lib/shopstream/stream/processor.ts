@@ -161,6 +161,8 @@ export interface StreamSnapshot extends StreamCounters {
   redelivered: number;
   /** Transactions committed. */
   transactions: number;
+  /** Records written to the windows topic: per transaction, the latest result of each window touched. */
+  windowRecords: number;
   /** The watermark now, epoch ms. */
   watermark: number;
   /** Windows open now. */
@@ -336,7 +338,14 @@ export class StreamProcessor {
   #pending = new PendingOutput();
   #chain: Promise<void> = Promise.resolve();
   #timer?: ReturnType<typeof setInterval>;
-  readonly #n = { records: 0, skipped: 0, invalid: 0, redelivered: 0, transactions: 0 };
+  readonly #n = {
+    records: 0,
+    skipped: 0,
+    invalid: 0,
+    redelivered: 0,
+    transactions: 0,
+    windowRecords: 0,
+  };
 
   /** A processor with these options; nothing connects before `start()`. */
   constructor(options: StreamProcessorOptions) {
@@ -680,6 +689,7 @@ export class StreamProcessor {
       }
       await tx.commit();
       this.#n.transactions++;
+      this.#n.windowRecords += pending.windows.size;
     } catch (e) {
       await tx.abort().catch(() => {});
       this.#fail(

@@ -102,7 +102,7 @@ export interface StreamCounters {
   duplicates: number;
   /** Events below the watermark, sent to the late output. */
   late: number;
-  /** Window updates produced while windows were open. */
+  /** Window updates produced while windows were open (one per window touched by a step). */
   windowUpdates: number;
   /** Windows closed (final results produced). */
   windowsClosed: number;

@@ -42,7 +42,7 @@ export function formatStreamSummary(s: StreamSnapshot): string {
     ["invalid (the sink dead-letters them)", s.invalid],
     ["copies ignored (duplicates)", s.duplicates],
     ["late events (to the late topic)", s.late],
-    ["window updates written", s.windowUpdates],
+    ["window records written (updates, finals)", s.windowRecords],
     ["windows closed (final results)", s.windowsClosed],
     ["windows still open", s.openWindows],
     ["join matches (paid within the bound)", s.paid],
