@@ -431,3 +431,26 @@ Deno.test("deno task stream: flags", async () => {
   assert.throws(() => parseStreamArgs(["--follow"]), /--follow goes with --only/);
   assert.throws(() => parseStreamArgs(["--only", "--events", "5"]), /produces nothing/);
 });
+
+Deno.test("kafkajs's retries of CONCURRENT_TRANSACTIONS are not shown below debug", async () => {
+  const { logLevel } = await import("kafkajs");
+  const { kafkaLogLines } = await import("../lib/kafka/client.ts");
+  const error = "The producer attempted to update a transaction while another concurrent " +
+    "operation on the same transaction was ongoing";
+  const entry = (namespace: string, message: string, extra: Record<string, unknown>) => ({
+    namespace,
+    level: logLevel.ERROR,
+    label: "ERROR",
+    log: { timestamp: "", logger: "kafkajs", message, ...extra },
+  });
+  const response = entry("Connection", "Response AddPartitionsToTxn(key: 24, version: 1)", {
+    error,
+  });
+  const retry = entry("Producer", `Failed to send messages: ${error}`, { retryCount: 0 });
+  const final = entry("Producer", `Failed to send messages: ${error}`, {});
+  const warn = kafkaLogLines(logLevel.WARN);
+  assert.equal(warn(response), undefined);
+  assert.equal(warn(retry), undefined);
+  assert.match(warn(final) ?? "", /Failed to send messages/, "a failure that is not a retry shows");
+  assert.match(kafkaLogLines(logLevel.DEBUG)(retry) ?? "", /Failed to send messages/);
+});
