@@ -144,12 +144,16 @@ async function createInputs(topics: ReturnType<typeof topicsUnder>): Promise<voi
   }
 }
 
+/** Deletes the test's topics and consumer groups. */
 async function dropTopics(base: string): Promise<void> {
   const admin = new ClusterAdmin(createKafka(config));
   await admin.connect();
   try {
     const mine = (await admin.listTopics()).filter((t) => t.startsWith(`${base}.`));
     await admin.deleteTopics(mine);
+    const groups = (await admin.listGroups()).map((g) => g.groupId)
+      .filter((g) => g.startsWith(`${base}.`));
+    await admin.deleteGroups(groups).catch(() => {});
   } finally {
     await admin.disconnect();
   }
