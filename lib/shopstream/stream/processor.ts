@@ -605,7 +605,10 @@ export class StreamProcessor {
         if (e) events.push(e);
       }
       const next = BigInt(batch.lastOffset()) + 1n;
-      if (next <= position) return;
+      if (next <= position) {
+        payload.resolveOffset(batch.lastOffset()); // else kafkajs fetches the same batch again
+        return;
+      }
       const state = this.#state!;
       this.#pending.add(state.process(events));
       this.#pending.offsets.set(source, {
