@@ -329,7 +329,7 @@ export class StreamProcessor {
   #consumer?: Consumer;
   #decoders = new Map<string, ContractDecoder<unknown>>();
   #outPartitions = new Map<string, number>();
-  /** Source -> the next offset to process (what is committed, or will be with the batch). */
+  /** Source -> the next offset to process (processed below it; committed with the next transaction). */
   readonly #positions = new Map<string, bigint>();
   #restored?: RestoreSummary;
   #crashed?: Error;
@@ -373,8 +373,8 @@ export class StreamProcessor {
 
   /**
    * Prepares the topics (a fresh start deletes the outputs and moves the
-   * group to the inputs' end), fences the previous incarnation, rebuilds the state, and starts
-   * consuming. Resolves once consuming has started.
+   * group to the inputs' end), fences the previous incarnation, rebuilds
+   * the state, and starts consuming. Resolves once consuming has started.
    */
   async start(): Promise<RestoreSummary> {
     const started = performance.now();
