@@ -45,6 +45,22 @@ export interface KafkaClientOptions {
   level?: logLevel;
   /** Retries for metadata and other retriable requests (kafkajs `retry.retries`). */
   retries?: number;
+  /**
+   * Receives each kafkajs log line instead of stderr (a notebook collects the
+   * expected fault messages and shows them as a table).
+   */
+  onLog?: (line: KafkaLogLine) => void;
+}
+
+/** One kafkajs log line, as {@linkcode KafkaClientOptions.onLog} receives it. */
+export interface KafkaLogLine {
+  /** `ERROR`, `WARN`, `INFO` or `DEBUG`. */
+  level: string;
+  /** The kafkajs component, e.g. `Consumer`, `Runner`, `Connection`. */
+  namespace: string;
+  message: string;
+  /** The error's message, when the line carries one. */
+  error?: string;
 }
 
 const LEVELS: Record<string, logLevel> = {
@@ -135,6 +151,22 @@ const writeLine = (configured: logLevel) => ({ namespace, level, log }: LogEntry
   console.error(`[kafkajs ${tag}]${namespace ? ` ${namespace}:` : ""} ${message}${detail}`);
 };
 
+/** Like `writeLine`, but hands each line to `sink` instead of stderr. */
+const sendLine = (sink: (line: KafkaLogLine) => void) => (configured: logLevel) => {
+  return ({ namespace, level, log }: LogEntry): void => {
+    const { message, error } = log as { message: string; error?: unknown };
+    if (NOISE.some((re) => re.test(message))) return;
+    if (configured < logLevel.DEBUG && isRetriedResponse(namespace, message, error)) return;
+    const tag = LEVEL_NAMES[level] ?? String(level);
+    sink({
+      level: tag,
+      namespace,
+      message,
+      ...(error === undefined ? {} : { error: String(error) }),
+    });
+  };
+};
+
 /**
  * A kafkajs client for the configured cluster.
  *
@@ -152,7 +184,7 @@ export function createKafka(config: Config, options: KafkaClientOptions = {}): K
     connectionTimeout: config.kafka.connectionTimeoutMs,
     requestTimeout: config.kafka.requestTimeoutMs,
     logLevel: options.level ?? logLevelFromEnv(),
-    logCreator: writeLine,
+    logCreator: options.onLog ? sendLine(options.onLog) : writeLine,
     retry: options.retries === undefined ? undefined : { retries: options.retries },
   });
 }
