@@ -55,6 +55,23 @@ export interface KafkaClientOptions {
    * retry) instead of one summary line; default: whether `KAFKAJS_LOG_LEVEL` is set.
    */
   rawLogs?: boolean;
+  /**
+   * Receives each kafkajs log line instead of stderr (a notebook collects the
+   * expected fault messages and shows them as a table).
+   */
+  onLog?: (line: KafkaLogLine) => void;
+}
+
+/** One kafkajs log line, as {@linkcode KafkaClientOptions.onLog} receives it. */
+export interface KafkaLogLine {
+  /** `ERROR`, `WARN`, `INFO` or `DEBUG`. */
+  level: string;
+  /** The kafkajs component, e.g. `Consumer`, `Runner`, `Connection`. */
+  namespace: string;
+  /** The log line's message. */
+  message: string;
+  /** The error's message, when the line carries one. */
+  error?: string;
 }
 
 const LEVELS: Record<string, logLevel> = {
@@ -262,6 +279,22 @@ const logCreator = (raw: boolean) => (configured: logLevel) => {
   };
 };
 
+/** Like `writeLine`, but hands each line to `sink` instead of stderr. */
+const sendLine = (sink: (line: KafkaLogLine) => void) => (configured: logLevel) => {
+  return ({ namespace, level, log }: LogEntry): void => {
+    const { message, error } = log as { message: string; error?: unknown };
+    if (NOISE.some((re) => re.test(message))) return;
+    if (configured < logLevel.DEBUG && isRetriedResponse(namespace, message, error)) return;
+    const tag = LEVEL_NAMES[level] ?? String(level);
+    sink({
+      level: tag,
+      namespace,
+      message,
+      ...(error === undefined ? {} : { error: String(error) }),
+    });
+  };
+};
+
 /**
  * A kafkajs client for the configured cluster.
  *
@@ -279,7 +312,9 @@ export function createKafka(config: Config, options: KafkaClientOptions = {}): K
     connectionTimeout: config.kafka.connectionTimeoutMs,
     requestTimeout: config.kafka.requestTimeoutMs,
     logLevel: options.level ?? logLevelFromEnv(),
-    logCreator: logCreator(options.rawLogs ?? rawLogsFromEnv()),
+    logCreator: options.onLog
+      ? sendLine(options.onLog)
+      : logCreator(options.rawLogs ?? rawLogsFromEnv()),
     retry: options.retries === undefined ? undefined : { retries: options.retries },
   });
 }

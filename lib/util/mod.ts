@@ -1,7 +1,8 @@
 /**
  * Small helpers at the bottom of the library, importing nothing else of it:
  * deadlines and sleeps, polling, flag parsing for tasks, aligned tables,
- * seeded randomness, the repository root and the test summary line.
+ * seeded randomness, the repository root, the test summary line and the
+ * runner of Kafka's own Java tools.
  *
  * @example
  * ```ts
@@ -15,6 +16,7 @@
 export * from "./cli.ts";
 export * from "./deadline.ts";
 export * from "./format.ts";
+export * from "./java.ts";
 export * from "./probe.ts";
 export * from "./random.ts";
 export * from "./repo.ts";
