@@ -37,6 +37,25 @@ try {
   Deno.env.set("KAFKAJS_NO_PARTITIONER_WARNING", "1");
 } catch { /* no env permission: the notice stays */ }
 
+/**
+ * The environment variables kafkajs (and this module) read when loaded or
+ * when a client logs: a process allowed to read only some variables must be
+ * allowed these (`--allow-env=...`), or loading kafkajs fails.
+ *
+ * @example
+ * ```ts
+ * import { KAFKAJS_ENV } from "./client.ts";
+ * console.log(KAFKAJS_ENV.join(","));
+ * ```
+ */
+export const KAFKAJS_ENV: readonly string[] = [
+  "NODE_ENV",
+  "KAFKAJS_LOG_LEVEL",
+  "KAFKAJS_NO_PARTITIONER_WARNING",
+  "KAFKAJS_DEBUG_PROTOCOL_BUFFERS",
+  "KAFKAJS_DEBUG_EXTENDED_PROTOCOL_BUFFERS",
+];
+
 /** Options for {@linkcode createKafka}. */
 export interface KafkaClientOptions {
   /** Overrides `config.kafka.clientId`. */
@@ -45,6 +64,11 @@ export interface KafkaClientOptions {
   level?: logLevel;
   /** Retries for metadata and other retriable requests (kafkajs `retry.retries`). */
   retries?: number;
+  /**
+   * Sees every kafkajs log entry at or above `level` first; returning true
+   * keeps it off stderr. Drills count kafkajs's retries this way.
+   */
+  onLog?: (entry: LogEntry) => boolean | void;
 }
 
 const LEVELS: Record<string, logLevel> = {
@@ -82,15 +106,39 @@ const LEVEL_NAMES: Record<number, string> = Object.fromEntries(
 
 /**
  * Lines kafkajs logs that say nothing useful here: timer warnings under Deno
- * (see the facts in lib/kafka/mod.ts), and the notice that an idempotent producer's
- * retries are bounded, which `TopicProducer` does on purpose (a send must
- * fail in bounded time; `sendVerified` re-sends what is missing).
+ * (see the facts in lib/kafka/mod.ts).
  */
 const NOISE = [
   /TimeoutNegativeWarning/,
   /negative number/i,
-  /Limiting retries for the idempotent producer/,
 ];
+
+/**
+ * kafkajs warns, for every idempotent producer whose retries are bounded,
+ * that this "may invalidate EoS guarantees". True: a send that gives up may
+ * have been written, and the next batch would reuse its sequence numbers.
+ * `TopicProducer` bounds retries on purpose and answers the risk by refusing
+ * every later send (`ProducerPoisonedError`). The warning is shown once per
+ * process, with that explanation.
+ */
+const BOUNDED_RETRIES = /Limiting retries for the idempotent producer/;
+let boundedRetriesShown = false;
+
+/**
+ * The explanation shown (once per process) after kafkajs's warning about an
+ * idempotent producer's bounded retries.
+ *
+ * @example
+ * ```ts
+ * import { BOUNDED_RETRIES_NOTE } from "./client.ts";
+ * console.log(BOUNDED_RETRIES_NOTE.includes("ProducerPoisonedError")); // true
+ * ```
+ */
+export const BOUNDED_RETRIES_NOTE =
+  "(a send that gives up may still have been written, and the next batch would reuse its " +
+  "sequence numbers). TopicProducer bounds retries on purpose and, after such a send, fails " +
+  "every later send (ProducerPoisonedError) until it is connected again with a fresh " +
+  "producer id. Shown once per process.";
 
 /**
  * Broker answers kafkajs logs as errors on arrival although it retries them
@@ -129,6 +177,12 @@ export function isRetriedResponse(namespace: string, message: string, error: unk
 const writeLine = (configured: logLevel) => ({ namespace, level, log }: LogEntry): void => {
   const { message, timestamp: _t, logger: _l, ...extra } = log;
   if (NOISE.some((re) => re.test(message))) return;
+  if (BOUNDED_RETRIES.test(message)) {
+    if (boundedRetriesShown) return;
+    boundedRetriesShown = true;
+    console.error(`[kafkajs WARN] ${namespace}: ${message} ${BOUNDED_RETRIES_NOTE}`);
+    return;
+  }
   if (configured < logLevel.DEBUG && isRetriedResponse(namespace, message, extra.error)) return;
   const tag = LEVEL_NAMES[level] ?? String(level);
   const detail = Object.keys(extra).length ? " " + JSON.stringify(extra) : "";
@@ -152,7 +206,14 @@ export function createKafka(config: Config, options: KafkaClientOptions = {}): K
     connectionTimeout: config.kafka.connectionTimeoutMs,
     requestTimeout: config.kafka.requestTimeoutMs,
     logLevel: options.level ?? logLevelFromEnv(),
-    logCreator: writeLine,
+    logCreator: options.onLog
+      ? (level) => {
+        const write = writeLine(level);
+        return (entry) => {
+          if (!options.onLog!(entry)) write(entry);
+        };
+      }
+      : writeLine,
     retry: options.retries === undefined ? undefined : { retries: options.retries },
   });
 }
