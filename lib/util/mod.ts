@@ -1,7 +1,8 @@
 /**
  * Small helpers at the bottom of the library, importing nothing else of it:
  * deadlines and sleeps, polling, flag parsing for tasks, aligned tables,
- * seeded randomness, the repository root and the test summary line.
+ * seeded randomness, the repository root, a bound on a task's shutdown and
+ * the test summary line.
  *
  * @example
  * ```ts
@@ -18,5 +19,6 @@ export * from "./format.ts";
 export * from "./probe.ts";
 export * from "./random.ts";
 export * from "./repo.ts";
+export * from "./shutdown.ts";
 export * from "./table.ts";
 export * from "./test_summary.ts";
