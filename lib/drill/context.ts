@@ -101,3 +101,60 @@ export async function awaitFullIsr(
     });
   }
 }
+
+/**
+ * Brings broker `id` back whatever a drill did to it: SIGCONT (or unpause) if
+ * it was frozen, a start if it is not running. Safe to call in `finally`
+ * blocks on a healthy broker.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { openDrill, restoreBroker } from "./context.ts";
+ * const drill = await openDrill(loadConfig());
+ * await restoreBroker(drill, 2);
+ * await drill.close();
+ * ```
+ */
+export async function restoreBroker(drill: DrillContext, id: number): Promise<void> {
+  const service = `kafka-${id}`;
+  const state = (await drill.stack.status()).find((s) => s.service === service)?.state ?? "";
+  if (/paused/.test(state) || /running|starting/.test(state)) {
+    await drill.stack.resumeService(service).catch(() => {});
+    if (/running|starting/.test(state)) return;
+  }
+  await drill.stack.startBroker(id);
+}
+
+/**
+ * The leader of `partition` of `topic`, asking again for up to `timeoutMs`
+ * while the metadata does not know the topic yet (it was created a moment
+ * ago) or names no leader.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { openDrill, partitionLeader } from "./context.ts";
+ * const drill = await openDrill(loadConfig());
+ * console.log(await partitionLeader(drill, "orders", 0));
+ * await drill.close();
+ * ```
+ */
+export async function partitionLeader(
+  drill: DrillContext,
+  topic: string,
+  partition: number,
+  timeoutMs = 15_000,
+): Promise<number> {
+  let leader = -1;
+  await pollUntil(
+    `a leader for ${topic}-${partition}`,
+    async () => {
+      leader = (await drill.admin.describeTopic(topic)).partitions[partition]?.leader ?? -1;
+      return leader >= 0;
+    },
+    timeoutMs,
+    { intervalMs: 200 },
+  );
+  return leader;
+}
