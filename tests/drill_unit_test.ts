@@ -201,6 +201,7 @@ Deno.test("drill: pass rules of producer-task and broker-freeze", async (t) => {
       stuck: 0,
       consumedTwice: 40,
       sigintFrozen: 8.1,
+      sigintFrozenCode: 1,
       sigintAfter: 0.4,
       seconds: 40,
       failure: "",

@@ -84,6 +84,8 @@ export interface BrokerFreezeRow {
   readonly consumedTwice: number;
   /** Seconds the probe consumer took to end after SIGINT during the freeze; null: not within 10 s. */
   readonly sigintFrozen: number | null;
+  /** Its exit code: 0 after a clean leave, 1 when its shutdown bound ended it. */
+  readonly sigintFrozenCode: number | null;
   /** Seconds the consumer took to end after SIGINT at the end; null: not within 10 s. */
   readonly sigintAfter: number | null;
   readonly seconds: number;
@@ -235,6 +237,7 @@ export async function brokerFreezeRun(
       stuck: (produced ? 0 : 1) + (want.size - distinct.size),
       consumedTwice: consumed.length - distinct.size,
       sigintFrozen: frozen?.status ? frozen.seconds : null,
+      sigintFrozenCode: frozen?.status ? frozen.status.code : null,
       sigintAfter: after.status ? after.seconds : null,
       seconds: 0,
       failure: "",
@@ -336,7 +339,9 @@ export function brokerFreezeTable(rows: readonly BrokerFreezeRow[]): string {
       r.doubled,
       r.stuck,
       r.consumedTwice,
-      seconds(r.sigintFrozen),
+      r.sigintFrozen === null
+        ? seconds(null)
+        : `${seconds(r.sigintFrozen)} (exit ${r.sigintFrozenCode})`,
       seconds(r.sigintAfter),
       r.seconds.toFixed(1),
     ]),

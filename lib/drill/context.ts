@@ -24,7 +24,7 @@ import { logLevel } from "kafkajs";
 import { createKafka, logLevelFromEnv } from "../kafka/client.ts";
 import { installKafka } from "../stack/install.ts";
 import { openStack } from "../stack/mod.ts";
-import { pollUntil } from "../util/probe.ts";
+import { parseHostPort, pollUntil, tcpOpen } from "../util/probe.ts";
 import type { Stack } from "../stack/types.ts";
 import type { OffsetShellTarget } from "./offsets.ts";
 
@@ -118,11 +118,12 @@ export async function awaitFullIsr(
  */
 export async function restoreBroker(drill: DrillContext, id: number): Promise<void> {
   const service = `kafka-${id}`;
-  const state = (await drill.stack.status()).find((s) => s.service === service)?.state ?? "";
-  if (/paused/.test(state) || /running|starting/.test(state)) {
-    await drill.stack.resumeService(service).catch(() => {});
-    if (/running|starting/.test(state)) return;
-  }
+  await drill.stack.resumeService(service).catch(() => {});
+  const row = (await drill.stack.status()).find((s) => s.service === service);
+  if (row && /running|starting/.test(row.state)) return;
+  // Something already listens on its port (a broker started some other way): no second one.
+  const { host, port } = parseHostPort(drill.config.kafka.brokers[id - 1]);
+  if (await tcpOpen(host, port, 1000)) return;
   await drill.stack.startBroker(id);
 }
 

@@ -123,6 +123,8 @@ const LOG4J2 = `Configuration:
 export class NativeStack implements Stack {
   readonly mode = "native" as const;
   readonly #paths = stackPaths();
+  /** Processes `pauseService` froze, by service, until `resumeService`. */
+  readonly #paused = new Map<string, number>();
 
   constructor(readonly config: Config, readonly log: (line: string) => void = () => {}) {}
 
@@ -498,13 +500,26 @@ export class NativeStack implements Stack {
     const pid = await this.#process(service).pid();
     if (!pid) throw new Error(`${service} is not running`);
     Deno.kill(pid, "SIGSTOP");
+    this.#paused.set(service, pid);
   }
 
-  /** SIGCONT to a service's process; harmless if it was not stopped. */
+  /**
+   * SIGCONT to the process `pauseService` froze (even if the pid file has
+   * changed since) and to the one the pid file names; harmless on a running one.
+   */
   async resumeService(service: string): Promise<void> {
-    const pid = await this.#process(service).pid();
-    if (!pid) throw new Error(`${service} is not running`);
-    Deno.kill(pid, "SIGCONT");
+    const pids = new Set<number>();
+    const frozen = this.#paused.get(service);
+    this.#paused.delete(service);
+    if (frozen) pids.add(frozen);
+    const current = await this.#process(service).pid();
+    if (current) pids.add(current);
+    if (pids.size === 0) throw new Error(`${service} is not running`);
+    for (const pid of pids) {
+      try {
+        Deno.kill(pid, "SIGCONT");
+      } catch { /* it ended meanwhile */ }
+    }
   }
 
   /** Starts MinIO again (the installed binary) and waits for its liveness check. */
