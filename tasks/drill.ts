@@ -15,6 +15,10 @@ import { loadConfig } from "../lib/config.ts";
 
 import { defineCommands, runCommand } from "../lib/util/mod.ts";
 import {
+  brokerFreezeDrill,
+  brokerFreezePassed,
+  brokerFreezeSummary,
+  brokerFreezeTable,
   brokerKillDrill,
   brokerKillSummary,
   brokerKillTable,
@@ -23,21 +27,32 @@ import {
   consumerKillTable,
   type DrillClient,
   openDrill,
+  producerTaskDrill,
+  producerTaskPassed,
+  producerTaskSummary,
+  producerTaskTable,
 } from "../lib/drill/mod.ts";
 
 /** The usage text `--help` prints. */
-export const USAGE = `usage: deno task drill <broker-kill|consumer-kill> [flags]
+export const USAGE =
+  `usage: deno task drill <broker-kill|consumer-kill|broker-freeze|producer-task> [flags]
 
   broker-kill     a keyed produce stream (acks=all, RF 3, min ISR 2); before a
                   seeded send, SIGKILL the leader of a seeded partition; the
                   stream goes on; restart the broker and wait for a full ISR
   consumer-kill   an at-least-once group consumer (a subprocess) is SIGKILLed
                   mid-batch, restarted, and runs until the group has no lag
+  broker-freeze   deno task produce and deno task consume on a paced stream;
+                  SIGSTOP a partition leader for 15 s (longer than the 10 s
+                  session timeout), then SIGCONT; SIGINT a consumer while frozen
+  producer-task   deno task produce on a paced keyed stream; SIGKILL a
+                  partition leader (every fourth run while the task starts);
+                  the task must exit 0 with every line in the log
 
   --runs N        runs, each on a fresh topic (default 1)
   --seed S        seed of kill points and victims (default 1)
   --records N     records per run (default 1500 for broker-kill, 2000 for
-                  consumer-kill)
+                  the others)
   --client C      broker-kill only: guarded (our verified producer, default)
                   or raw (kafkajs unguarded, to show the records it drops)
   --help          this text
@@ -52,7 +67,7 @@ left unprocessed), 1 on any loss or failure, 2 on a usage error. With
 
 /** Parsed `deno task drill` arguments. */
 export interface DrillArgs {
-  drill: "broker-kill" | "consumer-kill";
+  drill: "broker-kill" | "consumer-kill" | "broker-freeze" | "producer-task";
   runs: number;
   seed: number;
   /** Default: the drill's own. */
@@ -75,6 +90,8 @@ export const CLI = defineCommands({
   commands: {
     "broker-kill": { flags: { client: { type: "string", choices: ["guarded", "raw"] } } },
     "consumer-kill": {},
+    "broker-freeze": {},
+    "producer-task": {},
   },
 });
 
@@ -122,6 +139,27 @@ export function runDrill(args: string[]): Promise<number> {
         console.log(brokerKillTable(report.rows));
         console.log(`\n${brokerKillSummary(report)}`);
         return report.lost > 0 ? 1 : 0;
+      }
+      if (o.drill === "producer-task" || o.drill === "broker-freeze") {
+        const settings = { runs: o.runs, seed: o.seed, records: o.records };
+        if (o.drill === "producer-task") {
+          const report = await producerTaskDrill(drill, {
+            ...settings,
+            onRun: (r) => console.error(`run ${r.run}: exit ${r.exitCode}, ${r.lost} lost`),
+          });
+          console.log(producerTaskTable(report.rows));
+          for (const r of report.rows) if (r.failure) console.log(`run ${r.run}:\n${r.failure}`);
+          console.log(`\n${producerTaskSummary(report)}`);
+          return report.rows.every(producerTaskPassed) ? 0 : 1;
+        }
+        const report = await brokerFreezeDrill(drill, {
+          ...settings,
+          onRun: (r) => console.error(`run ${r.run}: ${r.lost} lost, ${r.stuck} stuck`),
+        });
+        console.log(brokerFreezeTable(report.rows));
+        for (const r of report.rows) if (r.failure) console.log(`run ${r.run}:\n${r.failure}`);
+        console.log(`\n${brokerFreezeSummary(report)}`);
+        return report.rows.every(brokerFreezePassed) ? 0 : 1;
       }
       const report = await consumerKillDrill(drill, {
         runs: o.runs,

@@ -15,10 +15,13 @@
  *
  * @module
  */
+export * from "./broker_freeze.ts";
 export * from "./broker_kill.ts";
 export * from "./consumer_kill.ts";
 export * from "./context.ts";
 export * from "./offsets.ts";
+export * from "./producer_task.ts";
 export * from "./report.ts";
 export * from "./seeded.ts";
+export * from "./task_process.ts";
 export * from "./verdict.ts";

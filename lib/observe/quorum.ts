@@ -32,6 +32,7 @@ export const METADATA_QUORUM_TOOL = "org.apache.kafka.tools.MetadataQuorumComman
 
 /** A voter or observer as `describe --status` lists it. */
 export interface QuorumMember {
+  /** The node id. */
   readonly id: number;
   /** Its controller listener(s), e.g. `CONTROLLER://127.0.0.1:19093` (voters only). */
   readonly endpoints: readonly string[];
@@ -39,6 +40,7 @@ export interface QuorumMember {
 
 /** What `kafka-metadata-quorum describe --status` prints. */
 export interface QuorumSummary {
+  /** The cluster's id. */
   readonly clusterId: string;
   /** The Raft leader: the active controller. -1 when the quorum has none. */
   readonly leaderId: number;
@@ -50,6 +52,7 @@ export interface QuorumSummary {
   readonly maxFollowerLag: number;
   /** How long the most lagging follower has been behind, ms. */
   readonly maxFollowerLagTimeMs: number;
+  /** The voters, leader included. */
   readonly voters: readonly QuorumMember[];
   /** Nodes that replicate the metadata log without a vote (brokers-only nodes). */
   readonly observers: readonly QuorumMember[];
@@ -57,9 +60,11 @@ export interface QuorumSummary {
 
 /** One row of `kafka-metadata-quorum describe --replication`. */
 export interface QuorumReplica {
+  /** The replica's node id. */
   readonly nodeId: number;
   /** The voter's metadata directory id (all zeros for statically configured voters). */
   readonly directoryId: string;
+  /** The end of its copy of the metadata log. */
   readonly logEndOffset: number;
   /** Records behind the leader's log end offset. */
   readonly lag: number;
@@ -73,6 +78,7 @@ export interface QuorumReplica {
 
 /** The summary and the replication table together. */
 export interface QuorumStatus extends QuorumSummary {
+  /** Every voter and observer with its log end offset and lag. */
   readonly replicas: readonly QuorumReplica[];
 }
 

@@ -29,6 +29,7 @@
  * ```
  */
 export class JavaToolError extends Error {
+  /** Builds the error and its message. */
   constructor(tool: string, detail: string, output: string) {
     const tail = output.trim().split("\n").slice(-15).join("\n");
     super(
