@@ -384,9 +384,7 @@ export class NativeStack implements Stack {
           try {
             await admin.connect();
             const c = await admin.describeCluster();
-            seen = `brokers [${
-              c.brokers.map((b) => b.nodeId).join(",")
-            }], controller ${c.controller}`;
+            seen = `brokers [${c.brokers.map((b) => b.nodeId).join(",")}]`;
             return c.brokers.length >= this.config.kafka.brokerCount && c.controller !== null &&
               c.controller >= 0;
           } finally {
