@@ -218,6 +218,12 @@ export function niceTicks(min: number, max: number, count = 5, minStep = 0): num
   return ticks;
 }
 
+/** A tick label: {@linkcode formatNumber}, with 4-digit values grouped too when a sibling has 5+. */
+function tickText(value: number, digits: number, groupAll: boolean): string {
+  const text = formatNumber(value, digits);
+  return groupAll ? text.replace(/^(-?\d)(\d{3})(?=\.|$)/, "$1,$2") : text;
+}
+
 function decimalsOf(step: number): number {
   if (step >= 1) return 0;
   return Math.min(6, Math.ceil(-Math.log10(step) - 1e-9));
@@ -305,7 +311,7 @@ export function lineChart(
     parts.push(
       `<line x1="${left}" y1="${y}" x2="${left + plotW}" y2="${y}" stroke="#e5e5e5"/>`,
       `<text x="${left - 6}" y="${y + 4}" text-anchor="end">${
-        escapeHtml(formatNumber(t, yDigits))
+        escapeHtml(tickText(t, yDigits, yTicks.some((v) => Math.abs(v) >= 10_000)))
       }</text>`,
     );
   }
@@ -314,7 +320,7 @@ export function lineChart(
     parts.push(
       `<line x1="${x}" y1="${top + plotH}" x2="${x}" y2="${top + plotH + 4}" stroke="#333"/>`,
       `<text x="${x}" y="${top + plotH + 17}" text-anchor="middle">${
-        escapeHtml(formatNumber(t, xDigits))
+        escapeHtml(tickText(t, xDigits, xTicks.some((v) => Math.abs(v) >= 10_000)))
       }</text>`,
     );
   }
