@@ -58,6 +58,10 @@ Deno.test("lineChart: series scaled into the plot, axes with thousands separator
   assert.equal(rate[0][1], rate[1][1], "a constant series is flat");
   assert.match(chart.svg, /stroke-dasharray="5,3"\/>/, "the dashed series is dashed");
   assert.match(chart.svg, />lag</);
+  const legendX = [...chart.svg.matchAll(/<text x="(\d+)" y="\d+">(lag|appended\/s)</g)].map((m) =>
+    Number(m[1])
+  );
+  assert.ok(legendX[1] > legendX[0] + 3 * 7, "legend entries do not overlap");
   assert.match(chart.svg, />appended\/s</, "both series in the legend");
 });
 
@@ -82,6 +86,19 @@ Deno.test("lineChart: gaps, unsorted points, markers and input checks", () => {
   );
   assert.throws(() => lineChart([]), RangeError);
   assert.throws(() => lineChart([{ name: "x", points: [{ x: NaN, y: 1 }] }]), /x = NaN/);
+  const long = lineChart(
+    ["rows written to bronze, cumulative", "records buffered in the sink", "failed uploads"].map((
+      name,
+    ) => ({
+      name,
+      points: [{ x: 0, y: 1 }],
+    })),
+    { width: 400 },
+  );
+  const rows = [...long.svg.matchAll(/<line x1="(\d+)" y1="(\d+)" x2="\d+" y2="\2" stroke="#/g)]
+    .map((m) => [Number(m[1]), Number(m[2])]).slice(0, 3);
+  // 400 px: the first name fills a row, the next two share the second.
+  assert.deepEqual(rows, [[0, 14], [0, 32], [238, 32]], "legend entries wrap at the right edge");
   const zeros = lineChart([{ name: "lag", points: [{ x: 0, y: 0 }, { x: 1, y: 0 }] }]);
   assert.deepEqual(labels(zeros.svg, "end"), ["0", "1"], "a count axis has whole ticks");
   const empty = lineChart([{ name: "nothing yet", points: [] }]);

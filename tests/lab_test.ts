@@ -110,7 +110,7 @@ Deno.test("lab scenario 4: a schema rejected before send, then an evolution that
 Deno.test("lab scenario 2: consumer lag grows under a slow member, scaling the group drains it", async () => {
   await using lab = await openLab();
   {
-    await using s = await lab.lagGrowing({ rate: 600, records: 9000, perMember: 150 });
+    await using s = await lab.lagGrowing({ rate: 600, perMember: 150, afterScaleMs: 3000 });
     const { sampler } = s.watch;
     await sampler.waitFor("lag above 2,000", (x) => (x?.lag ?? 0) > 2000, 30_000);
     await sampler.waitFor(
@@ -144,10 +144,13 @@ Deno.test("lab scenario 2: consumer lag grows under a slow member, scaling the g
     const v = await s.verify();
     log(JSON.stringify(v));
     assert.equal(v.lag, 0);
-    assert.equal(v.acknowledged, 9000);
-    assert.equal(v.inLog, 9000, "the brokers hold every record");
+    assert.ok(
+      v.acknowledged > 5000,
+      `the stream ran until the group was scaled: ${v.acknowledged}`,
+    );
+    assert.equal(v.inLog, v.acknowledged, "the brokers hold every record");
     assert.equal(v.missing, 0, "every record was processed");
-    assert.equal(v.processed, 9000);
+    assert.equal(v.processed, v.acknowledged);
     assert.ok(s.events.some((e) => e.label === "scaled to 5" || /scaled to/.test(e.label)));
   }
   await assertHealthy(lab);

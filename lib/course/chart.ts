@@ -261,8 +261,17 @@ export function lineChart(
   const ys = series.flatMap((s) => s.points.map((p) => p.y)).filter(finite);
   const width = options.width ?? 640;
   const height = options.height ?? 300;
-  const legendRows = Math.ceil(series.length / 4);
-  const top = (options.title ? 26 : 8) + legendRows * 18 + 14;
+  // Legend entries flow left to right (about 7 px per character) and wrap at the right edge.
+  const legendTop = options.title ? 26 : 8;
+  const legend: { x: number; row: number }[] = [];
+  for (let i = 0, x = 0, row = 0; i < series.length; i++) {
+    const w = 24 + series[i].name.length * 7 + 18;
+    if (x > 0 && x + w > width - 8) [x, row] = [0, row + 1];
+    legend.push({ x, row });
+    x += w;
+  }
+  const legendRows = (legend.at(-1)?.row ?? 0) + 1;
+  const top = legendTop + legendRows * 18 + 14;
   const left = options.yLabel ? 78 : 60;
   const right = 18;
   const bottom = options.xLabel ? 46 : 28;
@@ -297,8 +306,8 @@ export function lineChart(
   }
   const colorOf = (s: LineSeries, i: number) => s.color ?? PALETTE[i % PALETTE.length];
   series.forEach((s, i) => {
-    const lx = left + (i % 4) * Math.floor(plotW / 4);
-    const ly = (options.title ? 26 : 8) + Math.floor(i / 4) * 18 + 6;
+    const lx = legend[i].x;
+    const ly = legendTop + legend[i].row * 18 + 6;
     parts.push(
       `<line x1="${lx}" y1="${ly}" x2="${lx + 18}" y2="${ly}" stroke="${
         escapeHtml(colorOf(s, i))

@@ -27,7 +27,7 @@ import { TopicProducer } from "../kafka/producer.ts";
 import { readOutput } from "../kafka/semantics.ts";
 import { pollUntil } from "../util/probe.ts";
 import { sleep } from "../util/deadline.ts";
-import { type LabContext, LabScenario } from "./scenario.ts";
+import { deleteTopicsIfPresent, type LabContext, LabScenario, retrying } from "./scenario.ts";
 import { type LabWatch, openWatch } from "./watch.ts";
 
 /** One partition before the fault and now. */
@@ -110,11 +110,11 @@ export class BrokerDownScenario extends LabScenario {
       replicationFactor: 3,
       configs: { "min.insync.replicas": "2" },
     });
-    this.defer(`delete ${this.topic}`, () => admin.deleteTopics([this.topic]));
+    this.defer(`delete ${this.topic}`, () => deleteTopicsIfPresent(admin, [this.topic]));
     // Runs before the topic is deleted: a killed broker is restarted, whatever happened.
     this.defer("restart the stopped broker", () => this.#restart());
     await pollUntil(`${this.topic} in sync`, () => admin.inSync(this.topic), 30_000);
-    this.before = (await admin.describeTopic(this.topic)).partitions;
+    this.before = (await retrying(() => admin.describeTopic(this.topic))).partitions;
     this.watch = await openWatch(this, {
       group: this.name("nobody"),
       topics: [this.topic],
@@ -163,7 +163,7 @@ export class BrokerDownScenario extends LabScenario {
   async injectFault(): Promise<void> {
     if (this.#victim !== undefined) throw new Error("the fault is already injected");
     const { admin, stack } = this.lab;
-    const victim = (await admin.describeTopic(this.topic)).partitions[0].leader;
+    const victim = (await retrying(() => admin.describeTopic(this.topic))).partitions[0].leader;
     this.#victim = victim;
     this.#down = true;
     await stack.stopBroker(victim, { kill: true });
@@ -182,7 +182,7 @@ export class BrokerDownScenario extends LabScenario {
 
   /** Each partition of the topic: leader and ISR before the fault and now. */
   async isrRows(): Promise<IsrRow[]> {
-    const now = (await this.lab.admin.describeTopic(this.topic)).partitions;
+    const now = (await retrying(() => this.lab.admin.describeTopic(this.topic))).partitions;
     return this.before.map((b) => {
       const n = now.find((p) => p.partition === b.partition);
       return {
@@ -223,10 +223,10 @@ export class BrokerDownScenario extends LabScenario {
     this.mark("every ISR full again");
   }
 
-  /** Stops the stream after the send in flight. */
+  /** Stops the stream after the send in flight (waiting for it at most 30 s). */
   async stopStream(): Promise<void> {
     this.#stopping = true;
-    await this.#stream;
+    await Promise.race([this.#stream, sleep(30_000)]);
   }
 
   /**

@@ -39,7 +39,13 @@ import { type BrokerDownOptions, BrokerDownScenario } from "./broker_down.ts";
 import { type LagOptions, LagScenario } from "./lag.ts";
 import { type MinioDownOptions, MinioDownScenario } from "./minio_down.ts";
 import { PoisonScenario } from "./poison.ts";
-import { LAB_PREFIX, type LabContext, type LabScenario } from "./scenario.ts";
+import {
+  deleteTopicsIfPresent,
+  LAB_PREFIX,
+  type LabContext,
+  type LabScenario,
+  retrying,
+} from "./scenario.ts";
 import { SchemaScenario } from "./schema_change.ts";
 
 /** Options of {@linkcode OperationsLab.open}. */
@@ -137,10 +143,10 @@ export class OperationsLab implements LabContext, AsyncDisposable {
     actions.push(...await healProcesses(this.stack));
     const topics = (await this.admin.listTopics()).filter((t) => t.startsWith(LAB_PREFIX));
     if (topics.length) {
-      await this.admin.deleteTopics(topics);
+      await deleteTopicsIfPresent(this.admin, topics);
       actions.push(`deleted ${topics.length} topic(s) left by earlier runs`);
     }
-    const groups = (await this.admin.listGroups()).map((g) => g.groupId)
+    const groups = (await retrying(() => this.admin.listGroups())).map((g) => g.groupId)
       .filter((g) => g.startsWith(LAB_PREFIX));
     if (groups.length) {
       await this.admin.deleteGroups(groups).catch(() => {});

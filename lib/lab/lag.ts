@@ -4,7 +4,9 @@
  * group (150 records/s: a dashboard doing a slow lookup per record) cannot
  * keep up with. The lag grows by the difference every second. The fix is to
  * scale the group: each member gets a share of the partitions, up to one
- * member per partition. An independent count at the end compares the
+ * member per partition. The stream goes on until 10 s after the group was
+ * scaled (at most `maxStreamMs`, 4 minutes), so a measurement taken before
+ * scaling always sees it running. An independent count at the end compares the
  * brokers' end offsets, what the producer was told was written and the
  * distinct records the members processed.
  *
@@ -30,7 +32,7 @@ import { GroupConsumer } from "../kafka/consumer.ts";
 import { TopicProducer } from "../kafka/producer.ts";
 import { sleep } from "../util/deadline.ts";
 import { pollUntil } from "../util/probe.ts";
-import { type LabContext, LabScenario } from "./scenario.ts";
+import { deleteTopicsIfPresent, type LabContext, LabScenario } from "./scenario.ts";
 import { type LabWatch, openWatch } from "./watch.ts";
 
 /** `deno task admin lag <group>` at one moment: when, and one row per partition. */
@@ -45,8 +47,10 @@ export interface LagReading {
 export interface LagOptions {
   /** Records per second the producer sends (default 600). */
   rate?: number;
-  /** Records in all (default 15,000: 25 s at 600/s). */
-  records?: number;
+  /** The stream ends this long after the group was scaled, ms (default 10 000). */
+  afterScaleMs?: number;
+  /** ... and at the latest this long after it started, ms (default 240 000). */
+  maxStreamMs?: number;
   /** Records per second one member can process (default 150). */
   perMember?: number;
 }
@@ -81,6 +85,7 @@ export class LagScenario extends LabScenario {
   readonly #processed = new Map<string, number>();
   #acknowledged = 0;
   #producing?: Promise<void>;
+  #scaledAt?: number;
   #stopping = false;
   readonly #options: Required<LagOptions>;
 
@@ -88,7 +93,13 @@ export class LagScenario extends LabScenario {
     super(lab, "lag-growing");
     this.topic = this.name("clicks");
     this.group = this.name("dashboard");
-    this.#options = { rate: 600, records: 15_000, perMember: 150, ...options };
+    this.#options = {
+      rate: 600,
+      perMember: 150,
+      afterScaleMs: 10_000,
+      maxStreamMs: 240_000,
+      ...options,
+    };
   }
 
   /** Heals the stack, creates the topic, starts one slow member and the stream. */
@@ -107,7 +118,8 @@ export class LagScenario extends LabScenario {
   async #setUp(): Promise<void> {
     const { admin } = this.lab;
     await admin.createTopic(this.topic, { partitions: this.partitions, replicationFactor: 3 });
-    this.defer(`delete ${this.topic}`, () => admin.deleteTopics([this.topic]));
+    await pollUntil(`${this.topic} in sync`, () => admin.inSync(this.topic), 30_000);
+    this.defer(`delete ${this.topic}`, () => deleteTopicsIfPresent(admin, [this.topic]));
     this.defer(`delete group ${this.group}`, () => admin.deleteGroups([this.group]));
     this.defer("stop the members", () => this.#stopMembers());
     await this.#addMember();
@@ -124,11 +136,12 @@ export class LagScenario extends LabScenario {
       await this.#producing?.catch(() => {});
       await producer.disconnect();
     });
-    const { rate, records } = this.#options;
+    const { rate, maxStreamMs } = this.#options;
     this.#producing = (async () => {
       const began = Date.now();
-      for (let sent = 0; sent < records && !this.#stopping;) {
-        const due = Math.min(records, Math.floor(((Date.now() - began) / 1000) * rate) + 1);
+      const ends = () => Math.min(began + maxStreamMs, this.#scaledAt ?? Infinity);
+      for (let sent = 0; Date.now() < ends() && !this.#stopping;) {
+        const due = Math.floor(((Date.now() - began) / 1000) * rate) + 1;
         if (due <= sent) {
           await sleep(20);
           continue;
@@ -196,9 +209,9 @@ export class LagScenario extends LabScenario {
     return this.#members.length;
   }
 
-  /** Whether the producer has sent every record. */
-  get streamEnded(): boolean {
-    return this.#acknowledged >= this.#options.records || this.#stopping;
+  /** Records the producer was told were written so far. */
+  get produced(): number {
+    return this.#acknowledged;
   }
 
   /** `deno task admin lag <group> --topic <topic>` now. */
@@ -221,12 +234,18 @@ export class LagScenario extends LabScenario {
     while (this.#members.length < n) await this.#addMember();
     while (this.#members.length > n) await this.#members.pop()!.disconnect();
     await this.#waitMembers(n);
+    this.#scaledAt = Date.now() + this.#options.afterScaleMs;
     this.mark(`scaled to ${n}`);
   }
 
-  /** Waits until the stream has ended and the group's lag is 0. */
-  async waitDrained(timeoutMs = 90_000): Promise<void> {
+  /**
+   * Waits until the stream has ended and the group's lag is 0 (by default
+   * as long as the members need for the lag at their rate, plus a minute).
+   */
+  async waitDrained(timeoutMs?: number): Promise<void> {
     await this.#producing;
+    const lag = (await this.readLag()).rows.reduce((a, r) => a + r.lag, 0);
+    timeoutMs ??= 60_000 + (lag / (this.#members.length * this.#options.perMember)) * 1500;
     await pollUntil(
       `group ${this.group} at lag 0`,
       async () => (await this.readLag()).rows.reduce((a, r) => a + r.lag, 0) === 0,

@@ -55,8 +55,9 @@ export async function readOutputMessages(
   const open = new Set([...ends].filter(([, o]) => o.high > o.low).map(([p]) => p));
   const out: ReadRecord[] = [];
   if (open.size === 0) return out;
+  const groupId = `lab.reader.${crypto.randomUUID()}`;
   const consumer = kafka.consumer({
-    groupId: `lab.reader.${crypto.randomUUID()}`,
+    groupId,
     readUncommitted: true,
     maxWaitTimeInMs: 200,
   });
@@ -86,6 +87,10 @@ export async function readOutputMessages(
     await withDeadline(done.promise, timeoutMs, `reading ${topic} to its end`);
   } finally {
     await consumer.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteGroups([groupId]).catch(() => {}); // a throwaway group: leave nothing behind
+    await admin.disconnect();
   }
   return out.sort((a, b) =>
     a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset))

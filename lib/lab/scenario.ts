@@ -23,6 +23,7 @@ import type { Stack } from "../stack/types.ts";
 import type { AlertRule } from "../observe/alerts.ts";
 import { shopstreamRules } from "../shopstream/monitoring.ts";
 import { check } from "../course/exercise.ts";
+import { withDeadline } from "../util/deadline.ts";
 import { escapeHtml } from "../course/html.ts";
 
 /** Every name the lab creates starts with this: topics, groups, subjects, lake folders. */
@@ -81,6 +82,60 @@ export function labRules(dlqTopic: string): AlertRule[] {
   }).map((r) =>
     r.expr.range ? { ...r, expr: { ...r.expr, range: { ...r.expr.range, windowSeconds: 20 } } } : r
   );
+}
+
+/**
+ * Deletes those of `topics` that still exist (a heal may have deleted them
+ * already; Kafka would answer an unknown topic with retries and an error).
+ *
+ * @example
+ * ```ts
+ * import type { ClusterAdmin } from "../kafka/admin.ts";
+ * import { deleteTopicsIfPresent } from "./scenario.ts";
+ * declare const admin: ClusterAdmin;
+ * await deleteTopicsIfPresent(admin, ["lab.x.orders"]);
+ * ```
+ */
+export async function deleteTopicsIfPresent(
+  admin: ClusterAdmin,
+  topics: readonly string[],
+): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const present = topics.filter((t) => existing.has(t));
+  if (present.length === 0) return;
+  await retrying(async () => {
+    const still = new Set(await admin.listTopics());
+    const left = present.filter((t) => still.has(t));
+    if (left.length) await admin.deleteTopics(left);
+  });
+}
+
+/**
+ * Calls `fn` until it does not throw (every 300 ms, at most `timeoutMs`,
+ * default 30 s), then returns its value; after that, throws its last error.
+ * Right after a topic is created, or while a broker is down, a broker can
+ * answer a metadata request before it has caught up ("This server does not
+ * host this topic-partition"): asking again a moment later succeeds.
+ *
+ * @example
+ * ```ts
+ * import type { ClusterAdmin } from "../kafka/admin.ts";
+ * import { retrying } from "./scenario.ts";
+ * declare const admin: ClusterAdmin;
+ * const topic = await retrying(() => admin.describeTopic("lab.x.orders"));
+ * console.log(topic.partitions.length);
+ * ```
+ */
+export async function retrying<T>(fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (Date.now() >= until) throw e;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
 }
 
 /** A run id: base 36 time and four random characters. */
@@ -157,14 +212,15 @@ export abstract class LabScenario implements AsyncDisposable {
 
   /**
    * Undoes everything the scenario did, newest first, each step on its own
-   * (one failing does not stop the others); returns the failures, if any.
+   * (one failing, or taking more than a minute, does not stop the others);
+   * returns the failures, if any.
    */
   close(): Promise<string[]> {
     this.#closing ??= (async () => {
       const failures: string[] = [];
       for (const step of this.#cleanups.reverse()) {
         try {
-          await step.fn();
+          await withDeadline(step.fn(), 60_000, step.what);
         } catch (e) {
           failures.push(`${step.what}: ${(e as Error).message}`);
         }

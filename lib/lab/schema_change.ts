@@ -27,8 +27,9 @@ import avsc from "avsc";
 import { parseAvroSchema } from "../schema/avro.ts";
 import { AvroSerde } from "../schema/serde.ts";
 import { TopicProducer } from "../kafka/producer.ts";
+import { pollUntil } from "../util/probe.ts";
 import { readOutputMessages } from "./read.ts";
-import { type LabContext, LabScenario } from "./scenario.ts";
+import { deleteTopicsIfPresent, type LabContext, LabScenario } from "./scenario.ts";
 
 /** A field of an Avro record schema, as JSON. */
 export interface AvroFieldSchema {
@@ -175,7 +176,8 @@ export class SchemaScenario extends LabScenario {
   async #setUp(): Promise<void> {
     const { admin, registry } = this.lab;
     await admin.createTopic(this.topic, { partitions: 3, replicationFactor: 3 });
-    this.defer(`delete ${this.topic}`, () => admin.deleteTopics([this.topic]));
+    await pollUntil(`${this.topic} in sync`, () => admin.inSync(this.topic), 30_000);
+    this.defer(`delete ${this.topic}`, () => deleteTopicsIfPresent(admin, [this.topic]));
     this.defer(`delete subject ${this.subject}`, () => registry.deleteSubject(this.subject));
     this.#producer = new TopicProducer(this.lab.kafka, { topic: this.topic, acks: -1 });
     await this.#producer.connect();

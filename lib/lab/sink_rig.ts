@@ -30,7 +30,7 @@ import { familyTopics, type ShopTopics, TOPIC_KEYS, topicsUnder } from "../shops
 import type { Totals } from "../shopstream/tally.ts";
 import type { ShopstreamMetrics } from "../shopstream/monitoring.ts";
 import type { Config } from "../config.ts";
-import type { LabScenario } from "./scenario.ts";
+import { deleteTopicsIfPresent, type LabScenario, retrying } from "./scenario.ts";
 import { type LabWatch, openWatch } from "./watch.ts";
 
 /**
@@ -111,7 +111,7 @@ export class SinkRig {
     const { lab } = scenario;
     const topics = topicsUnder(scenario.name("shop"));
     const all = [...TOPIC_KEYS.map((k) => topics[k]), topics.deadLetter];
-    scenario.defer("delete the rig's topics", () => lab.admin.deleteTopics(all));
+    scenario.defer("delete the rig's topics", () => deleteTopicsIfPresent(lab.admin, all));
     scenario.defer("delete the rig's subjects", async () => {
       for (const key of TOPIC_KEYS) await lab.registry.deleteSubject(`${topics[key]}-value`);
     });
@@ -119,6 +119,9 @@ export class SinkRig {
       for (const key of TOPIC_KEYS) await lab.store.removeAll(`bronze/${topics[key]}/`);
     });
     await ensureTopics(lab.admin, lab.config, topics, 3, 1);
+    for (const t of all) {
+      await pollUntil(`${t} in sync`, () => lab.admin.inSync(t), 30_000, { intervalMs: 300 });
+    }
     const group = scenario.name("lake-sink");
     scenario.defer(`delete group ${group}`, () => lab.admin.deleteGroups([group]));
     const running: { sink?: LakeSink } = {};
@@ -138,7 +141,8 @@ export class SinkRig {
       retryBackoffMs: { initial: 250, max: 1000 },
       onFlush: (f) => watch.metrics.sinkFlushSeconds.observe({ topic: f.topic }, f.seconds),
     });
-    await sink.connect();
+    // A broker may not know a topic created a moment ago yet: connecting again a moment later works.
+    await retrying(() => sink.connect(), 20_000);
     scenario.defer("stop the sink", () => sink.stop(10_000));
     await sink.run();
     running.sink = sink;
