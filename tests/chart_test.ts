@@ -79,6 +79,20 @@ Deno.test("lineChart: gaps, unsorted points, markers and input checks", () => {
   assert.ok(first < second, "points are drawn in x order");
   assert.match(chart.svg, /MinIO paused &lt;SIGSTOP&gt;/);
   assert.equal((chart.svg.match(/stroke-dasharray="3,3"/g) ?? []).length, 2, "one rule per mark");
+  const crowded = lineChart([{ name: "lag", points: [{ x: 0, y: 1 }, { x: 30, y: 2 }] }], {
+    width: 600,
+    marks: [{ x: 1, label: "stream started" }, { x: 2, label: "a broker crashed" }, {
+      x: 29.5,
+      label: "broker 3 restarted",
+    }],
+  });
+  const placed = [
+    ...crowded.svg.matchAll(
+      /<text x="([\d.]+)" y="([\d.]+)" fill="#555"[^>]*?( text-anchor="end")?>/g,
+    ),
+  ].map((m) => ({ x: Number(m[1]), y: Number(m[2]), end: m[3] !== undefined }));
+  assert.notEqual(placed[0].y, placed[1].y, "labels of close marks go on different rows");
+  assert.ok(placed[2].end, "a label at the right edge ends at its line instead of running off");
   assert.deepEqual(
     labels(chart.svg, "end"),
     ["0", "0.1", "0.2", "0.3"],

@@ -354,13 +354,25 @@ export function lineChart(
       }</text>`,
     );
   }
-  for (const m of marks) {
+  // Marker labels: right of their line (left of it near the right edge), one row lower when
+  // they would overlap a label already placed (about 6 px per character at 11 px).
+  const rowEnds: number[] = [];
+  for (const m of [...marks].sort((a, b) => a.x - b.x)) {
     const x = r(px(m.x));
+    const w = m.label.length * 6 + 6;
+    const flip = x + 3 + w > width - 2;
+    const [from, to] = flip ? [x - 3 - w, x - 3] : [x + 3, x + 3 + w];
+    let row = rowEnds.findIndex((end) => end < from);
+    if (row < 0) row = rowEnds.push(to) - 1;
+    else rowEnds[row] = to;
+    const anchor = flip ? ' text-anchor="end"' : "";
     parts.push(
       `<line x1="${x}" y1="${top}" x2="${x}" y2="${
         top + plotH
       }" stroke="#888" stroke-dasharray="3,3"/>`,
-      `<text x="${x + 3}" y="${top + 10}" fill="#555" font-size="11">${escapeHtml(m.label)}</text>`,
+      `<text x="${flip ? x - 3 : x + 3}" y="${
+        top + 10 + row * 12
+      }" fill="#555" font-size="11"${anchor}>${escapeHtml(m.label)}</text>`,
     );
   }
   series.forEach((s, i) => {

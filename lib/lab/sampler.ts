@@ -68,6 +68,7 @@ export class LabSampler {
   readonly #samples: LabSample[] = [];
   #view?: MonitorView;
   #prev?: { view: MonitorView; lag: number };
+  #flushBase?: { sum: number; count: number };
   #loop?: Promise<void>;
   #stopped = false;
 
@@ -118,14 +119,15 @@ export class LabSampler {
     const sunk = view.rates?.topics.some((r) => r.sunk !== undefined)
       ? view.rates.topics.reduce((a, r) => a + (r.sunk ?? 0), 0)
       : undefined;
+    // The flushes finished since the last scrape that had the histogram (a scrape can fail).
     let flushSeconds: number | undefined;
     const sum = pick(view, `${METRIC.sinkFlushSeconds}_sum`);
     const count = pick(view, `${METRIC.sinkFlushSeconds}_count`);
-    const before = this.#prev?.view;
-    if (sum !== undefined && count !== undefined && before) {
-      const dSum = sum - (pick(before, `${METRIC.sinkFlushSeconds}_sum`) ?? 0);
-      const dCount = count - (pick(before, `${METRIC.sinkFlushSeconds}_count`) ?? 0);
-      flushSeconds = dCount > 0 ? dSum / dCount : undefined;
+    if (sum !== undefined && count !== undefined) {
+      const base = this.#flushBase ?? { sum: 0, count: 0 };
+      const dCount = count - base.count;
+      flushSeconds = dCount > 0 ? (sum - base.sum) / dCount : undefined;
+      this.#flushBase = { sum, count };
     }
     this.#samples.push({
       t: Math.round((view.timeMs - this.#startedAt) / 100) / 10,

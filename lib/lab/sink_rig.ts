@@ -173,6 +173,42 @@ export class SinkRig {
     return t;
   }
 
+  /**
+   * Starts a steady stream of generated events, `rate` per second, until
+   * `stop()`, which resolves with the stream's tally once every record is
+   * acknowledged (and adds it to {@linkcode totals}). Stopped on close too.
+   */
+  stream(rate: number, seed: number): { stop(): Promise<Totals> } {
+    const { kafka, config } = this.#scenario.lab;
+    const producer = new ShopStreamProducer(kafka, config, {
+      topics: this.topics,
+      rate,
+      partitions: 3,
+      dlqPartitions: 1,
+      generator: { seed, malformedShare: 0, duplicateShare: 0 },
+    });
+    const running = (async () => {
+      await producer.connect();
+      try {
+        await producer.run();
+      } finally {
+        await producer.disconnect();
+      }
+    })();
+    running.catch(() => {}); // awaited by stop()
+    let result: Promise<Totals> | undefined;
+    const stop = () =>
+      result ??= (async () => {
+        producer.stop();
+        await running;
+        const t = producer.tally.totals();
+        for (const k of Object.keys(this.#totals) as (keyof Totals)[]) this.#totals[k] += t[k];
+        return t;
+      })();
+    this.#scenario.defer("stop the stream", () => stop());
+    return { stop };
+  }
+
   /** Lag of the sink's group, summed over the event topics. */
   async lag(): Promise<number> {
     let total = 0;

@@ -28,6 +28,22 @@ import {
 import { LabSampler } from "./sampler.ts";
 import { labRules, type LabScenario } from "./scenario.ts";
 
+/**
+ * Runs `make` with kafkajs's own log off for the clients it creates (unless
+ * `KAFKAJS_LOG_LEVEL` says otherwise): the lab's monitor keeps observing a
+ * cluster the lab broke on purpose, and its connection errors to the broker
+ * it killed are the expected result, not news (the fault drills do the same).
+ */
+function quietly<T>(make: () => T): T {
+  const set = Deno.env.get("KAFKAJS_LOG_LEVEL") === undefined;
+  if (set) Deno.env.set("KAFKAJS_LOG_LEVEL", "nothing");
+  try {
+    return make();
+  } finally {
+    if (set) Deno.env.delete("KAFKAJS_LOG_LEVEL");
+  }
+}
+
 /** What {@linkcode openWatch} started; the scenario stops it on close. */
 export interface LabWatch {
   /** The group and topics watched. */
@@ -61,11 +77,13 @@ export async function openWatch(
   const server = new MetricsServer(registry, { port: 0 });
   await server.start();
   scenario.defer("stop the metrics endpoint", () => server.stop());
-  const monitor = new ShopstreamMonitor(scenario.lab.config, {
-    ...watch,
-    metricsUrl: `${server.url}/metrics`,
-    rules: labRules(watch.dlqTopic),
-  });
+  const monitor = quietly(() =>
+    new ShopstreamMonitor(scenario.lab.config, {
+      ...watch,
+      metricsUrl: `${server.url}/metrics`,
+      rules: labRules(watch.dlqTopic),
+    })
+  );
   await monitor.connect();
   scenario.defer("disconnect the monitor", () => monitor.disconnect());
   const sampler = new LabSampler(monitor, scenario.startedAt);
