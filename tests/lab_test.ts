@@ -256,6 +256,11 @@ Deno.test("lab scenario 3 (fault): MinIO frozen, the sink waits, the alert fires
     assert.ok(v.flushFailures > 0);
     assert.equal(v.lag, 0);
     assert.equal(s.rig.watch.sampler.samples.at(-1)!.alerts[FLUSH_ALERT], "ok");
+    const slowest = Math.max(...s.rig.watch.sampler.samples.map((x) => x.flushSecondsMax ?? 0));
+    assert.ok(
+      slowest >= 5,
+      `a flush caught in the outage took as long as it (histogram: ${slowest} s)`,
+    );
   }
   await assertHealthy(lab);
 });

@@ -41,6 +41,12 @@ export interface LabSample {
   sunkPerSec?: number;
   /** Mean seconds of the flushes finished since the last sample (from the flush-time histogram). */
   flushSeconds?: number;
+  /**
+   * The slowest of those flushes, as the histogram knows it: the upper bound
+   * of the smallest bucket that holds all of them (what `histogram_quantile(1, ...)`
+   * would say). A mean hides one long flush among many short ones; this does not.
+   */
+  flushSecondsMax?: number;
   /** Failed uploads so far (from the metrics endpoint). */
   flushFailures?: number;
   /** Records in the dead-letter topic. */
@@ -57,6 +63,18 @@ function pick(view: MonitorView, name: string): number | undefined {
   return found.length ? found.reduce((a, s) => a + s.value, 0) : undefined;
 }
 
+/** The flush-time histogram's cumulative bucket counts, summed over topics, by upper bound. */
+function cumulativeBuckets(view: MonitorView): Map<number, number> {
+  const out = new Map<number, number>();
+  if (!view.scrape.ok) return out;
+  for (const s of view.scrape.samples) {
+    if (s.name !== `${METRIC.sinkFlushSeconds}_bucket`) continue;
+    const le = s.labels.le === "+Inf" ? Infinity : Number(s.labels.le);
+    out.set(le, (out.get(le) ?? 0) + s.value);
+  }
+  return out;
+}
+
 /**
  * Observes every `intervalMs` (default 1 s) until stopped. An observation
  * that fails (a broker just died) is skipped; the run goes on.
@@ -68,7 +86,7 @@ export class LabSampler {
   readonly #samples: LabSample[] = [];
   #view?: MonitorView;
   #prev?: { view: MonitorView; lag: number };
-  #flushBase?: { sum: number; count: number };
+  #flushBase?: { sum: number; count: number; buckets: Map<number, number> };
   #loop?: Promise<void>;
   #stopped = false;
 
@@ -121,13 +139,21 @@ export class LabSampler {
       : undefined;
     // The flushes finished since the last scrape that had the histogram (a scrape can fail).
     let flushSeconds: number | undefined;
+    let flushSecondsMax: number | undefined;
     const sum = pick(view, `${METRIC.sinkFlushSeconds}_sum`);
     const count = pick(view, `${METRIC.sinkFlushSeconds}_count`);
     if (sum !== undefined && count !== undefined) {
-      const base = this.#flushBase ?? { sum: 0, count: 0 };
+      const buckets = cumulativeBuckets(view);
+      const base = this.#flushBase ?? { sum: 0, count: 0, buckets: new Map() };
       const dCount = count - base.count;
-      flushSeconds = dCount > 0 ? (sum - base.sum) / dCount : undefined;
-      this.#flushBase = { sum, count };
+      if (dCount > 0) {
+        flushSeconds = (sum - base.sum) / dCount;
+        const bounds = [...buckets.keys()].sort((a, b) => a - b);
+        const le = bounds.find((b) => buckets.get(b)! - (base.buckets.get(b) ?? 0) >= dCount);
+        const finite = bounds.filter(Number.isFinite);
+        flushSecondsMax = le === undefined || !Number.isFinite(le) ? finite.at(-1) : le;
+      }
+      this.#flushBase = { sum, count, buckets };
     }
     this.#samples.push({
       t: Math.round((view.timeMs - this.#startedAt) / 100) / 10,
@@ -136,6 +162,7 @@ export class LabSampler {
       consumedPerSec: Math.max(0, appended - growth),
       sunkPerSec: sunk,
       flushSeconds,
+      flushSecondsMax,
       flushFailures: pick(view, METRIC.sinkFlushFailures),
       deadLetters: view.dlqTotal,
       underReplicated: view.facts.underReplicated.length,
