@@ -31,7 +31,7 @@ import { createKafka } from "../kafka/client.ts";
 import { layerPrefix } from "../lake/paths.ts";
 import { LakeStore } from "../lake/store.ts";
 import type { Row } from "../lake/table.ts";
-import { sleep } from "../util/deadline.ts";
+import { withDeadline } from "../util/deadline.ts";
 import { formatTable } from "../util/table.ts";
 import type { BatchPolicy } from "./batcher.ts";
 import { FAMILY_OF, type SchemaPlan, TOPIC_KEYS } from "./generator.ts";
@@ -40,7 +40,8 @@ import { LakeReader, type LakeSummaryRow } from "./lake_reader.ts";
 import { ensureTopics, ShopStreamProducer } from "./producer.ts";
 import { familyTopics, type ShopTopics } from "./topics.ts";
 import { type LayerJobReport, SilverJob } from "./silver.ts";
-import { type SinkHandle, type SinkSnapshot, startSink } from "./sink_runner.ts";
+import { type SinkHandle, sinkHealth, type SinkSnapshot, startSink } from "./sink_runner.ts";
+import { drainSink } from "./drain.ts";
 import { MetricsRegistry } from "../observe/prometheus.ts";
 import { MetricsServer } from "../observe/metrics_server.ts";
 import {
@@ -49,6 +50,23 @@ import {
   type ShopstreamMetrics,
 } from "./monitoring.ts";
 import type { GoldRow, Tally } from "./tally.ts";
+
+/**
+ * A run given up by {@linkcode Pipeline.abort}: the lake and the checks are
+ * not complete; what was not uploaded is read again by the next run.
+ *
+ * @example
+ * ```ts
+ * import { PipelineAbortedError } from "./pipeline.ts";
+ * console.log(new PipelineAbortedError("MinIO frozen").message); // pipeline aborted: MinIO frozen
+ * ```
+ */
+export class PipelineAbortedError extends Error {
+  constructor(reason: string) {
+    super(`pipeline aborted: ${reason}`);
+    this.name = "PipelineAbortedError";
+  }
+}
 
 /** Options of {@linkcode Pipeline}. */
 export interface PipelineOptions {
@@ -255,6 +273,8 @@ function mirror(
       metrics.sinkFlushFailures.advanceTo({ topic }, n);
     }
     for (const [topic, n] of Object.entries(l.buffered)) metrics.sinkBuffered.set({ topic }, n);
+    metrics.sinkConsumerRestarts.advanceTo({}, sink.consumerRestarts);
+    metrics.sinkWaitingForStore.set({}, sink.waitingForStore ? 1 : 0);
     metrics.lakeObjects.advanceTo({ layer: "bronze" }, sink.totals.objects);
   }
 }
@@ -284,6 +304,8 @@ export class Pipeline {
   readonly #options: PipelineOptions;
   #producer?: ShopStreamProducer;
   #stopped = false;
+  #aborted?: PipelineAbortedError;
+  readonly #abort = Promise.withResolvers<never>();
   #peakRss = 0;
   #metricsUrl?: string;
 
@@ -305,6 +327,19 @@ export class Pipeline {
     this.#producer?.stop();
   }
 
+  /**
+   * Gives the run up now (e.g. a stop that could not finish in time: MinIO
+   * frozen): `run()` rejects with {@linkcode PipelineAbortedError} within a
+   * few seconds, the sink stops without committing anything more (what was
+   * not uploaded is read again by the next run), no lake job runs.
+   */
+  abort(reason: string): void {
+    if (this.#aborted) return;
+    this.#aborted = new PipelineAbortedError(reason);
+    this.stop();
+    this.#abort.reject(this.#aborted);
+  }
+
   #log(line: string): void {
     this.#options.log?.(line);
   }
@@ -315,8 +350,20 @@ export class Pipeline {
     return rss;
   }
 
-  /** Runs the pipeline; see the module doc. */
+  /** Runs the pipeline; see the module doc. Rejects soon after `abort()`. */
   async run(): Promise<PipelineSummary> {
+    this.#abort.promise.catch(() => {});
+    const work = this.#run();
+    try {
+      return await Promise.race([work, this.#abort.promise]);
+    } catch (e) {
+      // Aborted: the run's own cleanup (sink stopped, clients closed) gets a short bound.
+      if (this.#aborted) await withDeadline(work, 4000, "cleanup").catch(() => {});
+      throw e;
+    }
+  }
+
+  async #run(): Promise<PipelineSummary> {
     const o = this.#options;
     const config = o.config;
     const topics = this.topics;
@@ -389,10 +436,7 @@ export class Pipeline {
         const running = sink;
         server = new MetricsServer(registry, {
           port,
-          health: () => ({
-            ok: !running.crashed,
-            details: { sink: running.crashed ? `crashed: ${running.crashed.message}` : "running" },
-          }),
+          health: () => sinkHealth(running),
         });
         try {
           await server.start();
@@ -431,27 +475,13 @@ export class Pipeline {
       const expected = producer.tally.totals();
 
       stage = "drain";
-      this.#log(`draining: waiting for the sink to read ${expected.produced} records`);
-      const deadline = Date.now() + (o.drainTimeoutMs ?? 180_000);
-      let flushAsked = 0;
-      while (true) {
-        if (sink.crashed) throw sink.crashed;
-        const t = sink.snapshot().totals;
-        if (t.records + t.deadLetters + t.skipped >= expected.produced) break;
-        // Everything read, some of it still buffered: upload it now, not after maxAgeMs.
-        const read = t.records + t.buffered + t.deadLetters + t.skipped >= expected.produced;
-        if (read && t.buffered > 0 && Date.now() - flushAsked > 1000) {
-          sink.flushNow();
-          flushAsked = Date.now();
-        }
-        if (Date.now() > deadline) {
-          throw new Error(
-            `the sink read ${t.records + t.deadLetters} of ${expected.produced} records in ` +
-              `${o.drainTimeoutMs ?? 180_000} ms: check \`deno task monitor\` and the sink's log`,
-          );
-        }
-        await sleep(100);
-      }
+      this.#log(`draining: waiting for the sink to commit ${expected.produced} records`);
+      await drainSink(sink, admin, {
+        groupId: this.groupId,
+        topics: eventTopics,
+        timeoutMs: o.drainTimeoutMs,
+        abandoned: () => this.#aborted?.message,
+      });
       const final = await sink.stop();
       sink = undefined;
       mirror(metrics, producer, final);
@@ -567,7 +597,8 @@ export class Pipeline {
       if (ticker !== undefined) clearInterval(ticker);
       await server?.stop().catch(() => {});
       await producer?.disconnect().catch(() => {});
-      await sink?.stop().catch(() => {});
+      // After a failure or an abort the sink gets a short bound: nothing more is committed past it.
+      await sink?.stop(this.#aborted ? 2000 : 10_000).catch(() => {});
       await admin.disconnect();
     }
   }
