@@ -7,6 +7,8 @@
  * deno task drill broker-kill --runs 10 --seed 7
  * deno task drill broker-kill --runs 10 --client raw
  * deno task drill consumer-kill --runs 2
+ * deno task drill poison --runs 2
+ * deno task drill minio-freeze --freeze 60
  * ```
  *
  * @module
@@ -22,42 +24,60 @@ import {
   consumerKillSummary,
   consumerKillTable,
   type DrillClient,
+  minioFreezeDrill,
+  minioFreezeSummary,
+  minioFreezeTable,
   openDrill,
+  poisonDrill,
+  poisonSummary,
+  poisonTable,
 } from "../lib/drill/mod.ts";
 
 /** The usage text `--help` prints. */
-export const USAGE = `usage: deno task drill <broker-kill|consumer-kill> [flags]
+export const USAGE = `usage: deno task drill <broker-kill|consumer-kill|poison|minio-freeze> [flags]
 
   broker-kill     a keyed produce stream (acks=all, RF 3, min ISR 2); before a
                   seeded send, SIGKILL the leader of a seeded partition; the
                   stream goes on; restart the broker and wait for a full ISR
   consumer-kill   an at-least-once group consumer (a subprocess) is SIGKILLed
                   mid-batch, restarted, and runs until the group has no lag
+  poison          good records with poison among them (years past 9999 and
+                  before 0000, a time past JavaScript's Date range, a null
+                  region after a schema evolution, an order in another
+                  region's currency) through the lake sink, silver and gold
+  minio-freeze    SIGSTOP MinIO while the lake sink reads, SIGCONT after
+                  --freeze seconds; the sink must wait visibly and resume
 
   --runs N        runs, each on a fresh topic (default 1)
   --seed S        seed of kill points and victims (default 1)
   --records N     records per run (default 1500 for broker-kill, 2000 for
-                  consumer-kill)
+                  consumer-kill, 3000 for poison, 6000 for minio-freeze)
+  --freeze S      minio-freeze only: seconds MinIO stays frozen (default 60)
   --client C      broker-kill only: guarded (our verified producer, default)
                   or raw (kafkajs unguarded, to show the records it drops)
   --help          this text
 
 The verdict comes from an independent reader: Kafka's GetOffsetShell for the
-log size and a fresh consumer that reads every record id back.
+log size and a fresh consumer that reads every record id back; for poison
+and minio-freeze, every bronze, silver and gold object read back from MinIO
+by event id, the DLQ read back, and the group's committed offsets.
 Run it alone on the cluster: flock -x /tmp/shopstream-fault.lock deno task drill ...
 Exit status 0 when nothing was lost (broker-kill: no acknowledged record
 missing from the log, for either client; consumer-kill: no record in the log
-left unprocessed), 1 on any loss or failure, 2 on a usage error. With
+left unprocessed; poison and minio-freeze: nothing lost, doubled, misfiled or
+stuck, no consumer restart), 1 on any loss or failure, 2 on a usage error. With
 --client raw, status 1 is the expected outcome: it shows kafkajs's loss.`;
 
 /** Parsed `deno task drill` arguments. */
 export interface DrillArgs {
-  drill: "broker-kill" | "consumer-kill";
+  drill: "broker-kill" | "consumer-kill" | "poison" | "minio-freeze";
   runs: number;
   seed: number;
   /** Default: the drill's own. */
   records?: number;
   client: DrillClient;
+  /** minio-freeze: seconds MinIO stays frozen. */
+  freezeSeconds: number;
 }
 
 /**
@@ -78,26 +98,32 @@ export function parseDrillArgs(args: string[]): DrillArgs {
       seed: { type: "string" },
       records: { type: "string" },
       client: { type: "string" },
+      freeze: { type: "string" },
     },
   });
   const [drill, ...extra] = positionals;
-  if (drill !== "broker-kill" && drill !== "consumer-kill") {
-    throw new UsageError(`name a drill: broker-kill or consumer-kill (got "${drill ?? ""}")`);
+  const kinds = ["broker-kill", "consumer-kill", "poison", "minio-freeze"] as const;
+  if (!kinds.includes(drill as DrillArgs["drill"])) {
+    throw new UsageError(`name a drill: ${kinds.join(", ")} (got "${drill ?? ""}")`);
   }
   if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
   const client = values.client ?? "guarded";
   if (client !== "guarded" && client !== "raw") {
     throw new UsageError(`--client must be guarded or raw, got "${client}"`);
   }
-  if (drill === "consumer-kill" && values.client !== undefined) {
+  if (drill !== "broker-kill" && values.client !== undefined) {
     throw new UsageError("--client applies to broker-kill only");
   }
+  if (drill !== "minio-freeze" && values.freeze !== undefined) {
+    throw new UsageError("--freeze applies to minio-freeze only");
+  }
   return {
-    drill,
+    drill: drill as DrillArgs["drill"],
     runs: parseIntFlag(values.runs, "--runs", 1, 1)!,
     seed: parseIntFlag(values.seed, "--seed", 0, 1)!,
     records: parseIntFlag(values.records, "--records", 300),
     client,
+    freezeSeconds: parseIntFlag(values.freeze, "--freeze", 1, 60)!,
   };
 }
 
@@ -129,6 +155,30 @@ export function runDrill(args: string[]): Promise<number> {
         console.log(brokerKillTable(report.rows));
         console.log(`\n${brokerKillSummary(report)}`);
         return report.lost > 0 ? 1 : 0;
+      }
+      if (o.drill === "poison") {
+        const report = await poisonDrill(drill, {
+          runs: o.runs,
+          seed: o.seed,
+          records: o.records,
+          onRun: (row) =>
+            console.error(`run ${row.run}: ${row.poisonInDlq}/${row.poison} poison in the DLQ`),
+        });
+        console.log(poisonTable(report.rows));
+        console.log(`\n${poisonSummary(report)}`);
+        return report.failedRuns > 0 ? 1 : 0;
+      }
+      if (o.drill === "minio-freeze") {
+        const report = await minioFreezeDrill(drill, {
+          runs: o.runs,
+          seed: o.seed,
+          records: o.records,
+          freezeMs: o.freezeSeconds * 1000,
+          onRun: (row) => console.error(`run ${row.run}: ${row.lost} lost, ${row.doubled} doubled`),
+        });
+        console.log(minioFreezeTable(report.rows));
+        console.log(`\n${minioFreezeSummary(report)}`);
+        return report.failedRuns > 0 ? 1 : 0;
       }
       const report = await consumerKillDrill(drill, {
         runs: o.runs,

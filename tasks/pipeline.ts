@@ -31,7 +31,7 @@ import {
 export const DEFAULT_EVENTS = 200_000;
 
 /** After a stop signal, how long the run may take to finish before it is aborted, ms. */
-export const STOP_GRACE_MS = 6000;
+export const STOP_GRACE_MS = 5000;
 
 /** After a stop signal, when the process exits (status 1) whatever still runs, ms. */
 export const STOP_LIMIT_MS = 9500;

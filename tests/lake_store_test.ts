@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { LakeStore, LakeStoreError, LIST_PAGE, storeErrorKind } from "../lib/lake/store.ts";
+import { withDeadline } from "../lib/util/deadline.ts";
 import { config, requireMinio, uniqueName } from "./support.ts";
 
 /** A TCP server that accepts connections and, optionally, answers only a status line and headers. */
@@ -51,7 +52,8 @@ function storeAt(endpoint: string, requestTimeoutMs: number): LakeStore {
 async function failure(call: Promise<unknown>): Promise<{ error: LakeStoreError; ms: number }> {
   const started = performance.now();
   try {
-    await call;
+    // A call that hangs is the failure under test: it must not hang the test too.
+    await withDeadline(call, 15_000, "the store call");
   } catch (e) {
     assert.ok(e instanceof LakeStoreError, `not a LakeStoreError: ${e}`);
     return { error: e, ms: performance.now() - started };
@@ -81,6 +83,44 @@ Deno.test("lake store: a server that never answers is abandoned after the idle b
     } finally {
       await server.close();
     }
+  }
+});
+
+Deno.test("lake store: a call after a good one still times out (no silent retry on a reused socket)", async () => {
+  // Answers the very first request, then nothing: MinIO frozen between two calls.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  let requests = 0;
+  const done = (async () => {
+    for await (const conn of listener) {
+      conns.push(conn);
+      (async () => {
+        const buf = new Uint8Array(64 * 1024);
+        while ((await conn.read(buf).catch(() => null)) !== null) {
+          if (++requests > 1) continue;
+          await conn.write(
+            new TextEncoder().encode(
+              'HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\nETag: "e"\r\n\r\n',
+            ),
+          ).catch(() => 0);
+        }
+      })();
+    }
+  })().catch(() => {});
+  try {
+    const store = storeAt(`http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`, 700);
+    await store.put("k/1", new Uint8Array([1]));
+    const { error, ms } = await failure(store.put("k/2", new Uint8Array([2])));
+    assert.ok(ms < 5000, `the second call failed after ${ms.toFixed(0)} ms`);
+    assert.equal(error.transient, true);
+  } finally {
+    listener.close();
+    for (const c of conns) {
+      try {
+        c.close();
+      } catch { /* closed */ }
+    }
+    await done;
   }
 });
 

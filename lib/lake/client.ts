@@ -80,6 +80,10 @@ export function createObjectStoreClient(
     return req;
   };
   const transport = { request } as unknown as Pick<typeof http, "request">;
+  // One connection per request: Deno's node:http retries a request whose reused keep-alive
+  // socket fails (our timeout included) on a fresh socket that has no timeout, and that
+  // retry then hangs on a frozen MinIO for good. A local connection costs well under 1 ms.
+  const transportAgent = new base.Agent({ keepAlive: false });
   return new Client({
     endPoint: url.hostname,
     port: url.port ? Number(url.port) : useSSL ? 443 : 80,
@@ -89,6 +93,7 @@ export function createObjectStoreClient(
     region: config.s3.region,
     pathStyle: true,
     transport,
+    transportAgent,
   });
 }
 

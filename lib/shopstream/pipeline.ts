@@ -358,7 +358,7 @@ export class Pipeline {
       return await Promise.race([work, this.#abort.promise]);
     } catch (e) {
       // Aborted: the run's own cleanup (sink stopped, clients closed) gets a short bound.
-      if (this.#aborted) await withDeadline(work, 4000, "cleanup").catch(() => {});
+      if (this.#aborted) await withDeadline(work, 3000, "cleanup").catch(() => {});
       throw e;
     }
   }

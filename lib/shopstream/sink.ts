@@ -27,7 +27,9 @@
  * - Skip rule: after every (re)assignment, the first record of each
  *   (partition, region, UTC hour) the sink meets makes it list that group's
  *   bronze objects (one prefix: `.../hour=HH/pPPP-`, never the topic's whole
- *   folder, with a heartbeat after every listing page and between groups);
+ *   folder) inside the batch handler, with a heartbeat after every listing
+ *   page, between groups, and every second while a request hangs (kafkajs
+ *   sends none on its own while a handler runs);
  *   records already written there are skipped (`lastOffsets`), so a crash
  *   between upload and commit re-reads but never re-writes a row.
  * - Outages: a MinIO call that gets no byte for the client's idle bound is
@@ -293,6 +295,17 @@ function nested(map: Record<string, Record<string, number>>, a: string): Record<
 }
 
 /**
+ * Pauses or resumes fetching. kafkajs throws while it restarts the consumer
+ * ("Consumer group was not initialized"); the restarted consumer fetches
+ * anew, and a stop that cannot pause leaves the batches unresolved anyway.
+ */
+function fetching(consumer: GroupConsumer, what: "pause" | "resume"): void {
+  try {
+    consumer[what]();
+  } catch { /* restarting: see above */ }
+}
+
+/**
  * connect → run → stop. See the module doc for what it guarantees.
  *
  * @example
@@ -454,7 +467,7 @@ export class LakeSink {
     const until = Date.now() + timeoutMs;
     try {
       if (!this.#crashed && consumer && this.#running) {
-        consumer.pause();
+        fetching(consumer, "pause");
         while (this.#inBatch > 0 && Date.now() < until) await sleep(20);
         for (const state of this.#states.values()) {
           for (const batch of state.batcher.takeAll("shutdown")) this.#enqueue(state, batch);
@@ -561,7 +574,7 @@ export class LakeSink {
     this.#ready = undefined;
     if (this.#paused && this.#running && !this.#stopping) {
       this.#paused = false;
-      this.#consumer?.resume();
+      if (this.#consumer) fetching(this.#consumer, "resume");
     }
   }
 
@@ -764,12 +777,12 @@ export class LakeSink {
       }
       this.#startWorker();
       this.#paused = true;
-      consumer.pause();
+      fetching(consumer, "pause");
     } else if (
       this.#paused && records < this.#maxPendingRecords / 2 && bytes < this.#maxPendingBytes / 2
     ) {
       this.#paused = false;
-      consumer.resume();
+      fetching(consumer, "resume");
     }
   }
 
@@ -902,6 +915,9 @@ export class LakeSink {
         await sleep(50);
         continue;
       }
+      // kafkajs heartbeats only between batches or when asked: a call that hangs (a frozen
+      // MinIO answers nothing until the idle bound) must not outlive the session unasked.
+      const beating = heartbeat ? setInterval(() => heartbeat().catch(() => {}), 1000) : undefined;
       try {
         const result = await call();
         this.#storeAnswers();
@@ -921,6 +937,8 @@ export class LakeSink {
         }
         inc(this.#metrics.flushFailures, topic);
         this.#storeFails(e as Error, topic, wait);
+      } finally {
+        clearInterval(beating);
       }
       const until = Date.now() + wait;
       while (Date.now() < until) {
