@@ -3,12 +3,11 @@
  * that accepts and says nothing, as a SIGSTOPped MinIO does, or one that
  * stalls mid-answer) is abandoned after the idle bound with a transient
  * error; the real MinIO's permanent refusals (wrong secret, unknown access
- * key, no such bucket) are permanent errors naming the S3 code; the
- * classification table; and a listing calls back after every page of keys.
+ * key, no such bucket) are permanent errors naming the S3 code; and the
+ * classification table.
  */
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
-import { LakeStore, LakeStoreError, LIST_PAGE, storeErrorKind } from "../lib/lake/store.ts";
+import { LakeStore, LakeStoreError, storeErrorKind } from "../lib/lake/store.ts";
 import { withDeadline } from "../lib/util/deadline.ts";
 import { config, requireMinio, uniqueName } from "./support.ts";
 
@@ -186,26 +185,4 @@ Deno.test("lake store: error classification", () => {
   assert.equal(storeErrorKind(wrapped), "permanent");
   assert.equal(wrapped.code, "AccessDenied");
   assert.ok(wrapped.cause instanceof Error);
-});
-
-Deno.test("lake store: a listing calls back after every page of keys", async () => {
-  await requireMinio();
-  const store = LakeStore.fromConfig(config);
-  await store.ensureBucket();
-  const prefix = `scratch/${uniqueName("list-pages")}/`;
-  const n = LIST_PAGE * 2 + 5;
-  try {
-    const body = new Uint8Array(Buffer.from("x"));
-    for (let i = 0; i < n; i += 50) {
-      await Promise.all(
-        Array.from({ length: Math.min(50, n - i) }, (_, j) => store.put(`${prefix}${i + j}`, body)),
-      );
-    }
-    const pages: number[] = [];
-    const listed = await store.list(prefix, { onPage: (k) => void pages.push(k) });
-    assert.equal(listed.length, n);
-    assert.deepEqual(pages, [LIST_PAGE, 2 * LIST_PAGE]);
-  } finally {
-    await store.removeAll(prefix);
-  }
 });

@@ -37,16 +37,7 @@ export interface StoredObject {
 export interface ListOptions {
   /** Every key below the prefix (default), or only the next level (`false`). */
   readonly recursive?: boolean;
-  /**
-   * Called after every {@linkcode LIST_PAGE} keys (one S3 listing page) with
-   * the count so far; the listing waits for it. A consumer lists inside its
-   * handler and sends a heartbeat here, so a long listing keeps its session.
-   */
-  readonly onPage?: (listed: number) => Promise<void> | void;
 }
-
-/** Keys per S3 `ListObjectsV2` page (the server's maximum and MinIO's default). */
-export const LIST_PAGE = 1000;
 
 /**
  * S3 error codes that say "try again later": the server is busy, starting,
@@ -339,9 +330,7 @@ export class LakeStore {
   async #list(prefix: string, options: ListOptions): Promise<StoredObject[]> {
     const out: StoredObject[] = [];
     const stream = this.client.listObjectsV2(this.bucket, prefix, options.recursive ?? true);
-    let listed = 0;
     for await (const item of stream) {
-      if (++listed % LIST_PAGE === 0) await options.onPage?.(listed);
       if (item.name === undefined) continue;
       out.push({
         key: item.name,

@@ -24,14 +24,14 @@
  *   sink does not flush then: it drops its buffers (their records are read
  *   again) and starts no new upload from the moment the rebalance is
  *   announced. A flush racing the new owner's listing could write rows twice.
- * - Skip rule: after every (re)assignment, the first record of each
- *   (partition, region, UTC hour) the sink meets makes it list that group's
- *   bronze objects (one prefix: `.../hour=HH/pPPP-`, never the topic's whole
- *   folder) inside the batch handler, with a heartbeat after every listing
- *   page, between groups, and every second while a request hangs (kafkajs
- *   sends none on its own while a handler runs);
- *   records already written there are skipped (`lastOffsets`), so a crash
- *   between upload and commit re-reads but never re-writes a row.
+ * - Skip rule: after every (re)assignment, the first flush of each
+ *   (partition, region, UTC hour) group lists that group's bronze objects
+ *   (one prefix, `.../hour=HH/pPPP-`, never the topic's whole folder) and
+ *   leaves out the records already written there (`lastOffsets`), so a crash
+ *   between upload and commit re-reads but never re-writes a row. The
+ *   listing runs in the upload worker, after every upload of the previous
+ *   assignment ended, never in the batch handler: a large lake or a frozen
+ *   MinIO cannot hold the handler past the group's session timeout.
  * - Outages: a MinIO call that gets no byte for the client's idle bound is
  *   abandoned (see `createObjectStoreClient`). Transient failures (refused,
  *   reset, timed out, busy) are retried with backoff until they succeed,
@@ -262,11 +262,10 @@ interface TopicState {
   assigned: number[];
 }
 
-/** One record of a batch once classified: skipped or dead-lettered (no group), or held. */
+/** One record of a batch once classified: dead-lettered (no region), or to hold. */
 interface Entry {
   readonly offset: bigint;
-  readonly group?: BronzeGroup;
-  readonly id?: string;
+  readonly region?: string;
   readonly schemaId?: number;
   readonly timestamp?: number;
   readonly value?: Buffer | null;
@@ -331,7 +330,8 @@ export class LakeSink {
   #dlq?: DeadLetterWriter;
   #queue: FlushJob[] = [];
   #worker?: Promise<void>;
-  #ready?: Promise<void>;
+  /** Whether a batch was handled since the last assignment (its ledger has something). */
+  #handled = false;
   #epoch = 0;
   #nextHolder = 1;
   #holdUploads = false;
@@ -571,44 +571,29 @@ export class LakeSink {
       state.listed = new Set();
     }
     this.#holdUploads = false;
-    this.#ready = undefined;
+    this.#handled = false;
     if (this.#paused && this.#running && !this.#stopping) {
       this.#paused = false;
       if (this.#consumer) fetching(this.#consumer, "resume");
     }
   }
 
-  /** Once per assignment: waits for any upload of the previous one (a listing must see it). */
-  #prepare(): Promise<void> {
-    this.#ready ??= (this.#worker ?? Promise.resolve()).then(() => {}, () => {});
-    return this.#ready;
-  }
-
   /**
-   * The skip rule's input for the groups of a batch not listed yet since the
+   * The skip rule's input for the groups of a flush not listed yet since the
    * assignment: one listing per (partition, region, hour), of that group's
-   * bronze objects only, with a heartbeat between listing pages and between
-   * groups. False when a newer assignment or a crash made the listings moot.
+   * bronze objects only. False when a newer assignment or a crash made the
+   * listings moot.
    */
   async #listGroups(
     state: TopicState,
-    entries: readonly Entry[],
+    groups: Iterable<BronzeGroup>,
     epoch: number,
-    heartbeat: () => Promise<void>,
   ): Promise<boolean> {
-    const wanted = new Map<string, BronzeGroup>();
-    for (const e of entries) {
-      if (e.id !== undefined && !state.listed.has(e.id)) wanted.set(e.id, e.group!);
-    }
-    const beat = () => heartbeat().catch(() => {});
-    for (const [id, g] of wanted) {
+    for (const g of groups) {
+      const id = bronzeGroupId(g);
+      if (state.listed.has(id)) continue;
       const prefix = layerPrefix("bronze", state.topic, g) + `p${zeroPad(g.partition, 3)}-`;
-      const objects = await this.#retry(
-        () => this.#store.list(prefix, { onPage: beat }),
-        epoch,
-        heartbeat,
-        state.topic,
-      );
+      const objects = await this.#retry(() => this.#store.list(prefix), epoch, state.topic);
       if (objects === undefined || epoch !== this.#epoch) return false;
       this.#metrics.listings++;
       for (const [gid, last] of lastOffsets(objects.map((o) => o.key), state.topic)) {
@@ -616,7 +601,6 @@ export class LakeSink {
         if (seen === undefined || last > seen) state.written.set(gid, last);
       }
       state.listed.add(id);
-      if (wanted.size > 1) await beat();
     }
     return true;
   }
@@ -627,7 +611,7 @@ export class LakeSink {
     this.#inBatch++;
     try {
       const epoch = this.#epoch;
-      await this.#prepare();
+      this.#handled = true;
       const state = this.#states.get(batch.topic);
       if (!state) throw new Error(`lake sink: no decoder for topic ${batch.topic}`);
       // Left unresolved, a batch is fetched again (after a resume or a rebalance) or by the next run.
@@ -657,15 +641,15 @@ export class LakeSink {
           continue;
         }
         const timestamp = Number(message.timestamp);
-        let group: BronzeGroup;
+        let region: string;
         try {
-          group = bronzeGroupOf({
+          region = bronzeGroupOf({
             partition: batch.partition,
             offset,
             timestamp,
             schemaId: outcome.schemaId,
             value: outcome.value,
-          });
+          }).region;
         } catch (e) {
           // Decoded, but no usable region or event time: it has no place in the lake.
           if (!(e instanceof BronzeRecordError)) throw e;
@@ -674,15 +658,12 @@ export class LakeSink {
         }
         entries.push({
           offset,
-          group,
-          id: bronzeGroupId(group),
+          region,
           schemaId: outcome.schemaId,
           timestamp,
           value: message.value,
         });
       }
-      if (!(await this.#listGroups(state, entries, epoch, payload.heartbeat))) return;
-      if (this.#gone() || epoch !== this.#epoch) return;
       // Dead letters first: a record counts as processed only once its letter is acknowledged.
       await this.#dlq!.writeAll(letters);
       for (const l of letters) {
@@ -691,13 +672,11 @@ export class LakeSink {
       if (this.#gone() || epoch !== this.#epoch) return;
       const now = Date.now();
       for (const e of entries) {
-        const written = e.id === undefined ? undefined : state.written.get(e.id);
-        if (e.id === undefined || (written !== undefined && e.offset <= written)) {
-          if (e.id !== undefined) inc(this.#metrics.skipped, state.topic);
+        const region = e.region;
+        if (region === undefined) {
           state.ledger.process(batch.partition, e.offset);
           continue;
         }
-        const region = e.group!.region;
         const held: Held = {
           partition: batch.partition,
           offset: e.offset,
@@ -798,7 +777,7 @@ export class LakeSink {
       }
       this.#startWorker();
       // Progress made of dead letters and skipped records alone is committed here.
-      if (!this.#worker && this.#inBatch === 0 && this.#ready) {
+      if (!this.#worker && this.#inBatch === 0 && this.#handled) {
         this.#commitAll().catch(() => {});
       }
     } finally {
@@ -862,14 +841,25 @@ export class LakeSink {
       const { partition, offset, timestamp, schemaId } = h;
       decoded.push({ partition, offset, timestamp, schemaId, value: outcome.value });
     }
+    const groups = [...groupBronze(decoded).values()];
+    // The skip rule: leave out what an earlier owner of the partition already wrote.
+    if (!(await this.#listGroups(state, groups.map((g) => g.group), job.epoch))) return undefined;
+    let skipped = 0;
+    const fresh = groups.flatMap(({ group, records }) => {
+      const written = state.written.get(bronzeGroupId(group));
+      const left = written === undefined
+        ? records
+        : records.filter((r) => BigInt(r.offset) > written);
+      skipped += records.length - left.length;
+      return left.length > 0 ? [left] : [];
+    });
     // The objects of one flush are uploaded in parallel (each retried on its own).
-    const puts = [...groupBronze(decoded).values()].map(async ({ records }) => {
+    const puts = fresh.map(async (records) => {
       const key = bronzeObjectKey(state.topic, records);
       const bytes = encodeBronze(state.layout, records);
       const put = await this.#retry(
         () => this.#store.put(key, bytes, PARQUET_CONTENT_TYPE).then(() => true),
         job.epoch,
-        undefined,
         state.topic,
       );
       return put === undefined ? undefined : key;
@@ -879,18 +869,20 @@ export class LakeSink {
       keys.push(key);
       this.#metrics.objects++;
     }
+    if (skipped > 0) inc(this.#metrics.skipped, state.topic, skipped);
+    const written = job.records.length - skipped;
     const ms = performance.now() - started;
     this.#metrics.flushLatencyMs[state.topic].record(ms);
     this.#options.onFlush?.({
       topic: state.topic,
       region,
       reason: job.reason,
-      records: job.records.length,
+      records: written,
       objects: keys.length,
       seconds: ms / 1000,
     });
     inc(nested(this.#metrics.flushes, state.topic), region);
-    inc(nested(this.#metrics.records, state.topic), region, job.records.length);
+    inc(nested(this.#metrics.records, state.topic), region, written);
     return keys;
   }
 
@@ -899,25 +891,17 @@ export class LakeSink {
    * (each counted as a flush failure of `topic`, the sink marked as waiting
    * for the store); undefined once `epoch` is over or the sink crashed. A
    * permanent failure (see `storeErrorKind`) crashes the sink at once.
-   * Uploads also wait while a rebalance is under way.
+   * Calls also wait while a rebalance is under way.
    */
-  async #retry<T>(
-    call: () => Promise<T>,
-    epoch: number,
-    heartbeat: (() => Promise<void>) | undefined,
-    topic: string,
-  ): Promise<T | undefined> {
+  async #retry<T>(call: () => Promise<T>, epoch: number, topic: string): Promise<T | undefined> {
     const backoff = this.#options.retryBackoffMs ?? { initial: 200, max: 5000 };
     let wait = backoff.initial;
     while (true) {
       if (epoch !== this.#epoch || this.#crashed) return undefined;
-      if (this.#holdUploads && !heartbeat) {
+      if (this.#holdUploads) {
         await sleep(50);
         continue;
       }
-      // kafkajs heartbeats only between batches or when asked: a call that hangs (a frozen
-      // MinIO answers nothing until the idle bound) must not outlive the session unasked.
-      const beating = heartbeat ? setInterval(() => heartbeat().catch(() => {}), 1000) : undefined;
       try {
         const result = await call();
         this.#storeAnswers();
@@ -937,13 +921,10 @@ export class LakeSink {
         }
         inc(this.#metrics.flushFailures, topic);
         this.#storeFails(e as Error, topic, wait);
-      } finally {
-        clearInterval(beating);
       }
       const until = Date.now() + wait;
       while (Date.now() < until) {
         if (epoch !== this.#epoch || this.#crashed) return undefined;
-        await heartbeat?.().catch(() => {});
         await sleep(Math.min(250, Math.max(0, until - Date.now())));
       }
       wait = Math.min(wait * 2, backoff.max);
