@@ -5,7 +5,8 @@
  * = N - DLQ exactly, regions apart, v1 rows null in v2 columns; and a crash
  * after an upload, before its commit, leaves no row missing or doubled, the
  * restarted sink's recovery listings covering one partition and hour each
- * (never the topic's whole folder), once per group.
+ * (never the topic's whole folder), once per group; and a permanent store
+ * error (a wrong secret) crashes the sink at once, with nothing committed.
  */
 import assert from "node:assert/strict";
 import { createObjectStoreClient } from "../lib/lake/client.ts";
@@ -19,9 +20,13 @@ import {
   uniqueName,
   waitFor,
 } from "./support.ts";
+import { produceBenchRecords } from "../lib/bench/sink.ts";
+import { ClusterAdmin } from "../lib/kafka/admin.ts";
+import { createKafka } from "../lib/kafka/client.ts";
 import {
   assertLakeMatches,
   cleanup,
+  eventTopics,
   produce,
   sinkFor,
   testTopics,
@@ -186,6 +191,45 @@ Deno.test("sink: killed between an upload and its commit, a fresh sink re-reads 
       );
     }
     await assertLakeMatches(store, topics, totals);
+  } finally {
+    await cleanup(store, topics, [group]);
+  }
+});
+
+Deno.test("sink: a permanent store error (a wrong secret) crashes it at once with the store's error, nothing committed", async () => {
+  const store = await ready();
+  const topics = testTopics("test.sink.denied");
+  const group = uniqueName("test.sink.denied");
+  try {
+    await produceBenchRecords(config, topics, 600, 5, 0); // no malformed: nothing may be committed
+    const denied = LakeStore.fromConfig({
+      ...config,
+      s3: { ...config.s3, secretKey: "not-the-secret" },
+    });
+    const sink = sinkFor(topics, group, { store: denied });
+    await sink.connect();
+    const started = performance.now();
+    try {
+      await sink.run();
+      await waitFor("the sink to crash", () => sink.crashed, 30_000, 50);
+    } finally {
+      await sink.stop();
+    }
+    assert.ok(performance.now() - started < 15_000, "failed fast, not retried");
+    assert.match(sink.crashed!.message, /SignatureDoesNotMatch.*permanent: not retried/);
+    assert.match(sink.crashed!.message, /S3_SECRET_KEY/);
+    assert.equal(sinkTotals(sink.metrics()).flushFailures, 0, "no retry counted");
+    const admin = new ClusterAdmin(createKafka(config));
+    await admin.connect();
+    try {
+      for (const t of eventTopics(topics)) {
+        for (const l of await admin.lag(group, t)) {
+          assert.equal(l.committed, null, `${t}[${l.partition}]: nothing committed`);
+        }
+      }
+    } finally {
+      await admin.disconnect();
+    }
   } finally {
     await cleanup(store, topics, [group]);
   }
