@@ -117,6 +117,7 @@ Deno.test("drill: command line", async (t) => {
       seed: 1,
       records: undefined,
       client: "guarded",
+      freezeSeconds: 60,
     });
     const o = parseDrillArgs(["broker-kill", "--runs", "10", "--client", "raw", "--seed", "7"]);
     assert.equal(o.runs, 10);
@@ -124,6 +125,8 @@ Deno.test("drill: command line", async (t) => {
     assert.equal(o.seed, 7);
     assert.equal(parseDrillArgs(["broker-freeze", "--runs", "2"]).drill, "broker-freeze");
     assert.equal(parseDrillArgs(["producer-task"]).drill, "producer-task");
+    assert.equal(parseDrillArgs(["poison", "--runs", "2"]).drill, "poison");
+    assert.equal(parseDrillArgs(["minio-freeze", "--freeze", "15"]).freezeSeconds, 15);
   });
 
   await t.step("mistakes exit 2 before touching the cluster", async () => {
@@ -137,11 +140,17 @@ Deno.test("drill: command line", async (t) => {
       assert.equal(await runDrill(["producer-task", "--client", "raw"]), 2);
       assert.equal(await runDrill(["broker-kill", "--runs", "0"]), 2);
       assert.equal(await runDrill(["broker-kill", "--bogus"]), 2);
+      assert.equal(await runDrill(["poison", "--freeze", "10"]), 2);
+      assert.equal(await runDrill(["minio-freeze", "--freeze", "0"]), 2);
+      assert.equal(await runDrill(["poison", "--client", "raw"]), 2);
     } finally {
       console.error = original;
     }
-    assert.match(errors[0], /name a drill: broker-kill, consumer-kill/);
-    assert.match(errors[1], /--client must be guarded or raw/);
+    assert.match(
+      errors[0],
+      /name a drill: broker-kill, consumer-kill, broker-freeze, producer-task, poison or minio-freeze/,
+    );
+    assert.match(errors[1], /--client/);
   });
 });
 
