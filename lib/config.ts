@@ -213,6 +213,32 @@ export const FIELDS: readonly Field[] = [
   { key: "stack.kafkaControllerPorts", env: "KAFKA_CONTROLLER_PORTS", parse: portList },
 ];
 
+/**
+ * The environment variables the configuration reads, one per setting.
+ *
+ * @example
+ * ```ts
+ * import { CONFIG_ENV } from "./config.ts";
+ * console.log(CONFIG_ENV.includes("KAFKA_BOOTSTRAP_SERVERS")); // true
+ * ```
+ */
+export const CONFIG_ENV: readonly string[] = FIELDS.map((f) => f.env);
+
+/**
+ * The values of {@linkcode CONFIG_ENV} in the process environment, read one by
+ * one: what `loadConfig` needs in a process allowed to read only those
+ * variables (`--allow-env=<names>`), where `Deno.env.toObject()` is refused.
+ *
+ * @example
+ * ```ts
+ * import { configEnv, loadConfig } from "./config.ts";
+ * const config = loadConfig(configEnv());
+ * ```
+ */
+export function configEnv(): Record<string, string | undefined> {
+  return Object.fromEntries(CONFIG_ENV.map((name) => [name, Deno.env.get(name)]));
+}
+
 /** The defaults file, read once. */
 export const DEFAULTS_PATH: URL = new URL("./config.defaults.yaml", import.meta.url);
 

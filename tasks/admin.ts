@@ -29,7 +29,7 @@ topics add-partitions <topic> --total N      grow a topic to N partitions (keys 
 groups list                                  consumer groups
 groups describe <group>                      state, members and their partitions
 lag <group> [--topic T]                      committed offset, log end and lag per partition
-cluster [--topic T ...]                      brokers, controller, leaders and ISR
+cluster [--topic T ...]                      brokers, leaders and ISR (the quorum: deno task health)
 
 Defaults: 3 partitions, replication factor 3. Exit status 0 on success,
 1 when Kafka refuses, 2 on a usage error.`;
@@ -273,14 +273,13 @@ async function execute(cmd: AdminCommand): Promise<number> {
       }
       case "cluster": {
         const c = await admin.describeCluster(cmd.topics.length ? cmd.topics : undefined);
-        console.log(`cluster ${c.clusterId}, controller ${c.controller ?? "unknown"}`);
+        // In KRaft the controller id a broker reports is a random live broker (KIP-590), not
+        // the active controller: the Raft leader is in `deno task health`'s quorum row.
         console.log(
-          formatTable(
-            ["broker", "host", "port", "role"],
-            c.brokers.map((
-              b,
-            ) => [b.nodeId, b.host, b.port, b.nodeId === c.controller ? "controller" : ""]),
-          ),
+          `cluster ${c.clusterId} (active controller: see the quorum row of deno task health)`,
+        );
+        console.log(
+          formatTable(["broker", "host", "port"], c.brokers.map((b) => [b.nodeId, b.host, b.port])),
         );
         if (c.partitions.length) console.log(`\n${partitionTable(c.partitions)}`);
         break;

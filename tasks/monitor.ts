@@ -7,7 +7,7 @@
  */
 import { loadConfig } from "../lib/config.ts";
 import { parseDuration } from "../lib/observe/mod.ts";
-import { defineCommands, runCommand, sleep, UsageError } from "../lib/util/mod.ts";
+import { boundShutdown, defineCommands, runCommand, sleep, UsageError } from "../lib/util/mod.ts";
 import {
   formatMonitorView,
   renderShopstreamRules,
@@ -129,7 +129,9 @@ async function watch(o: Extract<Options, { command: "watch" }>): Promise<number>
   });
   let stopped = false;
   const stop = () => void (stopped = true);
-  Deno.addSignalListener("SIGINT", stop);
+  const unbound = boundShutdown("monitor"); // an observation in flight may wait on a stuck broker
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, stop);
   try {
     await monitor.connect();
     if (o.once) {
@@ -159,8 +161,9 @@ async function watch(o: Extract<Options, { command: "watch" }>): Promise<number>
     );
     return 1;
   } finally {
-    Deno.removeSignalListener("SIGINT", stop);
+    for (const s of signals) Deno.removeSignalListener(s, stop);
     await monitor.disconnect().catch(() => {});
+    unbound();
   }
 }
 

@@ -23,12 +23,19 @@ import {
   formatPipelineSummary,
   formatProgress,
   Pipeline,
+  PipelineAbortedError,
   type PipelineOptions,
   type SchemaPlan,
 } from "../lib/shopstream/mod.ts";
 
 /** Records of the default run. */
 export const DEFAULT_EVENTS = DEFAULT_PIPELINE.events;
+
+/** After a stop signal, how long the run may take to finish before it is aborted, ms. */
+export const STOP_GRACE_MS = 5000;
+
+/** After a stop signal, when the process exits (status 1) whatever still runs, ms. */
+export const STOP_LIMIT_MS = 9500;
 
 /** The usage text `--help` prints. */
 export const USAGE = `usage: deno task pipeline [flags]
@@ -49,7 +56,13 @@ Prints produced, consumed, DLQ, files and rows per layer, end lag and throughput
   --keep              keep the lake and the sink group's position (default: a fresh run)
   --help              this text
 
-Exit status 0 on a consistent run, 1 when a check failed, 2 on a usage error.`;
+Ctrl-C (SIGINT) or SIGTERM stops producing, drains the sink, then builds silver and gold
+and checks; a run that has not finished ${STOP_GRACE_MS / 1000} s after the signal (or at a second
+signal) is aborted: nothing more is committed, what was not uploaded is read again by the next
+run. The process ends within ${STOP_LIMIT_MS / 1000} s of the first signal.
+
+Exit status 0 on a consistent run, 1 when a check failed or the run was aborted, 2 on a usage
+error.`;
 
 /** Parsed flags of `deno task pipeline`. */
 export type PipelineFlags = Omit<PipelineOptions, "config"> & { follow: boolean };
@@ -144,9 +157,27 @@ async function run(flags: PipelineFlags): Promise<number> {
     onProgress: (p) => console.log(formatProgress(p)),
     progressMs: follow ? 1000 : 5000,
   });
+  const timers: ReturnType<typeof setTimeout>[] = [];
   const onSignal = () => {
-    console.log("\n- stopping: draining the sink, then silver, gold and the checks");
+    if (timers.length > 0) {
+      pipeline.abort("a second stop signal");
+      return;
+    }
+    console.log(
+      "\n- stopping: draining the sink, then silver, gold and the checks " +
+        `(aborted if not done in ${STOP_GRACE_MS / 1000} s; a second Ctrl-C aborts now)`,
+    );
     pipeline.stop();
+    timers.push(setTimeout(() => {
+      pipeline.abort(
+        `not finished ${STOP_GRACE_MS / 1000} s after the stop signal ` +
+          "(the sink waits for MinIO or Kafka? see deno task health)",
+      );
+    }, STOP_GRACE_MS));
+    timers.push(setTimeout(() => {
+      console.error(`- exiting: still running ${STOP_LIMIT_MS / 1000} s after the stop signal`);
+      Deno.exit(1);
+    }, STOP_LIMIT_MS));
   };
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, onSignal);
@@ -154,7 +185,15 @@ async function run(flags: PipelineFlags): Promise<number> {
     const summary = await pipeline.run();
     console.log(`\n${formatPipelineSummary(summary)}`);
     return summary.ok ? 0 : 1;
+  } catch (e) {
+    if (!(e instanceof PipelineAbortedError)) throw e;
+    console.error(
+      `- ${e.message}\n- nothing past what reached the lake was committed: ` +
+        "the next run reads the rest again",
+    );
+    return 1;
   } finally {
+    for (const t of timers) clearTimeout(t);
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
   }
 }

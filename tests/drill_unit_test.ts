@@ -1,13 +1,19 @@
 /**
  * Unit tests (no broker): the drills' seeded kill points, GetOffsetShell
- * parsing, verdicts by record id, and the drill's command line.
+ * parsing, verdicts by record id, the pass rules of the producer-task and
+ * broker-freeze drills, and the drill's command line.
  */
 import assert from "node:assert/strict";
 import {
+  brokerFreezePassed,
+  type BrokerFreezeRow,
   brokerKillSummary,
   compareProcessed,
   offsetShellArgs,
   parseOffsetShell,
+  producerTaskPassed,
+  type ProducerTaskRow,
+  producerTaskSummary,
   randomInt,
   seededRandom,
   spreadPoints,
@@ -111,11 +117,16 @@ Deno.test("drill: command line", async (t) => {
       seed: 1,
       records: undefined,
       client: "guarded",
+      freezeSeconds: 60,
     });
     const o = parseDrillArgs(["broker-kill", "--runs", "10", "--client", "raw", "--seed", "7"]);
     assert.equal(o.runs, 10);
     assert.equal(o.client, "raw");
     assert.equal(o.seed, 7);
+    assert.equal(parseDrillArgs(["broker-freeze", "--runs", "2"]).drill, "broker-freeze");
+    assert.equal(parseDrillArgs(["producer-task"]).drill, "producer-task");
+    assert.equal(parseDrillArgs(["poison", "--runs", "2"]).drill, "poison");
+    assert.equal(parseDrillArgs(["minio-freeze", "--freeze", "15"]).freezeSeconds, 15);
   });
 
   await t.step("mistakes exit 2 before touching the cluster", async () => {
@@ -126,12 +137,89 @@ Deno.test("drill: command line", async (t) => {
       assert.equal(await runDrill([]), 2);
       assert.equal(await runDrill(["broker-kill", "--client", "java"]), 2);
       assert.equal(await runDrill(["consumer-kill", "--client", "raw"]), 2);
+      assert.equal(await runDrill(["producer-task", "--client", "raw"]), 2);
       assert.equal(await runDrill(["broker-kill", "--runs", "0"]), 2);
       assert.equal(await runDrill(["broker-kill", "--bogus"]), 2);
+      assert.equal(await runDrill(["poison", "--freeze", "10"]), 2);
+      assert.equal(await runDrill(["minio-freeze", "--freeze", "0"]), 2);
+      assert.equal(await runDrill(["poison", "--client", "raw"]), 2);
     } finally {
       console.error = original;
     }
-    assert.match(errors[0], /name a drill: broker-kill or consumer-kill/);
-    assert.match(errors[1], /--client must be guarded or raw/);
+    assert.match(
+      errors[0],
+      /name a drill: broker-kill, consumer-kill, broker-freeze, producer-task, poison or minio-freeze/,
+    );
+    assert.match(errors[1], /--client/);
+  });
+});
+
+Deno.test("drill: pass rules of producer-task and broker-freeze", async (t) => {
+  const task: ProducerTaskRow = {
+    run: 1,
+    partition: 0,
+    broker: 2,
+    killAt: -1,
+    lines: 100,
+    exitCode: 0,
+    stuck: 0,
+    uncaught: false,
+    inLog: 100,
+    lost: 0,
+    duplicated: 0,
+    seconds: 1,
+    failure: "",
+  };
+  await t.step("producer-task: exit 0, all lines once, in time, nothing uncaught", () => {
+    assert.equal(producerTaskPassed(task), true);
+    for (
+      const bad of [
+        { exitCode: 1 },
+        { exitCode: null, stuck: 1 },
+        { uncaught: true },
+        { lost: 1 },
+        { duplicated: 3 },
+      ]
+    ) {
+      assert.equal(producerTaskPassed({ ...task, ...bad }), false, JSON.stringify(bad));
+    }
+    const line = producerTaskSummary({
+      seed: 1,
+      rows: [task, { ...task, run: 2, exitCode: 1 }],
+      lost: 0,
+      duplicated: 0,
+      stuck: 0,
+      failedRuns: 1,
+      wallSeconds: 3,
+    });
+    assert.match(line, /2 runs \(seed 1\), 200 lines, 1 of 2 exited 0; 0 lost/);
+  });
+
+  await t.step("broker-freeze: also both SIGINTs answered within the bound", () => {
+    const freeze: BrokerFreezeRow = {
+      run: 1,
+      partition: 0,
+      broker: 1,
+      freezeAt: 50,
+      frozenSeconds: 15,
+      lines: 100,
+      producerExit: 0,
+      inLog: 100,
+      lost: 0,
+      doubled: 0,
+      stuck: 0,
+      consumedTwice: 40,
+      sigintFrozen: 8.1,
+      sigintFrozenCode: 1,
+      sigintAfter: 0.4,
+      seconds: 40,
+      failure: "",
+    };
+    assert.equal(brokerFreezePassed(freeze), true, "lines printed twice are not a failure");
+    for (
+      const bad of [{ sigintFrozen: null }, { sigintAfter: null }, { stuck: 2 }, { doubled: 1 }]
+    ) {
+      assert.equal(brokerFreezePassed({ ...freeze, ...bad }), false, JSON.stringify(bad));
+    }
   });
 });

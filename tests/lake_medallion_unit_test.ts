@@ -9,7 +9,12 @@ import { loadCatalog } from "../lib/schema/catalog.ts";
 import type { Row } from "../lib/lake/table.ts";
 import { BronzeLayout } from "../lib/shopstream/bronze.ts";
 import { silverColumns, silverProblem, toSilverRows } from "../lib/shopstream/silver.ts";
-import { GoldError, ordersHourlyRow, topProducts } from "../lib/shopstream/gold.ts";
+import {
+  CURRENCY_REJECT,
+  ordersHourly,
+  ordersHourlyRow,
+  topProducts,
+} from "../lib/shopstream/gold.ts";
 import { orderRules } from "../lib/shopstream/rules.ts";
 
 const where = { region: "US", date: "2026-11-26", hour: "09" };
@@ -97,6 +102,11 @@ Deno.test("silver: rules drop and count invalid rows", async () => {
       total_amount_minor: 100n,
     }],
     ["rule items", { items_json: "[]" }],
+    ["rule total.currency", {
+      items_json: items(1, 100, "EUR"),
+      total_amount_minor: 100n,
+      total_currency: "EUR",
+    }],
     ["items_json is not JSON", { items_json: "[{" }],
   ];
   const money = ["total"];
@@ -124,12 +134,18 @@ Deno.test("silver: rules drop and count invalid rows", async () => {
 });
 
 Deno.test("gold: orders_hourly maths on hand-made rows", () => {
-  const row = (id: string, total: bigint, items: [string, number][], type = "order.placed") =>
+  const row = (
+    id: string,
+    total: bigint,
+    items: [string, number][],
+    type = "order.placed",
+    currency = "JPY",
+  ) =>
     orderRow({
       event_id: id,
       event_type: type,
       total_amount_minor: total,
-      total_currency: "JPY",
+      total_currency: currency,
       items_json: JSON.stringify(
         items.map(([sku, qty]) => ({ sku, qty, unitPrice: { amountMinor: 1, currency: "JPY" } })),
       ),
@@ -159,15 +175,37 @@ Deno.test("gold: orders_hourly maths on hand-made rows", () => {
     ]),
   });
   // avg basket rounds half-even: 5 / 2 = 2.5 -> 2, 7 / 2 = 3.5 -> 4
+  const usd = (id: string, total: bigint) => row(id, total, [["s", 1]], "order.placed", "USD");
   const two = (a: bigint, b: bigint) =>
-    ordersHourlyRow(where, [row("x", a, [["s", 1]]), row("y", b, [["s", 1]])])!.avg_basket_minor;
+    ordersHourlyRow(where, [usd("x", a), usd("y", b)])!.avg_basket_minor;
   assert.equal(two(2n, 3n), 2n);
   assert.equal(two(3n, 4n), 4n);
   assert.equal(ordersHourlyRow(where, [rows[3]]), undefined);
-  assert.throws(
-    () => ordersHourlyRow(where, [rows[0], { ...rows[1], total_currency: "USD" }]),
-    GoldError,
-  );
-  assert.throws(() => ordersHourlyRow(where, [rows[0], rows[0]]), GoldError);
   assert.deepEqual(topProducts([], 3), []);
+});
+
+Deno.test("gold: never aborts on a silver row; an order in another currency is left out and counted", () => {
+  const apac = { region: "APAC", date: "2026-11-26", hour: "09" };
+  const order = (id: string, currency: string, total = 1000n) =>
+    orderRow({
+      event_id: id,
+      total_amount_minor: total,
+      total_currency: currency,
+      items_json: JSON.stringify([{ sku: "s", qty: 1 }]),
+    });
+  const out = ordersHourly(apac, [order("a", "JPY"), order("b", "USD", 5n), order("c", "JPY")]);
+  assert.deepEqual(out.rejected, { [CURRENCY_REJECT]: 1 });
+  assert.equal(out.row?.orders, 2n);
+  assert.equal(out.row?.revenue_minor, 2000n, "the USD order is not summed as yen");
+  assert.equal(out.row?.currency, "JPY");
+  // every order in the wrong currency: no row, all counted
+  const none = ordersHourly(apac, [order("a", "EUR"), order("b", "USD")]);
+  assert.equal(none.row, undefined);
+  assert.deepEqual(none.rejected, { [CURRENCY_REJECT]: 2 });
+  // a second copy of an event id (silver removes those) is counted, not summed
+  const twice = ordersHourly(apac, [order("a", "JPY"), order("a", "JPY")]);
+  assert.equal(twice.duplicates, 1);
+  assert.equal(twice.row?.orders, 1n);
+  // a region without a currency (UNKNOWN): no row
+  assert.equal(ordersHourlyRow({ ...apac, region: "UNKNOWN" }, [order("a", "JPY")]), undefined);
 });

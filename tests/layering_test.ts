@@ -14,6 +14,17 @@ const LIB = join(ROOT, "lib");
 
 /** Room -> the rooms it may import. `(root)` is `lib/config.ts`. */
 export const LAYERS: Record<string, readonly string[]> = {
+  lab: [
+    "(root)",
+    "util",
+    "kafka",
+    "lake",
+    "schema",
+    "stack",
+    "observe",
+    "shopstream",
+    "course",
+  ],
   util: [],
   "(root)": ["util"],
   log: ["(root)", "util"],

@@ -5,6 +5,10 @@
  * configs, compatibility), restarted on the same topic, its raw records read
  * back, and driven by `@kafkajs/confluent-schema-registry`. A second test
  * checks the status codes of whatever registry `SCHEMA_REGISTRY_URL` names.
+ * Bounds: a body over the limit is answered 413 (declared or streamed), and a
+ * `_schemas` send that never returns costs each write at most its timeout
+ * (500/50002, for the write itself and for the one queued behind it); the
+ * lock passes on once the stuck send settles.
  */
 import assert from "node:assert/strict";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
@@ -21,6 +25,7 @@ import kafkajs, {
 import { createKafka } from "../lib/kafka/client.ts";
 import { CONTENT_TYPE, type RunningRegistry, startRegistry } from "../lib/registry/mod.ts";
 import { ErrorCode } from "../lib/schema/mod.ts";
+import { withDeadline } from "../lib/util/mod.ts";
 import { config, requireKafka, uniqueName, waitFor } from "./support.ts";
 
 interface Reply {
@@ -515,10 +520,18 @@ async function withRegistryOn(
   kafka: Kafka,
   real: Kafka,
   body: (registry: RunningRegistry, logs: string[]) => Promise<void>,
+  options: { maxBodyBytes?: number; writeTimeoutMs?: number } = {},
 ): Promise<void> {
   const topic = uniqueName("_schemas_test");
   const logs: string[] = [];
-  const registry = await startRegistry({ config, port: 0, topic, kafka, log: (m) => logs.push(m) });
+  const registry = await startRegistry({
+    config,
+    port: 0,
+    topic,
+    kafka,
+    log: (m) => logs.push(m),
+    ...options,
+  });
   const admin = real.admin();
   await admin.connect();
   try {
@@ -603,6 +616,91 @@ Deno.test("the reader starts again when kafkajs gives up on it", async () => {
     assert.ok(logs.some((m) => m.includes("starting it again")), logs.join("\n"));
     assert.deepEqual((await http(registry.url, "GET", "/subjects")).body, ["crash-value"]);
   });
+});
+
+Deno.test("a request body over the limit is answered 413, declared or streamed", async () => {
+  await requireKafka();
+  const real = createKafka(config, { clientId: "registry-test-limit", level: logLevel.NOTHING });
+  await withRegistryOn(real, real, async (registry) => {
+    const big = JSON.stringify({ schema: record("Big", [ID]), pad: "x".repeat(4096) });
+    const declared = await http(registry.url, "POST", "/subjects/big-value/versions", big);
+    assertError(declared, 413, ErrorCode.PAYLOAD_TOO_LARGE);
+    assert.match(declared.body.message, /exceeds 2048 bytes/);
+    // No content-length: the body arrives in chunks and is cut off once past the limit.
+    const chunks = [big.slice(0, 1500), big.slice(1500)].map((c) => new TextEncoder().encode(c));
+    const res = await fetch(`${registry.url}/subjects/big-value/versions`, {
+      method: "POST",
+      headers: { "content-type": CONTENT_TYPE },
+      body: ReadableStream.from(chunks),
+    });
+    assert.equal(res.status, 413);
+    assert.equal((await res.json()).error_code, ErrorCode.PAYLOAD_TOO_LARGE);
+    const ok = await http(registry.url, "POST", "/subjects/small-value/versions", {
+      schema: USER_V1,
+    });
+    assert.equal(ok.status, 200, ok.text);
+  }, { maxBodyBytes: 2048 });
+});
+
+Deno.test("a stuck _schemas send costs each write its timeout (50002), not forever", async () => {
+  await requireKafka();
+  const real = createKafka(config, { clientId: "registry-test-stuck", level: logLevel.NOTHING });
+  // Once `stuck` is set, sends wait (as for a frozen leader) until `unstick()` lets them go on.
+  let stuck = false;
+  const held: (() => void)[] = [];
+  const unstick = () => {
+    stuck = false;
+    for (const go of held.splice(0)) go();
+  };
+  const freezing = injecting(real, {
+    producer: (producer) => {
+      const send = producer.send.bind(producer);
+      producer.send = async (record: ProducerRecord) => {
+        if (stuck) await new Promise<void>((go) => held.push(go));
+        return send(record);
+      };
+      return producer;
+    },
+  });
+  await withRegistryOn(freezing, real, async (registry) => {
+    try {
+      stuck = true;
+      const timed = async (path: string) => {
+        const started = performance.now();
+        const reply = await http(registry.url, "POST", path, { schema: USER_V1 });
+        return { reply, ms: performance.now() - started };
+      };
+      // Two writes at once: the first waits on its send, the second on the lock.
+      const [first, second] = await withDeadline(
+        Promise.all([
+          timed("/subjects/stuck-a-value/versions"),
+          timed("/subjects/stuck-b-value/versions"),
+        ]),
+        15_000,
+        "two writes behind a stuck send",
+      );
+      for (const { reply, ms } of [first, second]) {
+        assertError(reply, 500, ErrorCode.OPERATION_TIMEOUT);
+        assert.ok(ms < 5_000, `answered in ${ms.toFixed(0)} ms (timeout 1000 ms)`);
+      }
+      assert.equal(held.length, 1, "only the first write's send reached kafkajs");
+      // While that send is still held, a write again answers 50002 in bounded time.
+      const third = await withDeadline(
+        timed("/subjects/stuck-c-value/versions"),
+        15_000,
+        "a write",
+      );
+      assertError(third.reply, 500, ErrorCode.OPERATION_TIMEOUT);
+      unstick();
+      const after = await http(registry.url, "POST", "/subjects/after-value/versions", {
+        schema: USER_V1,
+      });
+      assert.equal(after.status, 200, after.text);
+      assert.deepEqual((await http(registry.url, "GET", "/subjects")).body, ["after-value"]);
+    } finally {
+      unstick(); // a failing run must not leave the send held
+    }
+  }, { writeTimeoutMs: 1000 });
 });
 
 // The conformance suite for whatever SCHEMA_REGISTRY_URL points to lives in

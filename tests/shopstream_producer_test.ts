@@ -5,13 +5,16 @@
  * unique topics, then read back by an independent kafkajs consumer and
  * decoded with a fresh AvroSerde. Counts per topic, per region and per
  * malformed kind equal the generator's tally; keys are orderId / sessionId;
- * every malformed record is broken the way it claims.
+ * every malformed record is broken the way it claims. A run whose batches
+ * (malformed records among them) the brokers refuse ends in `DeliveryError`
+ * from `run()`, never in an unhandled rejection.
  */
 import assert from "node:assert/strict";
 import type { Buffer } from "node:buffer";
 import { createKafka } from "../lib/kafka/client.ts";
 import { ClusterAdmin } from "../lib/kafka/admin.ts";
 import { AvroSerde, parseWireFormat, RegistryClient } from "../lib/schema/mod.ts";
+import { DeliveryError } from "../lib/kafka/producer.ts";
 import {
   CONTRACT_RULES,
   FAMILY_OF,
@@ -183,6 +186,35 @@ Deno.test("producer service: what the cluster holds equals the tally", async (t)
     for (const key of TOPIC_KEYS) {
       await registry.deleteSubject(`${topics[key]}-value`).catch(() => {});
     }
+    await admin.disconnect();
+  }
+});
+
+Deno.test("producer service: refused batches with malformed records end in DeliveryError", async () => {
+  await requireKafka();
+  await requireRegistry();
+  const topics: ShopTopics = topicsUnder(uniqueName("test.shop-refused"));
+  const kafka = createKafka(config, { clientId: "shopstream-producer-test", level: 0 });
+  const admin = new ClusterAdmin(kafka);
+  await admin.connect();
+  // Every batch is larger than the topics accept: the brokers refuse each one for good
+  // (MESSAGE_TOO_LARGE), after which the malformed records' acknowledgements reject.
+  for (const name of Object.values(topics)) {
+    await admin.createTopic(name, { partitions: 3, configs: { "max.message.bytes": "64" } });
+  }
+  const service = new ShopStreamProducer(kafka, config, {
+    topics,
+    events: 300,
+    generator: { seed: 5, malformedShare: 0.3 },
+    producer: { lingerMs: 5 },
+  });
+  try {
+    await service.connect();
+    await assert.rejects(service.run(), DeliveryError);
+    assert.equal(service.counters().malformedProduced[topics.orders], 0);
+  } finally {
+    await service.disconnect().catch(() => {});
+    await admin.deleteTopics(Object.values(topics)).catch(() => {});
     await admin.disconnect();
   }
 });

@@ -3,10 +3,14 @@
  * independent reader: bronze listed and decoded from MinIO, dead letters read
  * from their topic, both compared with the generator's own tally: bronze rows
  * = N - DLQ exactly, regions apart, v1 rows null in v2 columns; and a crash
- * after an upload, before its commit, leaves no row missing or doubled.
+ * after an upload, before its commit, leaves no row missing or doubled, the
+ * restarted sink's recovery listings covering one partition and hour each
+ * (never the topic's whole folder), once per group; and a permanent store
+ * error (a wrong secret) crashes the sink at once, with nothing committed.
  */
 import assert from "node:assert/strict";
-import { LakeStore } from "../lib/lake/store.ts";
+import { createObjectStoreClient } from "../lib/lake/client.ts";
+import { LakeStore, type ListOptions, type StoredObject } from "../lib/lake/store.ts";
 import { type SinkMetrics, sinkTotals } from "../lib/shopstream/sink.ts";
 import {
   config,
@@ -16,14 +20,27 @@ import {
   uniqueName,
   waitFor,
 } from "./support.ts";
+import { produceBenchRecords } from "../lib/bench/sink.ts";
+import { ClusterAdmin } from "../lib/kafka/admin.ts";
+import { createKafka } from "../lib/kafka/client.ts";
 import {
   assertLakeMatches,
   cleanup,
+  eventTopics,
   produce,
   sinkFor,
   testTopics,
   waitCommittedToEnd,
 } from "./sink_support.ts";
+
+/** The real store, noting every prefix it lists. */
+class ListingStore extends LakeStore {
+  readonly prefixes: string[] = [];
+  override list(prefix: string, options?: ListOptions): Promise<StoredObject[]> {
+    this.prefixes.push(prefix);
+    return super.list(prefix, options);
+  }
+}
 
 async function ready(): Promise<LakeStore> {
   await requireKafka();
@@ -145,7 +162,8 @@ Deno.test("sink: killed between an upload and its commit, a fresh sink re-reads 
     const written = sinkTotals(first.metrics()).records;
     assert.ok(written > 0 && written < totals.bronze, `first sink wrote ${written}`);
 
-    const second = sinkFor(topics, group);
+    const listing = new ListingStore(createObjectStoreClient(config), config.s3.bucket);
+    const second = sinkFor(topics, group, { store: listing });
     await second.connect();
     try {
       await second.run();
@@ -158,7 +176,60 @@ Deno.test("sink: killed between an upload and its commit, a fresh sink re-reads 
       sinkTotals(m).skipped > 0,
       "the second sink re-read rows the first one wrote, and skipped them",
     );
+    // Its recovery listings: one per (partition, region, hour) met, each that narrow.
+    const narrow = /^bronze\/[^/]+\/region=[A-Z]+\/date=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/p\d{3}-$/;
+    assert.ok(listing.prefixes.length > 0);
+    for (const prefix of listing.prefixes) assert.match(prefix, narrow);
+    assert.equal(listing.prefixes.length, m.listings);
+    if (m.rebalances === 1) {
+      assert.equal(new Set(listing.prefixes).size, listing.prefixes.length, "once per group");
+    }
+    for (const key of crashKeys) {
+      assert.ok(
+        listing.prefixes.some((p) => key.startsWith(p)),
+        `the re-read group of ${key} was listed`,
+      );
+    }
     await assertLakeMatches(store, topics, totals);
+  } finally {
+    await cleanup(store, topics, [group]);
+  }
+});
+
+Deno.test("sink: a permanent store error (a wrong secret) crashes it at once with the store's error, nothing committed", async () => {
+  const store = await ready();
+  const topics = testTopics("test.sink.denied");
+  const group = uniqueName("test.sink.denied");
+  try {
+    await produceBenchRecords(config, topics, 600, 5, 0); // no malformed: nothing may be committed
+    const denied = LakeStore.fromConfig({
+      ...config,
+      s3: { ...config.s3, secretKey: "not-the-secret" },
+    });
+    const sink = sinkFor(topics, group, { store: denied });
+    await sink.connect();
+    const started = performance.now();
+    try {
+      await sink.run();
+      await waitFor("the sink to crash", () => sink.crashed, 30_000, 50);
+    } finally {
+      await sink.stop();
+    }
+    assert.ok(performance.now() - started < 15_000, "failed fast, not retried");
+    assert.match(sink.crashed!.message, /SignatureDoesNotMatch.*permanent: not retried/);
+    assert.match(sink.crashed!.message, /S3_SECRET_KEY/);
+    assert.equal(sinkTotals(sink.metrics()).flushFailures, 0, "no retry counted");
+    const admin = new ClusterAdmin(createKafka(config));
+    await admin.connect();
+    try {
+      for (const t of eventTopics(topics)) {
+        for (const l of await admin.lag(group, t)) {
+          assert.equal(l.committed, null, `${t}[${l.partition}]: nothing committed`);
+        }
+      }
+    } finally {
+      await admin.disconnect();
+    }
   } finally {
     await cleanup(store, topics, [group]);
   }

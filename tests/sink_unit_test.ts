@@ -1,9 +1,11 @@
 /**
  * The lake sink's pure parts (no broker): region batching by records, bytes
  * and age; the commit ledger (commit only below what is still held); the
- * contract rules; and a crash/restart model over 200 seeds where a crash
- * anywhere, a restart from the committed offsets and the skip rule leave
- * every row in bronze exactly once.
+ * contract rules; the poison classification (a decoded record with no usable
+ * region or event time is a `BronzeRecordError`, never another throw, and
+ * whatever passes makes a valid key); and a crash/restart model over 200
+ * seeds where a crash anywhere, a restart from the committed offsets and the
+ * skip rule leave every row in bronze exactly once.
  */
 import assert from "node:assert/strict";
 import { seededRandom } from "../lib/util/random.ts";
@@ -20,10 +22,112 @@ import {
   bronzeGroupOf,
   bronzeObjectKey,
   type BronzeRecord,
+  BronzeRecordError,
   groupBronze,
   lastOffsets,
 } from "../lib/shopstream/bronze.ts";
-import { parseBronzeKey } from "../lib/lake/paths.ts";
+import {
+  END_LAKE_MS,
+  FIRST_LAKE_MS,
+  LakeKeyError,
+  MAX_DATE_MS,
+  parseBronzeKey,
+  utcDateHour,
+} from "../lib/lake/paths.ts";
+
+Deno.test("poison: a decoded record without a usable region or event time is a BronzeRecordError", async (t) => {
+  const record = (envelope: Record<string, unknown> | undefined): BronzeRecord => ({
+    partition: 2,
+    offset: "17",
+    timestamp: 0,
+    schemaId: 1,
+    value: envelope === undefined ? { orderId: "o" } : { envelope, orderId: "o" },
+  });
+  const problem = (envelope: Record<string, unknown> | undefined) => {
+    try {
+      bronzeGroupOf(record(envelope));
+      return "none";
+    } catch (e) {
+      assert.ok(e instanceof BronzeRecordError, `not a BronzeRecordError: ${e}`);
+      assert.match(e.message, /p2@17/, "the message names the record");
+      return `${e.problem}: ${e.message}`;
+    }
+  };
+  const at = (ms: number) => new Date(ms);
+  const ok = { region: "EU", occurredAt: at(Date.UTC(2026, 0, 1, 7)) };
+
+  await t.step("a year past 9999, or before 0000", () => {
+    assert.match(problem({ ...ok, occurredAt: at(END_LAKE_MS) }), /^bad-time: .*\+010000-01-01/);
+    assert.match(problem({ ...ok, occurredAt: at(8.64e15) }), /^bad-time: .*0000\.\.9999/);
+    assert.match(problem({ ...ok, occurredAt: at(FIRST_LAKE_MS - 1) }), /^bad-time: .*-000001/);
+    // the last and first instants a key can hold are fine
+    assert.equal(
+      bronzeGroupOf(record({ ...ok, occurredAt: at(END_LAKE_MS - 1) })).date,
+      "9999-12-31",
+    );
+    assert.equal(
+      bronzeGroupOf(record({ ...ok, occurredAt: at(FIRST_LAKE_MS) })).date,
+      "0000-01-01",
+    );
+    assert.equal(bronzeGroupOf(record({ ...ok, occurredAt: -1 })).hour, "23"); // 1969 is fine
+  });
+
+  await t.step(
+    "a date outside JavaScript's range (an Invalid Date, NaN) or a number past it",
+    () => {
+      assert.match(
+        problem({ ...ok, occurredAt: at(MAX_DATE_MS + 1) }),
+        /^bad-time: .*not a valid date \(outside JavaScript's Date range/,
+      );
+      assert.match(problem({ ...ok, occurredAt: at(NaN) }), /^bad-time: .*not a valid date/);
+      assert.match(problem({ ...ok, occurredAt: NaN }), /^bad-time: /);
+      assert.match(problem({ ...ok, occurredAt: 9e15 }), /^bad-time: .*9000000000000000 ms/);
+      assert.match(problem({ ...ok, occurredAt: Infinity }), /^bad-time: /);
+    },
+  );
+
+  await t.step(
+    "a missing envelope.region (an evolution made it optional), or one that is no folder",
+    () => {
+      assert.match(problem({ ...ok, region: null }), /^no-region: .*no envelope\.region/);
+      assert.match(problem({ occurredAt: ok.occurredAt }), /^no-region: /);
+      assert.match(problem({ ...ok, region: "" }), /^no-region: /);
+      assert.match(problem(undefined), /^no-region: /);
+      assert.match(problem({ ...ok, region: "EU/../x" }), /^bad-region: /);
+      assert.match(problem({ ...ok, region: "a=b" }), /^bad-region: /);
+      assert.match(problem({ ...ok, region: 7 }), /^bad-region: /);
+    },
+  );
+
+  await t.step("a missing event time", () => {
+    assert.match(problem({ region: "EU" }), /^no-time: /);
+    assert.match(problem({ region: "EU", occurredAt: "2026-01-01" }), /^no-time: /);
+  });
+
+  await t.step("whatever passes makes a valid bronze key (the flush can never throw on it)", () => {
+    const random = seededRandom(9);
+    for (let i = 0; i < 2000; i++) {
+      const ms = (random() * 2 - 1) * MAX_DATE_MS * 1.01;
+      const r = record({ region: "US", occurredAt: at(ms) });
+      let passed = false;
+      try {
+        bronzeGroupOf(r);
+        passed = true;
+      } catch (e) {
+        assert.ok(e instanceof BronzeRecordError);
+      }
+      if (passed) assert.ok(parseBronzeKey(bronzeObjectKey("t", [r])), `key for ${ms}`);
+      assert.equal(passed, ms >= FIRST_LAKE_MS && ms < END_LAKE_MS, `${ms}`);
+    }
+  });
+
+  await t.step("utcDateHour itself refuses what no key can hold", () => {
+    assert.throws(() => utcDateHour(END_LAKE_MS), LakeKeyError);
+    assert.throws(() => utcDateHour(new Date(NaN)), LakeKeyError);
+    assert.throws(() => utcDateHour(9e15), LakeKeyError);
+    assert.deepEqual(utcDateHour(END_LAKE_MS - 1), { date: "9999-12-31", hour: "23" });
+  });
+});
 
 Deno.test("RegionBatcher: flushes a region on records, bytes and age, separately per region", async (t) => {
   await t.step("record count", () => {
@@ -140,6 +244,17 @@ Deno.test("rules: orders need lines, qty >= 1, one currency and an exact total; 
     check(order([{ qty: 1, unitPrice: money(big) }, { qty: 1, unitPrice: money(big) }], 2 ** 53)),
     [],
   );
+  // the total in the region's currency; UNKNOWN (no currency) is left to silver
+  const inRegion = (region: string, currency: string) =>
+    check({
+      envelope: { region },
+      items: [{ qty: 1, unitPrice: money(5, currency) }],
+      total: money(5, currency),
+    });
+  assert.deepEqual(inRegion("EU", "EUR"), []);
+  assert.deepEqual(inRegion("APAC", "JPY"), []);
+  assert.match(inRegion("EU", "USD").join(), /total\.currency: USD is not .* region EU \(EUR\)/);
+  assert.deepEqual(inRegion("UNKNOWN", "USD"), []);
   const pay = (n: number) => paymentRules.flatMap((r) => r({ amount: money(n, "JPY") }));
   assert.deepEqual(pay(1), []);
   assert.equal(pay(0).length, 1);

@@ -23,7 +23,11 @@
  *
  * @module
  */
+import { JavaToolError, runJavaTool } from "../util/java.ts";
 import type { PerfResult } from "./perf.ts";
+
+// The runner moved to lib/util (the quorum check needs it too); re-exported for old importers.
+export { javaAvailable, JavaToolError, runJavaTool } from "../util/java.ts";
 
 /** Settings shared by both producers of a benchmark. */
 export interface ProducerPerfSettings {
@@ -63,31 +67,6 @@ export interface ConsumerPerfSettings {
   group: string;
   /** Give up when no record arrives for this long (ms). */
   timeoutMs?: number;
-}
-
-/**
- * A Java tool failed or printed nothing we recognise; the message carries the
- * end of its output.
- *
- * @example
- * ```ts
- * import { JavaToolError, parseConsumerPerformance } from "./perf_java.ts";
- * try {
- *   parseConsumerPerformance("Exception in thread main", 10);
- * } catch (e) {
- *   if (e instanceof JavaToolError) console.error(e.message);
- * }
- * ```
- */
-export class JavaToolError extends Error {
-  /** The tool, what went wrong, and its output (the end is kept). */
-  constructor(tool: string, detail: string, output: string) {
-    const tail = output.trim().split("\n").slice(-15).join("\n");
-    super(
-      `${tool}: ${detail}. Is Java 17+ installed and the stack up (deno task health)?\n${tail}`,
-    );
-    this.name = "JavaToolError";
-  }
 }
 
 /**
@@ -254,86 +233,6 @@ export function parseConsumerPerformance(output: string, expected: number): Perf
     mbPerSec: field("fetch.MB.sec"),
     setupMs: field("rebalance.time.ms"),
   };
-}
-
-/**
- * Whether a `java` binary answers `java -version` (Docker-mode learners may
- * have none; the Java side of a benchmark is then skipped).
- *
- * @example
- * ```ts
- * import { javaAvailable } from "./perf_java.ts";
- * console.log(await javaAvailable() ? "both sides" : "ours only");
- * ```
- */
-export async function javaAvailable(): Promise<boolean> {
-  try {
-    const out = await new Deno.Command("java", {
-      args: ["-version"],
-      stdout: "null",
-      stderr: "null",
-    })
-      .output();
-    return out.success;
-  } catch {
-    return false;
-  }
-}
-
-const LOG4J2 = [
-  "status = error",
-  "appender.err.type = Console",
-  "appender.err.name = STDERR",
-  "appender.err.target = SYSTEM_ERR",
-  "appender.err.layout.type = PatternLayout",
-  "appender.err.layout.pattern = [java %p] %c: %m%n",
-  "rootLogger.level = warn",
-  "rootLogger.appenderRef.err.ref = STDERR",
-  "",
-].join("\n");
-
-/**
- * Runs one of Kafka's Java tools with warnings on stderr only; returns its
- * combined output. Throws {@linkcode JavaToolError} on a non-zero exit.
- *
- * @example
- * ```ts
- * import { JAVA_TOOLS, runJavaTool } from "./perf_java.ts";
- * const out = await runJavaTool(".cache/kafka/4.4.0/libs", JAVA_TOOLS.consumer, ["--help"]);
- * ```
- */
-export async function runJavaTool(
-  libs: string,
-  mainClass: string,
-  args: string[],
-): Promise<string> {
-  const log4j = await Deno.makeTempFile({
-    prefix: "shopstream-perf-log4j2-",
-    suffix: ".properties",
-  });
-  try {
-    await Deno.writeTextFile(log4j, LOG4J2);
-    const out = await new Deno.Command("java", {
-      args: [
-        "-Xmx512m",
-        `-Dlog4j2.configurationFile=${log4j}`,
-        "-cp",
-        `${libs}/*`,
-        mainClass,
-        ...args,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output().catch((e) => {
-      throw new JavaToolError(mainClass, `could not start java (${(e as Error).message})`, "");
-    });
-    const text = new TextDecoder().decode(out.stdout) + "\n" +
-      new TextDecoder().decode(out.stderr);
-    if (!out.success) throw new JavaToolError(mainClass, `exited with code ${out.code}`, text);
-    return text;
-  } finally {
-    await Deno.remove(log4j).catch(() => {});
-  }
 }
 
 /**

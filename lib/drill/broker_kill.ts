@@ -7,9 +7,12 @@
  * restarted while the stream continues; then the independent reader counts
  * the log by record id, and the next run waits for a full ISR everywhere.
  *
- * `guarded` streams through {@linkcode TopicProducer} (verified sends);
- * `raw` through a bare kafkajs producer with the same settings, to show the
- * acknowledged records kafkajs drops (see the facts in lib/kafka/mod.ts).
+ * `guarded` streams through {@linkcode TopicProducer} (one kafkajs send per
+ * partition, each verified); `raw` through a bare kafkajs producer with the
+ * same settings, whose sends span several leaders, to show the acknowledged
+ * records kafkajs drops and the ones it writes twice (see the facts in
+ * lib/kafka/mod.ts). Each row counts the send attempts kafkajs retried: the
+ * proof that the kill hit the stream.
  *
  * @example
  * ```ts
@@ -27,7 +30,8 @@
  *
  * @module
  */
-import type { Message, Producer } from "kafkajs";
+import { logLevel, type Message, type Producer } from "kafkajs";
+import { createKafka } from "../kafka/client.ts";
 import { javaPartition } from "../kafka/partitioners.ts";
 import { TopicProducer } from "../kafka/producer.ts";
 import { withDeadline } from "../util/deadline.ts";
@@ -84,6 +88,11 @@ export interface BrokerKillRow {
   readonly duplicated: number;
   /** Records re-sent by the guard (raw: 0). */
   readonly resent: number;
+  /**
+   * Send attempts kafkajs saw fail and retried (a refused or broken connection
+   * to the dead leader, a leader that moved): the fault really hit the stream.
+   */
+  readonly retried: number;
   /** Sends whose answer from kafkajs left out a targeted partition. */
   readonly shortAnswers: number;
   /** The first such send, e.g. `send 11: partition 0 left out (33 records)`; "" if none. */
@@ -120,6 +129,8 @@ export interface BrokerKillReport {
 interface Stream {
   send(messages: Message[]): Promise<string>;
   resent(): number;
+  /** Send attempts kafkajs retried (counted from its log, kept off the console). */
+  retried(): number;
   close(): Promise<void>;
 }
 
@@ -129,8 +140,18 @@ async function openStream(
   topic: string,
 ): Promise<Stream> {
   const retry = { retries: 10, initialRetryTime: 200 };
+  let retried = 0;
+  const kafka = createKafka(drill.config, {
+    clientId: `shopstream-drill-${client}`,
+    level: logLevel.ERROR,
+    onEntry: ({ namespace, log }) => {
+      // kafkajs logs each failed attempt of a send with its retry count, then retries it.
+      if (namespace === "Producer" && log.retryCount !== undefined) retried++;
+      return true;
+    },
+  });
   if (client === "guarded") {
-    const producer = new TopicProducer(drill.kafka, {
+    const producer = new TopicProducer(kafka, {
       topic,
       acks: -1,
       retries: retry.retries,
@@ -147,10 +168,11 @@ async function openStream(
         return resent > 0 ? `${resent} records re-sent by the guard` : "";
       },
       resent: () => producer.metrics().resent,
+      retried: () => retried,
       close: () => producer.disconnect(),
     };
   }
-  const producer: Producer = drill.kafka.producer({ idempotent: true, retry });
+  const producer: Producer = kafka.producer({ idempotent: true, retry });
   await producer.connect();
   const partitions = (await drill.admin.describeTopic(topic)).partitions.length;
   return {
@@ -164,6 +186,7 @@ async function openStream(
       return `partition ${parts} left out of the answer (${left.length} records)`;
     },
     resent: () => 0,
+    retried: () => retried,
     close: () => producer.disconnect(),
   };
 }
@@ -209,6 +232,7 @@ export async function brokerKillRun(
     let shortAnswers = 0;
     let firstShort = "";
     let resent = 0;
+    let retried = 0;
     const restart = () => {
       if (victim < 0 || restarting) return;
       restarting = drill.stack.startBroker(victim);
@@ -249,6 +273,7 @@ export async function brokerKillRun(
       await withDeadline(produce(), options.runTimeoutMs ?? 90_000, `broker-kill run ${plan.run}`);
     } finally {
       resent = stream.resent();
+      retried = stream.retried();
       await stream.close().catch(() => {});
       restart();
     }
@@ -269,6 +294,7 @@ export async function brokerKillRun(
       lost: tally.lost,
       duplicated: tally.duplicated,
       resent,
+      retried,
       shortAnswers,
       firstShort,
       seconds: (performance.now() - started) / 1000,

@@ -24,7 +24,7 @@ import { logLevel } from "kafkajs";
 import { createKafka, logLevelFromEnv } from "../kafka/client.ts";
 import { installKafka } from "../stack/install.ts";
 import { openStack } from "../stack/mod.ts";
-import { pollUntil } from "../util/probe.ts";
+import { parseHostPort, pollUntil, tcpOpen } from "../util/probe.ts";
 import type { Stack } from "../stack/types.ts";
 import type { OffsetShellTarget } from "./offsets.ts";
 
@@ -106,4 +106,62 @@ export async function awaitFullIsr(
       hint: "a restarted broker did not catch up; check deno task stack status",
     });
   }
+}
+
+/**
+ * Brings broker `id` back whatever a drill did to it: SIGCONT (or unpause) if
+ * it was frozen, a start if it is not running. Safe to call in `finally`
+ * blocks on a healthy broker.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { openDrill, restoreBroker } from "./context.ts";
+ * const drill = await openDrill(loadConfig());
+ * await restoreBroker(drill, 2);
+ * await drill.close();
+ * ```
+ */
+export async function restoreBroker(drill: DrillContext, id: number): Promise<void> {
+  const service = `kafka-${id}`;
+  await drill.stack.resumeService(service).catch(() => {});
+  const row = (await drill.stack.status()).find((s) => s.service === service);
+  if (row && /running|starting/.test(row.state)) return;
+  // Something already listens on its port (a broker started some other way): no second one.
+  const { host, port } = parseHostPort(drill.config.kafka.brokers[id - 1]);
+  if (await tcpOpen(host, port, 1000)) return;
+  await drill.stack.startBroker(id);
+}
+
+/**
+ * The leader of `partition` of `topic`, asking again for up to `timeoutMs`
+ * while the metadata does not know the topic yet (it was created a moment
+ * ago) or names no leader.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { openDrill, partitionLeader } from "./context.ts";
+ * const drill = await openDrill(loadConfig());
+ * console.log(await partitionLeader(drill, "orders", 0));
+ * await drill.close();
+ * ```
+ */
+export async function partitionLeader(
+  drill: DrillContext,
+  topic: string,
+  partition: number,
+  timeoutMs = 15_000,
+): Promise<number> {
+  let leader = -1;
+  await pollUntil(
+    `a leader for ${topic}-${partition}`,
+    async () => {
+      leader = (await drill.admin.describeTopic(topic)).partitions[partition]?.leader ?? -1;
+      return leader >= 0;
+    },
+    timeoutMs,
+    { intervalMs: 200 },
+  );
+  return leader;
 }

@@ -15,10 +15,17 @@
  *
  * @module
  */
+export * from "./broker_freeze.ts";
 export * from "./broker_kill.ts";
 export * from "./consumer_kill.ts";
 export * from "./context.ts";
+export * from "./freeze.ts";
+export * from "./lake_drill.ts";
+export * from "./minio_freeze.ts";
 export * from "./offsets.ts";
+export * from "./poison.ts";
+export * from "./producer_task.ts";
 export * from "./report.ts";
 export * from "./seeded.ts";
+export * from "./task_process.ts";
 export * from "./verdict.ts";

@@ -36,6 +36,7 @@ export const BROKER_KILL_COLUMNS = [
   "lost",
   "duplicated",
   "re-sent by the guard",
+  "retried by kafkajs",
   "s",
 ] as const;
 
@@ -61,6 +62,7 @@ export function brokerKillCells(r: BrokerKillRow): string[] {
     String(r.lost),
     String(r.duplicated),
     r.client === "raw" ? "-" : String(r.resent),
+    String(r.retried),
     r.seconds.toFixed(1),
   ];
 }
@@ -95,6 +97,7 @@ export function brokerKillSummary(r: BrokerKillReport): string {
     `${r.lost} lost (${rate.toFixed(2)}%) in ${r.lossyRuns} of ${r.rows.length} runs, ` +
     `${r.rows.reduce((n, x) => n + x.duplicated, 0)} duplicated` +
     (r.client === "guarded" ? `, ${resent} re-sent by the guard` : "") +
+    `, ${r.rows.reduce((n, x) => n + x.retried, 0)} send attempts retried by kafkajs` +
     `; wall time ${r.wallSeconds.toFixed(1)} s`;
 }
 

@@ -1,8 +1,9 @@
 /**
  * Cluster administration in one small class: topics (create, describe,
- * delete, add partitions, configs), the cluster itself (brokers, the active
- * controller, each partition's leader, replicas and in-sync replicas),
- * consumer groups and their per-partition lag.
+ * delete, add partitions, configs), the cluster itself (brokers, each
+ * partition's leader, replicas and in-sync replicas), consumer groups and
+ * their per-partition lag. (Which node is the active KRaft controller is not
+ * something a broker tells a client: see `lib/observe`'s `describeQuorum`.)
  *
  * @example
  * ```ts
@@ -12,7 +13,7 @@
  * const admin = new ClusterAdmin(createKafka(loadConfig()));
  * await admin.connect();
  * await admin.createTopic("orders", { partitions: 6, replicationFactor: 3 });
- * console.log((await admin.describeCluster()).controller);
+ * console.log((await admin.describeCluster()).brokers.length);
  * await admin.disconnect();
  * ```
  *
@@ -54,7 +55,14 @@ export interface BrokerInfo {
 export interface ClusterInfo {
   /** The cluster's id. */
   clusterId: string;
-  /** Broker id of the active KRaft controller as the brokers report it. */
+  /**
+   * The `ControllerId` of the answering broker's DescribeCluster response. In
+   * KRaft mode this is NOT the active controller: clients cannot reach the
+   * controllers, so each broker answers with a random live broker id
+   * (KIP-590), and two calls can name two different nodes. The Raft leader of
+   * the metadata quorum (the active controller) comes from the DescribeQuorum
+   * API: `describeQuorum()` in `lib/observe`.
+   */
   controller: number | null;
   /** Brokers the cluster reports. */
   brokers: BrokerInfo[];
@@ -80,12 +88,21 @@ export interface CreateTopicOptions {
   configs?: Record<string, string>;
 }
 
+/** Where a topic's config value comes from. */
+export type ConfigSource = "topic" | "broker" | "default" | "unknown";
+
 /** One topic config value and where it comes from. */
 export interface ConfigValue {
   /** The value, as a string. */
   value: string;
-  /** true when the topic uses the broker's default. */
+  /** true when the value is Kafka's built-in default. */
   isDefault: boolean;
+  /**
+   * `topic`: set on this topic; `broker`: from the brokers' configuration (a
+   * `log.*` line in `server.properties` or a dynamic broker setting);
+   * `default`: Kafka's built-in default.
+   */
+  source: ConfigSource;
   /** true when Kafka does not let this config be changed. */
   readOnly: boolean;
   /** true when the broker hides the value (passwords and the like). */
@@ -124,6 +141,14 @@ export interface PartitionLag {
   end: string;
   /** Records not yet consumed: end - committed (end - start when nothing is committed). */
   lag: number;
+}
+
+/** DescribeConfigs' ConfigSource numbers, as far as a topic's values go. */
+function sourceOf(configSource: number | undefined, isDefault: boolean): ConfigSource {
+  if (configSource === 1) return "topic";
+  if (configSource === 2 || configSource === 3 || configSource === 4) return "broker";
+  if (configSource === 5) return "default";
+  return isDefault ? "default" : "unknown";
 }
 
 function partitionsOf(topic: ITopicMetadata): PartitionInfo[] {
@@ -244,7 +269,10 @@ export class ClusterAdmin {
     }, timeoutMs);
   }
 
-  /** The topic's configs; `all` includes the broker defaults too. */
+  /**
+   * The topic's configs that are not Kafka's built-in defaults (set on the
+   * topic or by the brokers' configuration); `all` includes the defaults too.
+   */
   async topicConfig(name: string, all = false): Promise<Record<string, ConfigValue>> {
     const res = await this.#admin.describeConfigs({
       includeSynonyms: false,
@@ -256,6 +284,7 @@ export class ClusterAdmin {
       out[e.configName] = {
         value: e.configValue,
         isDefault: e.isDefault,
+        source: sourceOf((e as { configSource?: number }).configSource, e.isDefault),
         readOnly: e.readOnly,
         sensitive: e.isSensitive,
       };
@@ -287,8 +316,9 @@ export class ClusterAdmin {
   }
 
   /**
-   * Brokers, the active controller, and every partition's leader, replicas
-   * and ISR for `topics` (default: every non-internal topic).
+   * Brokers, every partition's leader, replicas and ISR for `topics`
+   * (default: every non-internal topic), and the `controller` id the broker
+   * reports (in KRaft a random live broker, not the active controller).
    */
   async describeCluster(topics?: string[]): Promise<ClusterInfo> {
     const cluster = await this.#admin.describeCluster();

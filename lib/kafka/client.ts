@@ -42,6 +42,25 @@ try {
   Deno.env.set("KAFKAJS_NO_PARTITIONER_WARNING", "1");
 } catch { /* no env permission: the notice stays */ }
 
+/**
+ * The environment variables kafkajs (and this module) read when loaded or
+ * when a client logs: a process allowed to read only some variables must be
+ * allowed these (`--allow-env=...`), or loading kafkajs fails.
+ *
+ * @example
+ * ```ts
+ * import { KAFKAJS_ENV } from "./client.ts";
+ * console.log(KAFKAJS_ENV.join(","));
+ * ```
+ */
+export const KAFKAJS_ENV: readonly string[] = [
+  "NODE_ENV",
+  "KAFKAJS_LOG_LEVEL",
+  "KAFKAJS_NO_PARTITIONER_WARNING",
+  "KAFKAJS_DEBUG_PROTOCOL_BUFFERS",
+  "KAFKAJS_DEBUG_EXTENDED_PROTOCOL_BUFFERS",
+];
+
 /** Options for {@linkcode createKafka}. */
 export interface KafkaClientOptions {
   /** Overrides `config.kafka.clientId`. */
@@ -55,6 +74,32 @@ export interface KafkaClientOptions {
    * retry) instead of one summary line; default: whether `KAFKAJS_LOG_LEVEL` is set.
    */
   rawLogs?: boolean;
+  /**
+   * Receives each kafkajs log line instead of stderr (a notebook collects the
+   * expected fault messages and shows them as a table).
+   */
+  onLog?: (line: KafkaLogLine) => void;
+}
+
+/** One kafkajs log line, as {@linkcode KafkaClientOptions.onLog} receives it. */
+export interface KafkaLogLine {
+  /** `ERROR`, `WARN`, `INFO` or `DEBUG`. */
+  level: string;
+  /** The kafkajs component, e.g. `Consumer`, `Runner`, `Connection`. */
+  namespace: string;
+  /** The log line's message. */
+  message: string;
+  /** The error's message, when the line carries one. */
+  error?: string;
+}
+
+/** More options of {@linkcode createKafka}. */
+export interface KafkaClientHooks {
+  /**
+   * Sees every kafkajs log entry at or above `level` first; returning true
+   * keeps it off stderr. Drills count kafkajs's retries this way.
+   */
+  onEntry?: (entry: LogEntry) => boolean | void;
 }
 
 const LEVELS: Record<string, logLevel> = {
@@ -110,15 +155,39 @@ const LEVEL_NAMES: Record<number, string> = Object.fromEntries(
 
 /**
  * Lines kafkajs logs that say nothing useful here: timer warnings under Deno
- * (see the facts in lib/kafka/mod.ts), and the notice that an idempotent producer's
- * retries are bounded, which `TopicProducer` does on purpose (a send must
- * fail in bounded time; `sendVerified` re-sends what is missing).
+ * (see the facts in lib/kafka/mod.ts).
  */
 const NOISE = [
   /TimeoutNegativeWarning/,
   /negative number/i,
-  /Limiting retries for the idempotent producer/,
 ];
+
+/**
+ * kafkajs warns, for every idempotent producer whose retries are bounded,
+ * that this "may invalidate EoS guarantees". True: a send that gives up may
+ * have been written, and the next batch would reuse its sequence numbers.
+ * `TopicProducer` bounds retries on purpose and answers the risk by refusing
+ * every later send (`ProducerPoisonedError`). The warning is shown once per
+ * process, with that explanation.
+ */
+const BOUNDED_RETRIES = /Limiting retries for the idempotent producer/;
+let boundedRetriesShown = false;
+
+/**
+ * The explanation shown (once per process) after kafkajs's warning about an
+ * idempotent producer's bounded retries.
+ *
+ * @example
+ * ```ts
+ * import { BOUNDED_RETRIES_NOTE } from "./client.ts";
+ * console.log(BOUNDED_RETRIES_NOTE.includes("ProducerPoisonedError")); // true
+ * ```
+ */
+export const BOUNDED_RETRIES_NOTE: string =
+  "(a send that gives up may still have been written, and the next batch would reuse its " +
+  "sequence numbers). TopicProducer bounds retries on purpose and, after such a send, fails " +
+  "every later send (ProducerPoisonedError) until it is connected again with a fresh " +
+  "producer id. Shown once per process.";
 
 /**
  * Broker answers kafkajs logs as errors on arrival although it retries them
@@ -235,6 +304,11 @@ export function kafkaLogLines(
   return ({ namespace, level, log }) => {
     const { message, timestamp: _t, logger: _l, ...extra } = log;
     if (NOISE.some((re) => re.test(message))) return undefined;
+    if (BOUNDED_RETRIES.test(message)) {
+      if (boundedRetriesShown) return undefined;
+      boundedRetriesShown = true;
+      return `[kafkajs WARN] ${namespace}: ${message} ${BOUNDED_RETRIES_NOTE}`;
+    }
     if (configured < logLevel.DEBUG && isRetriedResponse(namespace, message, extra.error)) {
       return undefined;
     }
@@ -269,6 +343,22 @@ const logCreator = (raw: boolean) => (configured: logLevel) => {
   };
 };
 
+/** Like `writeLine`, but hands each line to `sink` instead of stderr. */
+const sendLine = (sink: (line: KafkaLogLine) => void) => (configured: logLevel) => {
+  return ({ namespace, level, log }: LogEntry): void => {
+    const { message, error } = log as { message: string; error?: unknown };
+    if (NOISE.some((re) => re.test(message))) return;
+    if (configured < logLevel.DEBUG && isRetriedResponse(namespace, message, error)) return;
+    const tag = LEVEL_NAMES[level] ?? String(level);
+    sink({
+      level: tag,
+      namespace,
+      message,
+      ...(error === undefined ? {} : { error: String(error) }),
+    });
+  };
+};
+
 /**
  * A kafkajs client for the configured cluster.
  *
@@ -279,14 +369,28 @@ const logCreator = (raw: boolean) => (configured: logLevel) => {
  * const producer = createKafka(loadConfig()).producer({ idempotent: true });
  * ```
  */
-export function createKafka(config: Config, options: KafkaClientOptions = {}): Kafka {
+export function createKafka(
+  config: Config,
+  options: KafkaClientOptions & KafkaClientHooks = {},
+): Kafka {
+  const creator = options.onLog
+    ? sendLine(options.onLog)
+    : logCreator(options.rawLogs ?? rawLogsFromEnv());
+  const hook = options.onEntry;
   return new Kafka({
     clientId: options.clientId ?? config.kafka.clientId,
     brokers: [...config.kafka.brokers],
     connectionTimeout: config.kafka.connectionTimeoutMs,
     requestTimeout: config.kafka.requestTimeoutMs,
     logLevel: options.level ?? logLevelFromEnv(),
-    logCreator: logCreator(options.rawLogs ?? rawLogsFromEnv()),
+    logCreator: hook
+      ? (level: logLevel) => {
+        const write = creator(level);
+        return (entry: LogEntry) => {
+          if (!hook(entry)) write(entry);
+        };
+      }
+      : creator,
     retry: options.retries === undefined ? undefined : { retries: options.retries },
   });
 }

@@ -99,6 +99,13 @@ export interface GroupConsumerOptions {
   onRebalance?: (event: RebalanceEvent) => void;
   /** Called when the consumer crashed and kafkajs will not restart it. */
   onCrash?: (error: Error) => void;
+  /**
+   * Called when the handler (or a fetch) threw and kafkajs restarts the
+   * consumer: it rejoins and reads again from the last committed offset. A
+   * record that throws every time makes this loop forever, invisible unless
+   * counted: see {@linkcode GroupConsumer.restarts}.
+   */
+  onRestart?: (error: Error, restarts: number) => void;
   /** Send poison records to a dead-letter topic instead of stopping. */
   deadLetter?: DeadLetterOptions;
 }
@@ -170,6 +177,9 @@ export class GroupConsumer {
   readonly rebalances: RebalanceEvent[] = [];
   /** Records this consumer sent to the dead-letter topic. */
   readonly deadLettered: DeadLettered[] = [];
+  /** Restarts kafkajs made after a crash it retries (see `onRestart`), with their errors. */
+  readonly restartLog: { at: number; error: string }[] = [];
+  #restarts = 0;
   readonly #options: GroupConsumerOptions;
   readonly #kafka: Kafka;
   readonly #consumer: Consumer;
@@ -222,7 +232,12 @@ export class GroupConsumer {
       if (!payload.restart) {
         this.#running = false;
         options.onCrash?.(payload.error);
+        return;
       }
+      this.#restarts++;
+      this.restartLog.push({ at: Date.now(), error: payload.error.message });
+      if (this.restartLog.length > 20) this.restartLog.shift();
+      options.onRestart?.(payload.error, this.#restarts);
     });
   }
 
@@ -234,6 +249,11 @@ export class GroupConsumer {
   /** The id the group coordinator gave this member ("" before the first join). */
   get memberId(): string {
     return this.#memberId;
+  }
+
+  /** Times kafkajs restarted this consumer after a crash (0 in a healthy run). */
+  get restarts(): number {
+    return this.#restarts;
   }
 
   /** Whether `run()` is active. */

@@ -43,6 +43,39 @@
  * be in the answer). Copies the broker still keeps twice are counted by the
  * readers, which count by record or event id.
  *
+ * ### kafkajs writes a batch twice when a send's other request is slow
+ *
+ * The same bookkeeping has a second hole. When one broker's request of a
+ * send fails while another broker's request of the same send is still
+ * waiting (acks=all with a dead follower still in the ISR can take seconds),
+ * kafkajs retries at once and sends the slow broker's partitions again.
+ * The idempotent producer's per-broker lock makes the retry wait until the
+ * first request is answered, and then gives the retry the next sequence
+ * numbers: the broker writes the same records a second time. Seen on the
+ * running cluster: 13 to 38 extra copies in some drill runs
+ * (`deno task drill producer-task` with the old producer, BENCHMARKS.md).
+ *
+ * Both holes need a send that spans several leaders. So
+ * {@linkcode TopicProducer} makes one kafkajs send per partition (several
+ * run at once): each send has one leader at a time, one request per
+ * attempt, nothing left to drop or to send twice. The guard above stays,
+ * for every send, as a check. (Dead letters and the delivery-semantics
+ * processors call kafkajs directly, through the guard, with sends that can
+ * span leaders: their readers count by id.)
+ *
+ * ### Bounded retries and idempotence
+ *
+ * kafkajs warns that bounding an idempotent producer's retries "may
+ * invalidate EoS guarantees", and it is right: a send that gives up may have
+ * been written, its sequence numbers are rolled back, and the next batch to
+ * that partition reuses them, so the broker can acknowledge that batch as a
+ * duplicate without writing it. {@linkcode TopicProducer} bounds retries (a
+ * send must fail in bounded time) and closes the hole: after a send whose
+ * outcome is unknown, every later send fails with
+ * {@linkcode ProducerPoisonedError} until `connect()` makes a new producer
+ * (a new producer id). `client.ts` shows kafkajs's warning once per process,
+ * with that explanation.
+ *
  * ### kafkajs reorders concurrent sends to one partition
  *
  * Two `send()` calls in flight to the same partition can reach the broker in

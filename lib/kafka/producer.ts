@@ -6,10 +6,12 @@
  *
  * Every record's partition is chosen here, before kafkajs sees it (Java's
  * murmur2 placement for keys, an explicit partition, or the keyless
- * strategy), and every acknowledged send goes through
- * {@linkcode sendVerified}, because kafkajs can resolve a send whose leader
- * died without having written some of its partitions (see the facts in
- * lib/kafka/mod.ts).
+ * strategy). Each kafkajs send carries one partition, because a send that
+ * spans several leaders can drop a partition or write one twice when a
+ * leader dies, and each goes through {@linkcode sendVerified} as a check
+ * (see the facts in lib/kafka/mod.ts). A send whose outcome is unknown stops
+ * an idempotent producer until it connects again
+ * ({@linkcode ProducerPoisonedError}).
  *
  * Compression: `gzip` works out of the box (kafkajs ships it); `snappy` and
  * `zstd` work after `registerCodecs()` from `codecs.ts`; no `lz4` codec works
@@ -45,6 +47,7 @@ import {
   type Kafka,
   type Message,
   type Producer,
+  type ProducerConfig,
   type RecordMetadata,
 } from "kafkajs";
 import { CompressionTypes, type IHeaders } from "./upstream.ts";
@@ -56,6 +59,45 @@ import { sleep } from "../util/deadline.ts";
 
 /** How long a topic may stay unknown to the broker asked before `connect()` gives up. */
 const UNKNOWN_TOPIC_GRACE_MS = 5_000;
+
+/**
+ * How long `connect()` keeps trying while brokers do not answer (a broker that
+ * died a moment ago is still in the metadata until the controller fences it,
+ * about 9 s with Kafka's default `broker.session.timeout.ms`).
+ */
+const CONNECT_GRACE_MS = 30_000;
+
+/** kafkajs errors that say a broker did not answer (gone, frozen, or not yet known). */
+const UNREACHABLE = new Set([
+  "KafkaJSConnectionError",
+  "KafkaJSConnectionClosedError",
+  "KafkaJSRequestTimeoutError",
+  "KafkaJSBrokerNotFound",
+  "KafkaJSLockTimeout",
+]);
+
+/**
+ * Whether `error` (or an error it was caused by) says a broker could not be
+ * reached: worth another try once the metadata names a live one.
+ *
+ * @example
+ * ```ts
+ * import { brokerUnreachable } from "./producer.ts";
+ * console.log(brokerUnreachable({ name: "KafkaJSConnectionError" })); // true
+ * console.log(brokerUnreachable(new Error("topic t cannot be described"))); // false
+ * ```
+ */
+export function brokerUnreachable(error: unknown): boolean {
+  for (
+    let e = error as { name?: string; cause?: unknown } | undefined, depth = 0;
+    e && depth < 8;
+  ) {
+    if (UNREACHABLE.has(e.name ?? "")) return true;
+    e = e.cause as typeof e;
+    depth++;
+  }
+  return false;
+}
 
 /** How many replicas must have a record before the send is acknowledged. */
 export type Acks = 0 | 1 | -1;
@@ -137,7 +179,7 @@ export interface TopicProducerOptions {
   lingerMs?: number;
   /** Records per partition in one request for `enqueue` (default 1000; Java's `batch.size` is per partition too, in bytes). */
   batchSize?: number;
-  /** Requests `enqueue` keeps in flight at once, each for other partitions (default 8). */
+  /** Requests `enqueue` keeps in flight at once, one partition each (default 8). */
   maxInFlight?: number;
   /** Records buffered or in flight before {@linkcode TopicProducer.ready} waits (default 4 batches more than in flight). */
   maxBuffered?: number;
@@ -196,6 +238,77 @@ export class ProducerStateError extends Error {
   }
 }
 
+/**
+ * An idempotent producer refuses to send after a send whose outcome is
+ * unknown (its retries ran out, it timed out, or its connection broke): the
+ * records of that send may be in the log or not, and kafkajs has rolled their
+ * sequence numbers back, so the next batch to that partition would reuse them
+ * and the broker could acknowledge it as a duplicate without writing it.
+ * Every later `send()`/`enqueue()` fails with this error until the producer is
+ * recreated: `disconnect()`, then `connect()` (a new producer id, fresh
+ * sequence numbers).
+ *
+ * @example
+ * ```ts
+ * import { ProducerPoisonedError } from "./producer.ts";
+ * declare const producer: import("./producer.ts").TopicProducer;
+ * try {
+ *   await producer.send([{ key: "k", value: "v" }]);
+ * } catch (e) {
+ *   if (e instanceof ProducerPoisonedError) {
+ *     await producer.disconnect().catch(() => {});
+ *     await producer.connect(); // a fresh producer id; sends work again
+ *   }
+ * }
+ * ```
+ */
+export class ProducerPoisonedError extends Error {
+  /** Builds the error and its message. */
+  constructor(readonly topic: string, cause: unknown) {
+    super(
+      `the producer for ${topic} stopped sending after a send whose outcome is unknown ` +
+        `(${(cause as Error)?.message ?? cause}): its records may or may not be in the log, ` +
+        `and reusing their sequence numbers could get later records acknowledged without ` +
+        `being written. Disconnect and connect again to get a fresh producer.`,
+      { cause },
+    );
+    this.name = "ProducerPoisonedError";
+  }
+}
+
+/** Broker answers that refuse a batch for good: nothing was appended, on any attempt. */
+const DEFINITE_REFUSALS = new Set([
+  "MESSAGE_TOO_LARGE",
+  "RECORD_LIST_TOO_LARGE",
+  "INVALID_RECORD",
+  "INVALID_REQUIRED_ACKS",
+  "INVALID_TIMESTAMP",
+  "INVALID_TOPIC_EXCEPTION",
+  "TOPIC_AUTHORIZATION_FAILED",
+  "CLUSTER_AUTHORIZATION_FAILED",
+  "UNSUPPORTED_FOR_MESSAGE_FORMAT",
+]);
+
+/**
+ * Whether a failed send's records are certainly not in the log: the broker
+ * refused the batch for a reason that holds on every attempt (too large,
+ * invalid, not authorised). Anything else (retries exhausted, a timeout, a
+ * broken connection, a partition left unacknowledged) leaves the outcome
+ * unknown, and an idempotent {@linkcode TopicProducer} then stops sending
+ * (see {@linkcode ProducerPoisonedError}).
+ *
+ * @example
+ * ```ts
+ * import { refusedForGood } from "./producer.ts";
+ * console.log(refusedForGood({ name: "KafkaJSProtocolError", type: "MESSAGE_TOO_LARGE" })); // true
+ * console.log(refusedForGood({ name: "KafkaJSNumberOfRetriesExceeded" })); // false
+ * ```
+ */
+export function refusedForGood(error: unknown): boolean {
+  const e = error as { name?: string; type?: string } | undefined;
+  return e?.name === "KafkaJSProtocolError" && DEFINITE_REFUSALS.has(e.type ?? "");
+}
+
 interface Pending {
   message: PartitionedMessage;
   bytes: number;
@@ -215,6 +328,23 @@ function toBuffer(v: string | Uint8Array | null | undefined): string | Buffer | 
 function sizeOf(v: string | Uint8Array | null | undefined): number {
   if (v === undefined || v === null) return 0;
   return typeof v === "string" ? Buffer.byteLength(v) : v.byteLength;
+}
+
+function bytesOf(messages: readonly ProducerMessage[]): number {
+  let bytes = 0;
+  for (const m of messages) bytes += sizeOf(m.key) + sizeOf(m.value);
+  return bytes;
+}
+
+/** Inside `TopicProducer`: some partitions of a send failed; the others have their reports. */
+class PartialDeliveryError extends Error {
+  constructor(
+    readonly failed: number[],
+    readonly reports: DeliveryReport[],
+    override readonly cause: unknown,
+  ) {
+    super(`partitions ${failed.join(", ")} failed`);
+  }
 }
 
 /**
@@ -255,7 +385,9 @@ export class TopicProducer {
   /** Records buffered or in flight before `ready()` waits. */
   readonly maxBuffered: number;
   readonly #kafka: Kafka;
-  readonly #producer: Producer;
+  readonly #producerConfig: ProducerConfig;
+  #producer: Producer;
+  #poisoned: ProducerPoisonedError | undefined;
   readonly #partitioner: Partitioner;
   readonly #defaultHeaders?: IHeaders;
   readonly #ackTimeoutMs: number;
@@ -323,17 +455,21 @@ export class TopicProducer {
     this.#partitioner = options.partitioner ??
       defaultPartitioner(options.keyless ?? "sticky", this.batchSize);
     this.#defaultHeaders = options.headers;
-    this.#producer = kafka.producer({
+    this.#producerConfig = {
       idempotent: this.idempotent,
       // Several sends share one producer; kafkajs serialises an idempotent
       // producer's requests per broker itself.
       maxInFlightRequests: this.idempotent ? undefined : this.maxInFlight,
       allowAutoTopicCreation: false,
+      // Bounded on purpose, so a send fails in bounded time (about 80 s of backoff with the
+      // defaults). kafkajs warns that this can invalidate idempotence; what makes it safe
+      // here is that a send that exhausts them poisons the producer (ProducerPoisonedError).
       retry: {
         retries: options.retries ?? 10,
         initialRetryTime: options.retryBackoffMs ?? 100,
       },
-    });
+    };
+    this.#producer = kafka.producer(this.#producerConfig);
   }
 
   /** Partitions of the topic, as of `connect()` or the last `refreshPartitions()`. */
@@ -341,14 +477,39 @@ export class TopicProducer {
     return this.#partitions;
   }
 
-  /** Connects and reads the topic's partition count (the topic must exist). */
+  /**
+   * The error that stopped this producer, if a send's outcome became unknown
+   * (see {@linkcode ProducerPoisonedError}); `connect()` after `disconnect()` clears it.
+   */
+  get poisoned(): ProducerPoisonedError | undefined {
+    return this.#poisoned;
+  }
+
+  /**
+   * Connects and reads the topic's partition count (the topic must exist).
+   * After a poisoned producer's `disconnect()`, makes a fresh kafkajs producer
+   * (a new producer id).
+   */
   async connect(): Promise<void> {
-    await this.#producer.connect();
-    try {
-      await this.refreshPartitions();
-    } catch (e) {
-      await this.#producer.disconnect();
-      throw e;
+    if (this.#poisoned) {
+      this.#producer = this.#kafka.producer(this.#producerConfig);
+      this.#poisoned = undefined;
+    }
+    // kafkajs gives up at once when the broker it picks for the producer id is down (the
+    // metadata still names a broker that died a moment ago): try again for a while.
+    const deadline = Date.now() + CONNECT_GRACE_MS;
+    for (let attempt = 1;; attempt++) {
+      try {
+        await this.#producer.connect();
+        await this.refreshPartitions();
+        break;
+      } catch (e) {
+        if (!brokerUnreachable(e) || Date.now() > deadline) {
+          await this.#producer.disconnect().catch(() => {});
+          throw e;
+        }
+        await sleep(Math.min(2_000, 200 * attempt));
+      }
     }
     this.#connected = true;
     this.#metrics.reset();
@@ -357,8 +518,8 @@ export class TopicProducer {
   /** Re-reads the partition count, e.g. after `ClusterAdmin.addPartitions`. */
   async refreshPartitions(): Promise<number> {
     const admin = this.#kafka.admin();
-    await admin.connect();
     try {
+      await admin.connect();
       // A topic created a moment ago can be unknown to the broker asked (its metadata lags
       // behind, seen right after a broker restart): ask again for a few seconds before
       // saying it does not exist.
@@ -374,6 +535,7 @@ export class TopicProducer {
             await sleep(250);
             continue;
           }
+          if (brokerUnreachable(e)) throw e;
           throw new Error(
             `topic ${this.topic} cannot be described (${(e as Error).message}): ` +
               `create it first, e.g. deno task admin topics create ${this.topic} --partitions 3`,
@@ -383,7 +545,7 @@ export class TopicProducer {
       this.#partitions = meta.topics[0].partitions.length;
       return this.#partitions;
     } finally {
-      await admin.disconnect();
+      await admin.disconnect().catch(() => {});
     }
   }
 
@@ -421,8 +583,44 @@ export class TopicProducer {
     return out;
   }
 
-  /** One request for `messages`; reports in the same order. */
+  /**
+   * Sends `messages` and returns their delivery reports in the same order.
+   * One kafkajs send per partition, so each send has one leader: kafkajs's
+   * bookkeeping across several brokers in one send can drop a partition or
+   * send one twice when a leader dies (see the facts in lib/kafka/mod.ts).
+   * Each partition's outcome is its own; the first failure is thrown after
+   * every partition has settled, with `failed` listing the partitions that
+   * failed.
+   */
   async #deliver(messages: PartitionedMessage[]): Promise<DeliveryReport[]> {
+    const groups = new Map<number, number[]>();
+    messages.forEach((m, i) => {
+      const group = groups.get(m.partition);
+      if (group) group.push(i);
+      else groups.set(m.partition, [i]);
+    });
+    const reports: DeliveryReport[] = new Array(messages.length);
+    const outcomes = await Promise.allSettled(
+      [...groups.values()].map(async (indices) => {
+        const out = await this.#deliverPartition(indices.map((i) => messages[i]));
+        indices.forEach((i, k) => reports[i] = out[k]);
+      }),
+    );
+    const failed = outcomes.find((o) => o.status === "rejected");
+    if (failed) {
+      throw new PartialDeliveryError(
+        [...groups.keys()].filter((_, g) => outcomes[g].status === "rejected"),
+        reports,
+        failed.reason,
+      );
+    }
+    return reports;
+  }
+
+  /** One partition's records in one verified kafkajs send. */
+  async #deliverPartition(messages: PartitionedMessage[]): Promise<DeliveryReport[]> {
+    if (this.#poisoned) throw this.#poisoned;
+    const partition = messages[0].partition;
     const record = {
       topic: this.topic,
       acks: this.acks,
@@ -433,20 +631,26 @@ export class TopicProducer {
     if (this.acks === 0) {
       // No answer comes back, so there is nothing to verify: acks=0 can lose records.
       await this.#producer.send(record);
-      return messages.map((m) => ({ topic: this.topic, partition: m.partition, offset: "-1" }));
+      return messages.map(() => ({ topic: this.topic, partition, offset: "-1" }));
     }
-    const { metadata, resent } = await sendVerified(this.#producer, record);
-    this.#metrics.resent += resent;
-    const base = new Map<number, bigint>();
-    for (const m of metadata as RecordMetadata[]) {
-      base.set(m.partition, BigInt(m.baseOffset ?? m.offset ?? "-1"));
+    let metadata: RecordMetadata[];
+    try {
+      const sent = await sendVerified(this.#producer, record);
+      this.#metrics.resent += sent.resent;
+      metadata = sent.metadata;
+    } catch (e) {
+      if (this.idempotent && !this.#poisoned && !refusedForGood(e)) {
+        this.#poisoned = new ProducerPoisonedError(this.topic, e);
+      }
+      throw e;
     }
-    const next = new Map<number, bigint>();
-    return messages.map((m) => {
-      const offset = next.get(m.partition) ?? base.get(m.partition) ?? -1n;
-      next.set(m.partition, offset + 1n);
-      return { topic: this.topic, partition: m.partition, offset: String(offset) };
-    });
+    const m = metadata.find((x) => x.partition === partition);
+    const base = BigInt(m?.baseOffset ?? m?.offset ?? "-1");
+    return messages.map((_, i) => ({
+      topic: this.topic,
+      partition,
+      offset: String(base < 0n ? -1n : base + BigInt(i)),
+    }));
   }
 
   /**
@@ -457,16 +661,18 @@ export class TopicProducer {
     if (messages.length === 0) return [];
     const started = performance.now();
     const out = messages.map((m) => this.#toKafka(m));
-    let bytes = 0;
-    for (const m of messages) bytes += sizeOf(m.key) + sizeOf(m.value);
     try {
       const reports = await this.#deliver(out);
-      this.#metrics.recordSent(messages.length, bytes);
+      this.#metrics.recordSent(messages.length, bytesOf(messages));
       this.#metrics.latency.record(performance.now() - started, messages.length);
       return reports;
     } catch (e) {
-      this.#metrics.recordError(messages.length);
-      throw e;
+      const failed = e instanceof PartialDeliveryError ? e.failed : undefined;
+      const lost = failed ? messages.filter((_, i) => failed.includes(out[i].partition)) : messages;
+      const kept = failed ? messages.filter((_, i) => !failed.includes(out[i].partition)) : [];
+      if (kept.length) this.#metrics.recordSent(kept.length, bytesOf(kept));
+      this.#metrics.recordError(lost.length);
+      throw e instanceof PartialDeliveryError ? e.cause : e;
     }
   }
 
@@ -474,7 +680,7 @@ export class TopicProducer {
    * Asynchronous send: buffers the record and resolves with its delivery
    * report once its batch is acknowledged. A partition's batch leaves when it
    * holds `batchSize` records or the oldest waiting record has waited
-   * `lingerMs`; up to `maxInFlight` requests travel at once, one per partition. Ignoring the returned promise is
+   * `lingerMs`; up to `maxInFlight` requests travel at once, one partition each. Ignoring the returned promise is
    * fine: failures are also counted and thrown by {@linkcode flush}.
    */
   enqueue(message: ProducerMessage): Promise<DeliveryReport> {
@@ -511,30 +717,32 @@ export class TopicProducer {
   }
 
   /**
-   * Sends what may leave now: when a free partition has a full batch, or the
-   * linger time is up, or a flush waits, one request takes up to `batchSize`
-   * records of every partition that has no request in flight.
+   * Sends what may leave now: while fewer than `maxInFlight` requests travel,
+   * a partition with no request in flight leaves when its batch is full, or
+   * when the linger time is up or a flush waits: one request (one kafkajs
+   * send) with up to `batchSize` of its records. A partition that just left
+   * goes to the back of the line, so every partition gets its turn.
    */
   #pump(): void {
     while (this.#inFlight < this.maxInFlight && this.#queued > 0) {
       const urgent = this.#lingerDue || this.#flushing > 0;
-      const free: number[] = [];
-      let full = false;
+      let chosen: number | undefined;
       for (const [partition, queue] of this.#queues) {
         if (queue.length === 0 || this.#busy.has(partition)) continue;
-        free.push(partition);
-        if (queue.length >= this.batchSize) full = true;
+        if (urgent || queue.length >= this.batchSize) {
+          chosen = partition;
+          break;
+        }
       }
-      if (free.length === 0 || !(urgent || full)) break;
-      const batch: Pending[] = [];
-      for (const partition of free) {
-        const queue = this.#queues.get(partition)!;
-        const taken = queue.length > this.batchSize
-          ? queue.splice(0, this.batchSize)
-          : queue.splice(0);
-        for (const p of taken) batch.push(p);
-        this.#busy.add(partition);
-      }
+      if (chosen === undefined) break;
+      const partition = chosen;
+      const queue = this.#queues.get(partition)!;
+      this.#queues.delete(partition);
+      this.#queues.set(partition, queue);
+      const batch = queue.length > this.batchSize
+        ? queue.splice(0, this.batchSize)
+        : queue.splice(0);
+      this.#busy.add(partition);
       this.#queued -= batch.length;
       if (this.#queued === 0) {
         this.#lingerDue = false;
@@ -546,7 +754,7 @@ export class TopicProducer {
       this.#dispatch(batch).finally(() => {
         this.#inFlight--;
         this.#inFlightRecords -= batch.length;
-        for (const partition of free) this.#busy.delete(partition);
+        this.#busy.delete(partition);
         this.#pump();
         this.#wake();
       });
@@ -555,22 +763,37 @@ export class TopicProducer {
   }
 
   async #dispatch(batch: Pending[]): Promise<void> {
+    let failed: number[] | undefined;
+    let error: unknown;
+    let reports: DeliveryReport[] | undefined;
     try {
-      const reports = await this.#deliver(batch.map((p) => p.message));
-      const now = performance.now();
-      let bytes = 0;
-      for (let i = 0; i < batch.length; i++) {
-        const p = batch[i];
-        bytes += p.bytes;
-        this.#metrics.latency.record(now - p.at);
-        p.resolve(reports[i]);
-      }
-      this.#metrics.recordSent(batch.length, bytes);
+      reports = await this.#deliver(batch.map((p) => p.message));
     } catch (e) {
-      this.#failures += batch.length;
-      this.#lastError = e;
-      this.#metrics.recordError(batch.length);
-      for (const p of batch) p.reject(e);
+      failed = e instanceof PartialDeliveryError ? e.failed : undefined;
+      reports = e instanceof PartialDeliveryError ? e.reports : undefined;
+      error = e instanceof PartialDeliveryError ? e.cause : e;
+    }
+    const now = performance.now();
+    let sent = 0;
+    let bytes = 0;
+    let errors = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i];
+      if (reports === undefined || failed?.includes(p.message.partition)) {
+        errors++;
+        p.reject(error);
+        continue;
+      }
+      sent++;
+      bytes += p.bytes;
+      this.#metrics.latency.record(now - p.at);
+      p.resolve(reports[i]);
+    }
+    if (sent > 0) this.#metrics.recordSent(sent, bytes);
+    if (errors > 0) {
+      this.#failures += errors;
+      this.#lastError = error;
+      this.#metrics.recordError(errors);
     }
   }
 

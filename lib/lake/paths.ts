@@ -110,8 +110,19 @@ function checkDateHour(date: string, hour: string): void {
   }
 }
 
+/** The largest distance from the epoch a JavaScript `Date` can hold, ms (100 000 000 days). */
+export const MAX_DATE_MS = 8.64e15;
+
+/** The first instant a lake key can name: 0000-01-01T00:00:00Z, epoch ms. */
+export const FIRST_LAKE_MS: number = -62_167_219_200_000;
+
+/** The first instant past what a lake key can name: 10000-01-01T00:00:00Z, epoch ms. */
+export const END_LAKE_MS = 253_402_300_800_000;
+
 /**
  * The UTC date and hour of a timestamp (epoch milliseconds or a Date).
+ * Throws {@linkcode LakeKeyError} for an invalid Date, NaN, or a time outside
+ * the years 0000..9999 (a key's date has four digits).
  *
  * @example
  * ```ts
@@ -121,7 +132,17 @@ function checkDateHour(date: string, hour: string): void {
  */
 export function utcDateHour(time: number | Date): DateHour {
   const ms = time instanceof Date ? time.getTime() : time;
-  if (!Number.isFinite(ms)) throw new LakeKeyError(`not a timestamp: ${time}`);
+  if (!Number.isFinite(ms)) {
+    throw new LakeKeyError(
+      `not a timestamp: ${time} (a Date holds ±${MAX_DATE_MS} ms around 1970-01-01)`,
+    );
+  }
+  if (ms < FIRST_LAKE_MS || ms >= END_LAKE_MS) {
+    const when = Math.abs(ms) <= MAX_DATE_MS ? new Date(ms).toISOString() : `${ms} ms`;
+    throw new LakeKeyError(
+      `${when} is outside the years 0000..9999 a lake key can hold (date=YYYY-MM-DD)`,
+    );
+  }
   // The sink asks once per record and records come in hour runs: format each hour once.
   const hourIndex = Math.floor(ms / 3_600_000);
   if (hourIndex !== lastHour.index) {

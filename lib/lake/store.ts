@@ -21,7 +21,7 @@ import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import type { Client } from "./upstream.ts";
 import type { Config } from "../config.ts";
-import { createObjectStoreClient } from "./client.ts";
+import { createObjectStoreClient, type ObjectStoreClientOptions } from "./client.ts";
 
 /** One listed object. */
 export interface StoredObject {
@@ -42,11 +42,113 @@ export interface ListOptions {
 }
 
 /**
- * The objects of one bucket.
+ * S3 error codes that say "try again later": the server is busy, starting,
+ * or lost a quorum. Every other error the server answers with (AccessDenied,
+ * InvalidAccessKeyId, SignatureDoesNotMatch, NoSuchBucket, NoSuchKey, ...)
+ * stays the same however often it is retried.
+ */
+export const TRANSIENT_S3_CODES: ReadonlySet<string> = new Set([
+  "InternalError",
+  "ServiceUnavailable",
+  "SlowDown",
+  "RequestTimeout",
+  "OperationAborted",
+  "XMinioServerNotInitialized",
+  "XMinioReadQuorum",
+  "XMinioWriteQuorum",
+  "XMinioStorageFull",
+]);
+
+/** Codes of network failures: nothing (or nothing complete) came back. */
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "EAI_AGAIN",
+  "ENOTFOUND",
+  "UND_ERR_SOCKET",
+]);
+
+/**
+ * Whether retrying a failed object store call can help: `transient` for
+ * network failures (refused, reset, timed out: MinIO down or frozen) and the
+ * server's "busy" answers ({@linkcode TRANSIENT_S3_CODES}, and the client's
+ * own "retryable HTTP status" after its retry); `permanent` for every other
+ * answer of the server (403 AccessDenied, 404 NoSuchBucket, ...) and for
+ * errors raised before a request was sent (an invalid bucket name).
  *
  * @example
  * ```ts
- * import { createObjectStoreClient } from "./client.ts";
+ * import { storeErrorKind } from "./store.ts";
+ * console.log(storeErrorKind(Object.assign(new Error("x"), { code: "ECONNREFUSED" }))); // transient
+ * console.log(storeErrorKind(Object.assign(new Error("x"), { name: "S3Error", code: "AccessDenied" }))); // permanent
+ * ```
+ */
+export function storeErrorKind(error: unknown): "transient" | "permanent" {
+  if (error instanceof LakeStoreError) return error.transient ? "transient" : "permanent";
+  const e = error as { name?: string; code?: string; message?: string; cause?: unknown } | null;
+  if (!e || typeof e !== "object") return "permanent";
+  if (e.name === "S3Error") return TRANSIENT_S3_CODES.has(e.code ?? "") ? "transient" : "permanent";
+  if (e.code !== undefined && NETWORK_CODES.has(e.code)) return "transient";
+  if (/Retryable HTTP status|socket hang up|aborted|ECONNRE/i.test(e.message ?? "")) {
+    return "transient";
+  }
+  // Deno's own network errors (a fetch-based transport) name the failure instead.
+  if (["ConnectionRefused", "ConnectionReset", "TimedOut", "Interrupted"].includes(e.name ?? "")) {
+    return "transient";
+  }
+  return e.cause !== undefined ? storeErrorKind(e.cause) : "permanent";
+}
+
+/**
+ * A failed object store call: which operation on which key, the S3 (or
+ * network) code, and whether retrying can help (`transient`, see
+ * {@linkcode storeErrorKind}). The original error is the `cause`.
+ *
+ * @example
+ * ```ts
+ * import { LakeStoreError } from "./store.ts";
+ * const e = new LakeStoreError("put", "bronze/x", Object.assign(new Error("denied"), { name: "S3Error", code: "AccessDenied" }));
+ * console.log(e.transient, e.code, e.message);
+ * // false AccessDenied put bronze/x: AccessDenied: denied (permanent: not retried)
+ * ```
+ */
+export class LakeStoreError extends Error {
+  /** The S3 error code (`AccessDenied`, `NoSuchBucket`) or network code (`ECONNREFUSED`). */
+  readonly code?: string;
+  /** Whether a retry may succeed (MinIO down, frozen or busy). */
+  readonly transient: boolean;
+
+  /** Builds the error and its message. */
+  constructor(readonly op: string, readonly key: string, cause: unknown) {
+    const e = cause as { code?: string; message?: string };
+    const transient = storeErrorKind(cause) === "transient";
+    const text = cause instanceof Error ? cause.message : String(cause);
+    super(
+      `${op} ${key}: ${e?.code && !text.includes(e.code) ? `${e.code}: ` : ""}${text}` +
+        (transient ? "" : " (permanent: not retried)"),
+      { cause },
+    );
+    this.name = "LakeStoreError";
+    this.code = e?.code;
+    this.transient = transient;
+  }
+}
+
+/**
+ * The objects of one bucket. Every failed call throws a
+ * {@linkcode LakeStoreError} that says whether a retry can help; a request
+ * that gets no answer is abandoned after the client's idle bound (see
+ * `createObjectStoreClient`), so no call waits forever on a frozen MinIO.
+ *
+ * @example
+ * ```ts
+ * import { createObjectStoreClient, type ObjectStoreClientOptions } from "./client.ts";
  * import { loadConfig } from "../config.ts";
  * import { LakeStore } from "./store.ts";
  * const config = loadConfig();
@@ -68,8 +170,17 @@ export class LakeStore {
    * console.log(LakeStore.fromConfig(loadConfig()).bucket); // e.g. "shopstream-lake"
    * ```
    */
-  static fromConfig(config: Config): LakeStore {
-    return new LakeStore(createObjectStoreClient(config), config.s3.bucket);
+  static fromConfig(config: Config, options: ObjectStoreClientOptions = {}): LakeStore {
+    return new LakeStore(createObjectStoreClient(config, options), config.s3.bucket);
+  }
+
+  /** Runs one client call; a failure becomes a {@linkcode LakeStoreError}. */
+  async #call<T>(op: string, key: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw e instanceof LakeStoreError ? e : new LakeStoreError(op, key, e);
+    }
   }
 
   /**
@@ -83,12 +194,14 @@ export class LakeStore {
    * ```
    */
   async ensureBucket(): Promise<boolean> {
-    if (await this.client.bucketExists(this.bucket)) return false;
+    const exists = () =>
+      this.#call("bucketExists", this.bucket, () => this.client.bucketExists(this.bucket));
+    if (await exists()) return false;
     try {
-      await this.client.makeBucket(this.bucket);
+      await this.#call("makeBucket", this.bucket, () => this.client.makeBucket(this.bucket));
     } catch (e) {
       // Another process made it between the check and here.
-      if (await this.client.bucketExists(this.bucket)) return false;
+      if (await exists()) return false;
       throw e;
     }
     return true;
@@ -111,9 +224,10 @@ export class LakeStore {
     contentType = "application/octet-stream",
   ): Promise<void> {
     const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    await this.client.putObject(this.bucket, key, body, body.length, {
-      "Content-Type": contentType,
-    });
+    await this.#call("put", key, () =>
+      this.client.putObject(this.bucket, key, body, body.length, {
+        "Content-Type": contentType,
+      }));
   }
 
   /**
@@ -136,7 +250,7 @@ export class LakeStore {
     let etag = knownEtag;
     if (etag === undefined) {
       try {
-        etag = (await this.client.statObject(this.bucket, key)).etag;
+        etag = (await this.#call("stat", key, () => this.client.statObject(this.bucket, key))).etag;
       } catch (e) {
         const code = (e as { code?: string }).code;
         if (code !== "NotFound" && code !== "NoSuchKey") throw e;
@@ -157,7 +271,11 @@ export class LakeStore {
    * console.log((await LakeStore.fromConfig(loadConfig()).get("scratch/x.bin")).length);
    * ```
    */
-  async get(key: string): Promise<Uint8Array> {
+  get(key: string): Promise<Uint8Array> {
+    return this.#call("get", key, () => this.#get(key));
+  }
+
+  async #get(key: string): Promise<Uint8Array> {
     const stream = await this.client.getObject(this.bucket, key);
     const chunks: Uint8Array[] = [];
     let size = 0;
@@ -187,7 +305,7 @@ export class LakeStore {
    */
   async exists(key: string): Promise<boolean> {
     try {
-      await this.client.statObject(this.bucket, key);
+      await this.#call("stat", key, () => this.client.statObject(this.bucket, key));
       return true;
     } catch (e) {
       const code = (e as { code?: string }).code;
@@ -209,7 +327,11 @@ export class LakeStore {
    * console.log(objects.length);
    * ```
    */
-  async list(prefix: string, options: ListOptions = {}): Promise<StoredObject[]> {
+  list(prefix: string, options: ListOptions = {}): Promise<StoredObject[]> {
+    return this.#call("list", prefix, () => this.#list(prefix, options));
+  }
+
+  async #list(prefix: string, options: ListOptions): Promise<StoredObject[]> {
     const out: StoredObject[] = [];
     const stream = this.client.listObjectsV2(this.bucket, prefix, options.recursive ?? true);
     for await (const item of stream) {
@@ -234,12 +356,14 @@ export class LakeStore {
    * console.log(await LakeStore.fromConfig(loadConfig()).folders("bronze/")); // ["bronze/shopstream.orders/", ...]
    * ```
    */
-  async folders(prefix: string): Promise<string[]> {
-    const out: string[] = [];
-    for await (const item of this.client.listObjectsV2(this.bucket, prefix, false)) {
-      if (item.prefix !== undefined) out.push(item.prefix);
-    }
-    return out.sort();
+  folders(prefix: string): Promise<string[]> {
+    return this.#call("list", prefix, async () => {
+      const out: string[] = [];
+      for await (const item of this.client.listObjectsV2(this.bucket, prefix, false)) {
+        if (item.prefix !== undefined) out.push(item.prefix);
+      }
+      return out.sort();
+    });
   }
 
   /**
@@ -253,7 +377,7 @@ export class LakeStore {
    * ```
    */
   async remove(key: string): Promise<void> {
-    await this.client.removeObject(this.bucket, key);
+    await this.#call("remove", key, () => this.client.removeObject(this.bucket, key));
   }
 
   /**
@@ -272,7 +396,12 @@ export class LakeStore {
     }
     const keys = (await this.list(prefix)).map((o) => o.key);
     for (let i = 0; i < keys.length; i += 1000) {
-      await this.client.removeObjects(this.bucket, keys.slice(i, i + 1000));
+      const slice = keys.slice(i, i + 1000);
+      await this.#call(
+        "removeObjects",
+        prefix,
+        () => this.client.removeObjects(this.bucket, slice),
+      );
     }
     return keys.length;
   }

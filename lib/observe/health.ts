@@ -1,7 +1,8 @@
 /**
- * Health of the local stack: every Kafka broker and the controller, under-
- * replicated partitions, the Schema Registry, and MinIO with its bucket.
- * Each check is a row; the report is ok only when every row is.
+ * Health of the local stack: every Kafka broker, the KRaft metadata quorum
+ * (its leader, the active controller, and each voter's lag), under-replicated
+ * partitions, the Schema Registry, and MinIO with its bucket. Each check is a
+ * row; the report is ok only when every row is.
  *
  * @example
  * ```ts
@@ -17,6 +18,7 @@ import type { Config } from "../config.ts";
 import { logLevel } from "kafkajs";
 import { createKafka, logLevelFromEnv, unreachableBroker } from "../kafka/client.ts";
 import { createObjectStoreClient } from "../lake/client.ts";
+import { describeQuorum, type QuorumStatus } from "./quorum.ts";
 import { withDeadline } from "../util/deadline.ts";
 import { formatTable } from "../util/table.ts";
 
@@ -45,8 +47,8 @@ function message(e: unknown): string {
 }
 
 /**
- * Kafka rows: one per expected broker, the controller, and under-replicated
- * partitions across all topics.
+ * Kafka rows: one per expected broker, the metadata quorum (see
+ * {@linkcode checkQuorum}), and under-replicated partitions across all topics.
  *
  * @example
  * ```ts
@@ -64,6 +66,8 @@ export async function checkKafka(config: Config, timeoutMs = 10_000): Promise<He
   });
   const admin = kafka.admin();
   const rows: HealthCheck[] = [];
+  const quorum = checkQuorum(config, Math.max(timeoutMs, 20_000));
+  let quorumShown = false;
   try {
     await withDeadline(admin.connect(), timeoutMs, "connecting to Kafka");
     const cluster = await withDeadline(admin.describeCluster(), timeoutMs, "describeCluster");
@@ -86,14 +90,9 @@ export async function checkKafka(config: Config, timeoutMs = 10_000): Promise<He
           },
       );
     }
-    rows.push({
-      service: "kafka",
-      check: "controller",
-      ok: cluster.controller !== null && cluster.controller >= 0,
-      detail: cluster.controller !== null && cluster.controller >= 0
-        ? `node ${cluster.controller}`
-        : "no active controller",
-    });
+    // Not cluster.controller: in KRaft that is a random live broker, not the active controller.
+    rows.push(await quorum);
+    quorumShown = true;
     const topics = await withDeadline(admin.listTopics(), timeoutMs, "listTopics");
     let partitions = 0;
     const under: string[] = [];
@@ -123,6 +122,7 @@ export async function checkKafka(config: Config, timeoutMs = 10_000): Promise<He
         }`,
     });
   } catch (e) {
+    if (!quorumShown) rows.push(await quorum);
     const down = unreachableBroker("", { message: message(e) });
     rows.push({
       service: "kafka",
@@ -136,6 +136,73 @@ export async function checkKafka(config: Config, timeoutMs = 10_000): Promise<He
     await admin.disconnect().catch(() => {});
   }
   return rows;
+}
+
+/**
+ * The quorum row for a quorum as {@linkcode describeQuorum} reports it: ok
+ * when it has a leader; the detail names the leader and epoch and each
+ * voter's lag (records behind the leader) and, when it has not fetched for
+ * over `staleMs`, for how long.
+ *
+ * @example
+ * ```ts
+ * import { quorumHealth } from "./health.ts";
+ * const row = quorumHealth({
+ *   clusterId: "c", leaderId: -1, leaderEpoch: 4, highWatermark: 900, maxFollowerLag: 0,
+ *   maxFollowerLagTimeMs: 0, voters: [{ id: 1, endpoints: [] }], observers: [], replicas: [],
+ * });
+ * console.log(row.ok, row.detail); // false no leader (epoch 4): ...
+ * ```
+ */
+export function quorumHealth(q: QuorumStatus, now = Date.now(), staleMs = 5_000): HealthCheck {
+  const voters = q.voters.map((v) => {
+    const r = q.replicas.find((x) => x.nodeId === v.id);
+    if (!r) return `${v.id}: not reporting`;
+    if (v.id === q.leaderId) return `${v.id}: leader`;
+    const idle = r.lastFetchTimestamp > 0 ? now - r.lastFetchTimestamp : -1;
+    return `${v.id}: lag ${r.lag}` +
+      (idle > staleMs ? `, no fetch for ${Math.round(idle / 1000)} s` : "");
+  }).join(", ");
+  const observers = q.observers.length
+    ? `; observers ${q.observers.map((o) => o.id).join(", ")}`
+    : "";
+  if (q.leaderId < 0) {
+    return {
+      service: "kafka",
+      check: "quorum",
+      ok: false,
+      detail: `no leader (epoch ${q.leaderEpoch}): voters ${voters}${observers}`,
+    };
+  }
+  return {
+    service: "kafka",
+    check: "quorum",
+    ok: true,
+    detail: `leader ${q.leaderId} (epoch ${q.leaderEpoch}, high watermark ${q.highWatermark}); ` +
+      `voters ${voters}${observers}`,
+  };
+}
+
+/**
+ * The KRaft quorum row: Kafka's own `kafka-metadata-quorum` tool asked for the
+ * Raft leader and each voter's lag ({@linkcode describeQuorum}); not ok when
+ * the quorum has no leader or the tool gets no answer in `timeoutMs`.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { checkQuorum } from "./health.ts";
+ * console.log((await checkQuorum(loadConfig())).detail);
+ * ```
+ */
+export async function checkQuorum(config: Config, timeoutMs = 20_000): Promise<HealthCheck> {
+  try {
+    return quorumHealth(await describeQuorum(config, { timeoutMs }));
+  } catch (e) {
+    const first = message(e).split("\n").find((l) => /Exception|Error|no answer/.test(l)) ??
+      message(e).split("\n")[0];
+    return { service: "kafka", check: "quorum", ok: false, detail: `no answer: ${first.trim()}` };
+  }
 }
 
 /**

@@ -17,3 +17,4 @@ export * from "./alerts.ts";
 export * from "./health.ts";
 export * from "./metrics_server.ts";
 export * from "./prometheus.ts";
+export * from "./quorum.ts";

@@ -31,6 +31,61 @@ import { SchemaStore } from "./store.ts";
  */
 export const CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
 
+/**
+ * The largest request body the registry reads, in bytes (16 MiB), unless
+ * {@linkcode StartRegistryOptions.maxBodyBytes} says otherwise. Confluent's
+ * server accepts more, but no Avro schema a course needs comes near it, and
+ * a bound keeps one request from filling the registry's memory; a larger
+ * body is answered 413 with `{"error_code": 413, "message": ...}`.
+ *
+ * @example
+ * ```ts
+ * import { MAX_BODY_BYTES } from "./server.ts";
+ * console.log(MAX_BODY_BYTES / 1024 / 1024); // 16
+ * ```
+ */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The request body as text, read up to `limit` bytes: a `content-length`
+ * above it, or a body that grows past it, throws 413 (the rest is not read).
+ *
+ * @example
+ * ```ts
+ * import { readBodyText } from "./server.ts";
+ * const request = new Request("http://registry/", { method: "POST", body: "{}" });
+ * console.log(await readBodyText(request, 1024)); // {}
+ * ```
+ */
+export async function readBodyText(request: Request, limit: number): Promise<string> {
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (declared > limit) {
+    await request.body?.cancel().catch(() => {});
+    throw RegistryError.payloadTooLarge(limit);
+  }
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw RegistryError.payloadTooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
 type Params = Record<string, string>;
 type Handler = (p: Params, q: URLSearchParams, body: () => Promise<unknown>) => unknown;
 
@@ -142,7 +197,9 @@ function respond(status: number, body: unknown): Response {
 export function createHandler(
   service: RegistryService,
   log: (message: string) => void = (m) => console.error(m),
+  options: { maxBodyBytes?: number } = {},
 ): (request: Request) => Promise<Response> {
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const table = routes(service);
   return async (request) => {
     const url = new URL(request.url);
@@ -159,7 +216,7 @@ export function createHandler(
       const handler = route.methods[request.method];
       if (!handler) throw RegistryError.methodNotAllowed();
       const body = async () => {
-        const text = await request.text();
+        const text = await readBodyText(request, maxBodyBytes);
         if (text.trim() === "") return null;
         try {
           return JSON.parse(text);
@@ -193,6 +250,13 @@ export interface StartRegistryOptions {
   log?: (message: string) => void;
   /** A kafkajs client to use instead of one made from `config` (for tests). */
   kafka?: Kafka;
+  /** Largest request body read, in bytes; default {@linkcode MAX_BODY_BYTES} (16 MiB). */
+  maxBodyBytes?: number;
+  /**
+   * How long one `_schemas` write may take, waiting for an earlier one included,
+   * before the request is answered 500/50002; default 10 s.
+   */
+  writeTimeoutMs?: number;
 }
 
 /** A running registry from {@linkcode startRegistry}. */
@@ -256,13 +320,14 @@ export async function startRegistry(options: StartRegistryOptions): Promise<Runn
     startTimeoutMs: options.startTimeoutMs,
     log,
     kafka: options.kafka,
+    writeTimeoutMs: options.writeTimeoutMs,
   });
   const service = new RegistryService(store);
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     server = Deno.serve(
       { port: options.port ?? address.port, hostname, onListen: () => {} },
-      createHandler(service, log),
+      createHandler(service, log, { maxBodyBytes: options.maxBodyBytes }),
     );
   } catch (e) {
     await store.close();

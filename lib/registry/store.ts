@@ -15,7 +15,12 @@
  *   applied it (read-your-writes). Re-sent duplicates are harmless: every
  *   record sets a key to a value;
  * - startup, and every mutation, first write a NOOP record and wait until the
- *   reader has applied it, so the state includes everything written before.
+ *   reader has applied it, so the state includes everything written before;
+ * - every write is bounded (`writeTimeoutMs`, default 10 s, waiting for the
+ *   lock included): past it the request fails with Confluent's 50002
+ *   "operation timed out" instead of hanging. A send kafkajs still holds
+ *   keeps the lock until it settles, so records stay in order, but no
+ *   request waits for it longer than its own bound.
  *
  * @example
  * ```ts
@@ -53,7 +58,7 @@ export interface SchemaStoreOptions {
   clientId?: string;
   /** How long startup may wait for Kafka (topic, reader catch-up); default 60 s. */
   startTimeoutMs?: number;
-  /** How long one write may take, re-sends included; default 30 s. */
+  /** How long one write may take, waiting for the lock and re-sends included; default 10 s. */
   writeTimeoutMs?: number;
   /** Where warnings go; default `console.error`. */
   log?: (message: string) => void;
@@ -120,7 +125,9 @@ export class SchemaStore {
   readonly #writeTimeoutMs: number;
   readonly #log: (message: string) => void;
   #waiters: Waiter[] = [];
-  #lock: Promise<unknown> = Promise.resolve();
+  #lock: Promise<void> = Promise.resolve();
+  /** Sends kafkajs has not settled yet, including those whose write timed out. */
+  readonly #sending = new Set<Promise<unknown>>();
   #closed = false;
 
   private constructor(
@@ -165,7 +172,7 @@ export class SchemaStore {
     const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
     const groupId = `${clientId}.${topic}.${crypto.randomUUID().slice(0, 8)}`;
     const kafka = options.kafka ?? createKafka(config, { clientId });
-    const store = new SchemaStore(topic, kafka, groupId, options.writeTimeoutMs ?? 30_000, log);
+    const store = new SchemaStore(topic, kafka, groupId, options.writeTimeoutMs ?? 10_000, log);
     try {
       await store.#start(config, deadline);
       return store;
@@ -324,11 +331,45 @@ export class SchemaStore {
 
   /**
    * Run `fn` while no other {@linkcode exclusive} call runs: the one-writer-at-a-time lock.
+   * Waiting for it is bounded by the write timeout (then 50002, and `fn` never runs); the
+   * lock passes on once `fn` is done and every send it started has settled.
    */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#lock.then(fn, fn);
-    this.#lock = run.catch(() => {});
-    return run;
+    const previous = this.#lock;
+    const { promise: released, resolve: release } = Promise.withResolvers<void>();
+    this.#lock = previous.then(() => released);
+    return (async () => {
+      let acquired = false;
+      try {
+        await this.#within(
+          previous,
+          Date.now() + this.#writeTimeoutMs,
+          `waiting for an earlier write to ${this.topic} to finish`,
+        );
+        acquired = true;
+        return await fn();
+      } finally {
+        if (acquired) Promise.allSettled([...this.#sending]).then(() => release());
+        else release();
+      }
+    })();
+  }
+
+  /** `promise`, or RegistryError.timeout (50002) once `deadline` has passed. */
+  async #within<T>(promise: Promise<T>, deadline: number, what: string): Promise<T> {
+    const ms = Math.max(0, deadline - Date.now());
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(RegistryError.timeout(`Operation timed out after ${ms} ms ${what}`)),
+        ms,
+      );
+    });
+    try {
+      return await Promise.race([promise, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Write a NOOP record and wait until it is applied: the state then includes every earlier write. */
@@ -350,11 +391,18 @@ export class SchemaStore {
       if (this.#closed) throw RegistryError.storeError("The schema store is closed");
       let problem: string;
       try {
-        const sent = await this.#producer.send({
+        const sending = this.#producer.send({
           topic: this.topic,
           acks: -1,
           messages: [{ partition: 0, key, value }],
         });
+        this.#sending.add(sending);
+        sending.then(() => this.#sending.delete(sending), () => this.#sending.delete(sending));
+        const sent = await this.#within(
+          sending,
+          deadline,
+          `writing to ${this.topic} (the send is still pending; Kafka may be slow or a broker stuck)`,
+        );
         const p0 = sent.find((m) =>
           m.topicName === this.topic && m.partition === 0 && (m.errorCode ?? 0) === 0
         );

@@ -31,6 +31,8 @@ export const ErrorCode = {
   METHOD_NOT_ALLOWED: 405,
   /** Confluent's classic code for an incompatible schema (HTTP 409); 8.2+ sends 40901. */
   INCOMPATIBLE_SCHEMA: 409,
+  /** Plain HTTP 413: the request body is larger than the registry accepts. */
+  PAYLOAD_TOO_LARGE: 413,
   /** Plain HTTP 422: the request body is missing or not an object. */
   UNPROCESSABLE: 422,
   SUBJECT_NOT_FOUND: 40401,
@@ -224,6 +226,15 @@ export class RegistryError extends Error {
   /** 400/400: the request body is not JSON. */
   static badRequest(message: string): RegistryError {
     return new RegistryError(400, ErrorCode.BAD_REQUEST, message);
+  }
+
+  /** 413/413: the request body is larger than `limit` bytes. */
+  static payloadTooLarge(limit: number): RegistryError {
+    return new RegistryError(
+      413,
+      ErrorCode.PAYLOAD_TOO_LARGE,
+      `HTTP 413 Payload Too Large: the request body exceeds ${limit} bytes`,
+    );
   }
 
   /** 404/404: no such route. */

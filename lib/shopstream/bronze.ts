@@ -33,7 +33,14 @@ import type { Schema } from "../lake/upstream.ts";
 import type avsc from "avsc";
 import { encodeParquet } from "../lake/parquet.ts";
 import { arrowSchema, type ColumnType, tableFromColumns } from "../lake/table.ts";
-import { bronzeKey, type HourPartition, parseBronzeKey, utcDateHour } from "../lake/paths.ts";
+import {
+  bronzeKey,
+  type DateHour,
+  type HourPartition,
+  LakeKeyError,
+  parseBronzeKey,
+  utcDateHour,
+} from "../lake/paths.ts";
 import type { LoadedSchema, SchemaFamily } from "../schema/catalog.ts";
 
 /** One bronze column: its name, type, and where its value sits in a decoded event. */
@@ -72,8 +79,18 @@ export interface BronzeGroup extends HourPartition {
 }
 
 /**
- * A record that cannot go to bronze (no envelope, no region, no event time):
- * the sink dead-letters those before they reach here.
+ * Why a decoded record has no place in bronze: no `envelope.region`
+ * (`no-region`), a region that cannot name a folder (`bad-region`), no
+ * `envelope.occurredAt` (`no-time`), or an event time no lake key can hold
+ * (`bad-time`: an invalid Date, outside JavaScript's Date range, or outside
+ * the years 0000..9999).
+ */
+export type BronzeProblem = "no-region" | "bad-region" | "no-time" | "bad-time";
+
+/**
+ * A record that cannot go to bronze (see {@linkcode BronzeProblem}): the sink
+ * dead-letters those (reason `validation`, this message as the error) before
+ * they reach a buffer, so a flush never meets one.
  *
  * @example
  * ```ts
@@ -81,13 +98,13 @@ export interface BronzeGroup extends HourPartition {
  * try {
  *   bronzeGroupOf({ partition: 0, offset: "1", timestamp: 0, schemaId: 1, value: {} });
  * } catch (e) {
- *   console.log(e instanceof BronzeRecordError); // true
+ *   console.log(e instanceof BronzeRecordError && e.problem); // "no-region"
  * }
  * ```
  */
 export class BronzeRecordError extends Error {
-  /** An error with this message. */
-  constructor(message: string) {
+  /** An error with this message and, when known, the problem it found. */
+  constructor(message: string, readonly problem?: BronzeProblem) {
     super(message);
     this.name = "BronzeRecordError";
   }
@@ -224,15 +241,21 @@ function envelopeOf(record: BronzeRecord): { region: string; occurredAt: Date | 
   const env = at(record.value, ["envelope"]) as Record<string, unknown> | undefined;
   const region = env?.region;
   const occurredAt = env?.occurredAt;
-  if (typeof region !== "string" || region === "") {
+  const where = `record p${record.partition}@${record.offset}`;
+  if (region === undefined || region === null || region === "") {
     throw new BronzeRecordError(
-      `record p${record.partition}@${record.offset} has no envelope.region: dead-letter it`,
+      `${where} has no envelope.region: the lake partitions by region`,
+      "no-region",
+    );
+  }
+  if (typeof region !== "string" || region.includes("/") || region.includes("=")) {
+    throw new BronzeRecordError(
+      `${where}: envelope.region ${JSON.stringify(region)} cannot name a lake folder`,
+      "bad-region",
     );
   }
   if (!(occurredAt instanceof Date) && typeof occurredAt !== "number") {
-    throw new BronzeRecordError(
-      `record p${record.partition}@${record.offset} has no envelope.occurredAt: dead-letter it`,
-    );
+    throw new BronzeRecordError(`${where} has no envelope.occurredAt`, "no-time");
   }
   return { region, occurredAt };
 }
@@ -344,7 +367,9 @@ export function encodeBronze(layout: BronzeLayout, records: readonly BronzeRecor
 
 /**
  * The bronze group of one record: its Kafka partition, region, and the UTC
- * date and hour of its `envelope.occurredAt`.
+ * date and hour of its `envelope.occurredAt`. Throws
+ * {@linkcode BronzeRecordError} when the record has no usable region or event
+ * time (what passes here always makes a valid key).
  *
  * @example
  * ```ts
@@ -356,7 +381,21 @@ export function encodeBronze(layout: BronzeLayout, records: readonly BronzeRecor
  */
 export function bronzeGroupOf(record: BronzeRecord): BronzeGroup {
   const { region, occurredAt } = envelopeOf(record);
-  return { partition: record.partition, region, ...utcDateHour(occurredAt) };
+  let hour: DateHour;
+  try {
+    hour = utcDateHour(occurredAt);
+  } catch (e) {
+    if (!(e instanceof LakeKeyError)) throw e;
+    const invalid = occurredAt instanceof Date && Number.isNaN(occurredAt.getTime());
+    throw new BronzeRecordError(
+      `record p${record.partition}@${record.offset}: envelope.occurredAt ` +
+        (invalid
+          ? "is not a valid date (outside JavaScript's Date range, ±8.64e15 ms around 1970)"
+          : `cannot name a lake partition: ${e.message}`),
+      "bad-time",
+    );
+  }
+  return { partition: record.partition, region, ...hour };
 }
 
 /**

@@ -12,6 +12,16 @@
  * placed orders, ties by sku ascending, e.g. `[{"sku":"kb-01","qty":12}]`).
  * Hours without a placed order have no gold row.
  *
+ * Gold never aborts on what silver let through: a placed order whose
+ * `total_currency` is not its region's currency (the contract gives each
+ * region one, see `regions.ts`) is left out of the row and counted in the
+ * job's report (`invalid`, reason `currency differs from its region`), and
+ * a second row of one event id (silver removes those) is left out and
+ * counted as a duplicate. Rejecting beats converting: an order in the wrong
+ * currency is a producer's bug, converting it at the fixed rate would invent
+ * a revenue the shop never booked, and the sink and silver already refuse
+ * it by the same contract rule, so here it can only come from an older lake.
+ *
  * @example
  * ```ts
  * import { ordersHourlyRow } from "./gold.ts";
@@ -40,6 +50,7 @@ import {
 import type { LakeStore } from "../lake/store.ts";
 import { type ColumnSpec, type Row, tableFromRows, tableRows } from "../lake/table.ts";
 import { divideHalfEven, toEurMinor } from "./currency.ts";
+import { REGIONS } from "./regions.ts";
 import { emptyReport, type LayerJobReport, LayerOutput } from "./silver.ts";
 
 /** The gold table this module writes. */
@@ -94,23 +105,18 @@ export interface OrdersHourlyRow {
   top_products: string;
 }
 
-/**
- * Silver order rows that are not of one currency in one region and hour:
- * the contract gives each region one currency.
- *
- * @example
- * ```ts
- * import { GoldError } from "./gold.ts";
- * console.log(new GoldError("x").name); // GoldError
- * ```
- */
-export class GoldError extends Error {
-  /** An error with this message. */
-  constructor(message: string) {
-    super(message);
-    this.name = "GoldError";
-  }
+/** What {@linkcode ordersHourly} made of one hour's silver rows. */
+export interface OrdersHourly {
+  /** The gold row; undefined when no valid placed order is left. */
+  readonly row?: OrdersHourlyRow;
+  /** Placed orders left out, by reason. */
+  readonly rejected: Record<string, number>;
+  /** Placed orders left out as second copies of an event id. */
+  readonly duplicates: number;
 }
+
+/** The reason gold gives for a placed order not in its region's currency. */
+export const CURRENCY_REJECT = "currency differs from its region";
 
 /**
  * The top `n` skus by total quantity (ties by sku), from line-item JSON texts.
@@ -136,8 +142,65 @@ export function topProducts(itemsJson: readonly string[], n = 3): { sku: string;
 }
 
 /**
+ * The `orders_hourly` row of one region and hour from its silver order rows,
+ * with what was left out (see the module doc: never throws on a row).
+ *
+ * @example
+ * ```ts
+ * import { ordersHourly } from "./gold.ts";
+ * const order = (id: string, currency: string) => ({
+ *   event_id: id, event_type: "order.placed", total_amount_minor: 100n, total_currency: currency,
+ *   items_json: '[{"sku":"a","qty":1}]',
+ * });
+ * const out = ordersHourly({ region: "EU", date: "2026-01-01", hour: "07" }, [order("a", "EUR"), order("b", "USD")]);
+ * console.log(out.row?.orders, out.rejected); // 1n { "currency differs from its region": 1 }
+ * ```
+ */
+export function ordersHourly(where: HourPartition, silverRows: readonly Row[]): OrdersHourly {
+  const currency = REGIONS.find((r) => r.code === where.region)?.currency;
+  const rejected: Record<string, number> = {};
+  const ids = new Set<unknown>();
+  let duplicates = 0;
+  const placed: Row[] = [];
+  for (const r of silverRows) {
+    if (r.event_type !== ORDER_PLACED) continue;
+    if (r.total_currency !== currency || typeof r.total_amount_minor !== "bigint") {
+      const reason = r.total_currency !== currency ? CURRENCY_REJECT : "missing total";
+      rejected[reason] = (rejected[reason] ?? 0) + 1;
+      continue;
+    }
+    if (ids.has(r.event_id)) {
+      duplicates++;
+      continue;
+    }
+    ids.add(r.event_id);
+    placed.push(r);
+  }
+  if (placed.length === 0 || currency === undefined) return { rejected, duplicates };
+  const revenue = placed.reduce((sum, r) => sum + (r.total_amount_minor as bigint), 0n);
+  const orders = BigInt(placed.length);
+  return {
+    rejected,
+    duplicates,
+    row: {
+      region: where.region,
+      date: where.date,
+      hour: where.hour,
+      hour_start: Date.parse(`${where.date}T${where.hour}:00:00Z`),
+      orders,
+      revenue_minor: revenue,
+      currency,
+      revenue_eur_minor: toEurMinor(revenue, currency),
+      avg_basket_minor: divideHalfEven(revenue, orders),
+      top_products: JSON.stringify(topProducts(placed.map((r) => r.items_json as string))),
+    },
+  };
+}
+
+/**
  * The `orders_hourly` row of one region and hour from its silver order rows
- * (already deduplicated); undefined when none is an `order.placed` event.
+ * (already deduplicated); undefined when none is a valid `order.placed`
+ * event. Rows left out are not reported here: see {@linkcode ordersHourly}.
  *
  * @example
  * ```ts
@@ -149,37 +212,7 @@ export function ordersHourlyRow(
   where: HourPartition,
   silverRows: readonly Row[],
 ): OrdersHourlyRow | undefined {
-  const placed = silverRows.filter((r) => r.event_type === ORDER_PLACED);
-  if (placed.length === 0) return undefined;
-  const ids = new Set(placed.map((r) => r.event_id));
-  if (ids.size !== placed.length) {
-    throw new GoldError(
-      `duplicate event ids in silver ${where.region} ${where.date} ${where.hour}`,
-    );
-  }
-  const currencies = new Set(placed.map((r) => r.total_currency as string));
-  if (currencies.size !== 1) {
-    throw new GoldError(
-      `orders of region ${where.region} at ${where.date} ${where.hour}h are in ${
-        [...currencies].join(", ")
-      }: a region has one currency`,
-    );
-  }
-  const currency = [...currencies][0];
-  const revenue = placed.reduce((sum, r) => sum + (r.total_amount_minor as bigint), 0n);
-  const orders = BigInt(placed.length);
-  return {
-    region: where.region,
-    date: where.date,
-    hour: where.hour,
-    hour_start: Date.parse(`${where.date}T${where.hour}:00:00Z`),
-    orders,
-    revenue_minor: revenue,
-    currency,
-    revenue_eur_minor: toEurMinor(revenue, currency),
-    avg_basket_minor: divideHalfEven(revenue, orders),
-    top_products: JSON.stringify(topProducts(placed.map((r) => r.items_json as string))),
-  };
+  return ordersHourly(where, silverRows).row;
 }
 
 /**
@@ -224,7 +257,12 @@ export class GoldJob {
       const rows = tableRows(decodeParquet(await this.store.get(o.key)));
       report.objectsRead++;
       report.rowsIn += rows.length;
-      const row = ordersHourlyRow(where, rows);
+      const { row, rejected, duplicates } = ordersHourly(where, rows);
+      report.duplicates += duplicates;
+      for (const [reason, n] of Object.entries(rejected)) {
+        report.invalidReasons[reason] = (report.invalidReasons[reason] ?? 0) + n;
+        report.invalid += n;
+      }
       if (!row) continue;
       report.rowsOut++;
       const key = goldKey({ topic: ordersTopic, table: ORDERS_HOURLY, ...where });

@@ -72,6 +72,7 @@ export * from "./batcher.ts";
 export * from "./bronze.ts";
 export * from "./checks.ts";
 export * from "./currency.ts";
+export * from "./drain.ts";
 export * from "./generator.ts";
 export * from "./gold.ts";
 export * from "./lake_reader.ts";

@@ -343,6 +343,11 @@ export function formatMonitorView(view: MonitorView): string {
         }, ` +
         `flushes ${pick(METRIC.sinkFlushes)}, flush failures ${pick(METRIC.sinkFlushFailures)}`,
     );
+    const waiting = pick(METRIC.sinkWaitingForStore) > 0;
+    out.push(
+      `sink consumer restarts ${pick(METRIC.sinkConsumerRestarts)}` +
+        (waiting ? ", WAITING for the object store (uploads retried)" : ""),
+    );
   }
   out.push("", "alerts");
   out.push(formatTable(

@@ -34,6 +34,8 @@ export const METRIC = {
   sinkFlushFailures: "shopstream_sink_flush_failures_total",
   sinkFlushSeconds: "shopstream_sink_flush_seconds",
   sinkBuffered: "shopstream_sink_buffered_records",
+  sinkConsumerRestarts: "shopstream_sink_consumer_restarts_total",
+  sinkWaitingForStore: "shopstream_sink_waiting_for_store",
   consumerLag: "shopstream_consumer_lag",
   underReplicated: "shopstream_under_replicated_partitions",
   lakeObjects: "shopstream_lake_objects_total",
@@ -63,6 +65,10 @@ export interface ShopstreamMetrics {
   sinkFlushSeconds: Histogram;
   /** Records held in the sink's buffers, by topic. */
   sinkBuffered: Gauge;
+  /** Times kafkajs restarted the sink's consumer after its handler or a fetch threw. */
+  sinkConsumerRestarts: Counter;
+  /** 1 while the sink retries a failing object store call (MinIO down or frozen), else 0. */
+  sinkWaitingForStore: Gauge;
   /** Log-end offset minus committed offset, by group, topic and partition (read from Kafka). */
   consumerLag: Gauge;
   /** Partitions whose ISR is smaller than their replica set, or with no leader (read from Kafka). */
@@ -135,6 +141,14 @@ export function registerShopstreamMetrics(registry: MetricsRegistry): Shopstream
       name: METRIC.sinkBuffered,
       help: "Records held in the lake sink's buffers, not yet uploaded.",
       labelNames: topic,
+    }),
+    sinkConsumerRestarts: registry.counter({
+      name: METRIC.sinkConsumerRestarts,
+      help: "Times the lake sink's consumer was restarted after a crash (a loop shows here).",
+    }),
+    sinkWaitingForStore: registry.gauge({
+      name: METRIC.sinkWaitingForStore,
+      help: "1 while the lake sink retries a failing object store call, else 0.",
     }),
     consumerLag: registry.gauge({
       name: METRIC.consumerLag,

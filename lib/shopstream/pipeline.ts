@@ -35,7 +35,7 @@ import { LakeStore } from "../lake/store.ts";
 import type { Row } from "../lake/table.ts";
 import { MetricsServer } from "../observe/metrics_server.ts";
 import { MetricsRegistry } from "../observe/prometheus.ts";
-import { sleep } from "../util/deadline.ts";
+import { withDeadline } from "../util/deadline.ts";
 import { formatTable } from "../util/table.ts";
 import { type BatchPolicy, DEFAULT_BATCH_POLICY } from "./batcher.ts";
 import { type PipelineCheck, pipelineChecks } from "./checks.ts";
@@ -49,7 +49,8 @@ import {
 } from "./monitoring.ts";
 import { ensureTopics, type ProduceSummary, ShopStreamProducer } from "./producer.ts";
 import { type LayerJobReport, SilverJob } from "./silver.ts";
-import { type SinkHandle, type SinkSnapshot, startSink } from "./sink_runner.ts";
+import { type SinkHandle, sinkHealth, type SinkSnapshot, startSink } from "./sink_runner.ts";
+import { drainSink } from "./drain.ts";
 import type { Tally } from "./tally.ts";
 import { FAMILY_OF, familyTopics, type ShopTopics, TOPIC_KEYS } from "./topics.ts";
 
@@ -96,6 +97,24 @@ export const DEFAULT_PIPELINE: Readonly<
   drainTimeoutMs: 180_000,
   progressMs: 1000,
 });
+
+/**
+ * A run given up by {@linkcode Pipeline.abort}: the lake and the checks are
+ * not complete; what was not uploaded is read again by the next run.
+ *
+ * @example
+ * ```ts
+ * import { PipelineAbortedError } from "./pipeline.ts";
+ * console.log(new PipelineAbortedError("MinIO frozen").message); // pipeline aborted: MinIO frozen
+ * ```
+ */
+export class PipelineAbortedError extends Error {
+  /** Says why the run was given up. */
+  constructor(reason: string) {
+    super(`pipeline aborted: ${reason}`);
+    this.name = "PipelineAbortedError";
+  }
+}
 
 /** Options of {@linkcode Pipeline}; defaults in {@linkcode DEFAULT_PIPELINE}. */
 export interface PipelineOptions {
@@ -259,6 +278,8 @@ function mirror(
       metrics.sinkFlushFailures.advanceTo({ topic }, n);
     }
     for (const [topic, n] of Object.entries(l.buffered)) metrics.sinkBuffered.set({ topic }, n);
+    metrics.sinkConsumerRestarts.advanceTo({}, sink.consumerRestarts);
+    metrics.sinkWaitingForStore.set({}, sink.waitingForStore ? 1 : 0);
     metrics.lakeObjects.advanceTo({ layer: "bronze" }, sink.totals.objects);
   }
 }
@@ -353,12 +374,41 @@ export class Pipeline {
     this.#producer?.stop();
   }
 
+  #aborted?: PipelineAbortedError;
+  readonly #abort = Promise.withResolvers<never>();
+
+  /**
+   * Gives the run up now (e.g. a stop that could not finish in time: MinIO
+   * frozen): `run()` rejects with {@linkcode PipelineAbortedError} within a
+   * few seconds, the sink stops without committing anything more (what was
+   * not uploaded is read again by the next run), no lake job runs.
+   */
+  abort(reason: string): void {
+    if (this.#aborted) return;
+    this.#aborted = new PipelineAbortedError(reason);
+    this.stop();
+    this.#abort.reject(this.#aborted);
+  }
+
   /**
    * Runs the pipeline (see the module doc): prepare the topics and the lake,
    * start the sink, the producer and the metrics server, produce, drain the
-   * sink, build silver and gold, read the lake back and check it.
+   * sink, build silver and gold, read the lake back and check it. Rejects
+   * soon after {@linkcode Pipeline.abort}.
    */
   async run(): Promise<PipelineSummary> {
+    this.#abort.promise.catch(() => {});
+    const work = this.#run();
+    try {
+      return await Promise.race([work, this.#abort.promise]);
+    } catch (e) {
+      // Aborted: the run's own cleanup (sink stopped, clients closed) gets a short bound.
+      if (this.#aborted) await withDeadline(work, 3000, "cleanup").catch(() => {});
+      throw e;
+    }
+  }
+
+  async #run(): Promise<PipelineSummary> {
     const run = this.#open();
     await run.admin.connect();
     try {
@@ -428,7 +478,8 @@ export class Pipeline {
     if (run.ticker !== undefined) clearInterval(run.ticker);
     await run.server?.stop().catch(() => {});
     await run.producer?.disconnect().catch(() => {});
-    await run.sink?.stop().catch(() => {});
+    // After a failure or an abort the sink gets a short bound: nothing more is committed past it.
+    await run.sink?.stop(this.#aborted ? 2000 : 10_000).catch(() => {});
     await run.admin.disconnect();
   }
 
@@ -516,10 +567,7 @@ export class Pipeline {
     const sink = run.sink!;
     const server = new MetricsServer(registry, {
       port,
-      health: () => ({
-        ok: !sink.crashed,
-        details: { sink: sink.crashed ? `crashed: ${sink.crashed.message}` : "running" },
-      }),
+      health: () => sinkHealth(sink),
     });
     try {
       await server.start();
@@ -557,35 +605,21 @@ export class Pipeline {
   }
 
   /**
-   * Waits until the sink has read all `produced` records (asking it to upload
-   * what it buffers once everything is read), then stops it: every buffer
-   * flushed, offsets committed. Returns its last snapshot.
+   * Waits until the sink has committed every record of the event topics
+   * (asking it to upload what it buffers once everything is read; see
+   * `drain.ts`), then stops it: every buffer flushed, offsets committed.
+   * Returns its last snapshot.
    */
   async #drain(run: RunContext, produced: number): Promise<SinkSnapshot> {
     run.stage = "drain";
-    this.#log(`draining: waiting for the sink to read ${produced} records`);
+    this.#log(`draining: waiting for the sink to commit ${produced} records`);
     const sink = run.sink!;
-    const timeoutMs = this.#options.drainTimeoutMs ?? DEFAULT_PIPELINE.drainTimeoutMs;
-    const deadline = Date.now() + timeoutMs;
-    let flushAsked = 0;
-    while (true) {
-      if (sink.crashed) throw sink.crashed;
-      const t = sink.snapshot().totals;
-      if (t.records + t.deadLetters + t.skipped >= produced) break;
-      // Everything read, some of it still buffered: upload it now, not after maxAgeMs.
-      const read = t.records + t.buffered + t.deadLetters + t.skipped >= produced;
-      if (read && t.buffered > 0 && Date.now() - flushAsked > 1000) {
-        sink.flushNow();
-        flushAsked = Date.now();
-      }
-      if (Date.now() > deadline) {
-        throw new Error(
-          `the sink read ${t.records + t.deadLetters} of ${produced} records in ` +
-            `${timeoutMs} ms: check \`deno task monitor\` and the sink's log`,
-        );
-      }
-      await sleep(100);
-    }
+    await drainSink(sink, run.admin, {
+      groupId: this.groupId,
+      topics: run.eventTopics,
+      timeoutMs: this.#options.drainTimeoutMs ?? DEFAULT_PIPELINE.drainTimeoutMs,
+      abandoned: () => this.#aborted?.message,
+    });
     const final = await sink.stop();
     run.sink = undefined;
     mirror(run.metrics, run.producer, final);

@@ -317,8 +317,11 @@ export class ShopStreamProducer {
       if (producer.buffered >= producer.maxBuffered) await producer.ready();
       const sent = producer.enqueue({ key: record.key, value });
       if (record.kind === "malformed") {
-        sent.then(() =>
-          this.#malformed.set(record.topic, (this.#malformed.get(record.topic) ?? 0) + 1)
+        // A failure is counted by the producer and thrown by flush() as DeliveryError;
+        // here it only must not become an unhandled rejection.
+        sent.then(
+          () => this.#malformed.set(record.topic, (this.#malformed.get(record.topic) ?? 0) + 1),
+          () => {},
         );
       }
       this.tally.add(record);

@@ -4,7 +4,9 @@
  * reason `validation` (see `lib/schema/decoder.ts`), never into the lake.
  *
  * - orders: at least one line, every `qty >= 1`, every line in the total's
- *   currency, and `total = sum(qty x unitPrice)` exactly (integer minor units);
+ *   currency, `total = sum(qty x unitPrice)` exactly (integer minor units),
+ *   and the total in the currency of the order's region (a region sells in
+ *   one currency: gold sums revenue per region and hour);
  * - payments: `amount > 0`.
  *
  * @example
@@ -22,6 +24,7 @@
  */
 import type { ContractRule } from "../schema/decoder.ts";
 import type { FamilyName } from "../schema/catalog.ts";
+import { REGIONS } from "./regions.ts";
 
 /** Money as the contract writes it: integer minor units and an ISO currency. */
 interface Money {
@@ -31,6 +34,7 @@ interface Money {
 
 /** The parts of an order event the rules look at. */
 interface OrderLike {
+  envelope?: { region?: unknown };
   items?: { qty: number; unitPrice: Money }[];
   total?: Money;
 }
@@ -41,7 +45,9 @@ interface PaymentLike {
 }
 
 /**
- * Order rules: lines present, `qty >= 1`, one currency, exact total.
+ * Order rules: lines present, `qty >= 1`, one currency, exact total, the
+ * region's currency (checked for the regions of `regions.ts`; an order of
+ * another region, `UNKNOWN`, is left to silver, which drops it by region).
  *
  * @example
  * ```ts
@@ -77,6 +83,14 @@ export const orderRules: readonly ContractRule<unknown>[] = [
     return stated === sum
       ? []
       : [`total.amountMinor: ${stated} != sum of qty x unitPrice (${sum})`];
+  },
+  (value) => {
+    const { envelope, total } = value as OrderLike;
+    const region = REGIONS.find((r) => r.code === envelope?.region);
+    if (!total || !region || total.currency === region.currency) return [];
+    return [
+      `total.currency: ${total.currency} is not the currency of region ${region.code} (${region.currency})`,
+    ];
   },
 ];
 

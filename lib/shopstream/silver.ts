@@ -199,11 +199,12 @@ function moneyPrefixes(columns: readonly ColumnSpec[]): string[] {
 
 /**
  * The parts of the event the contract rules look at, rebuilt from a bronze
- * row: each money pair as `{ amountMinor, currency }` under its field name,
- * the line items parsed from `items_json`. Throws when `items_json` is not JSON.
+ * row: the envelope's region, each money pair as `{ amountMinor, currency }`
+ * under its field name, the line items parsed from `items_json`. Throws when
+ * `items_json` is not JSON.
  */
 function contractShape(row: Row, moneyColumns: readonly string[]): Record<string, unknown> {
-  const value: Record<string, unknown> = {};
+  const value: Record<string, unknown> = { envelope: { region: row.region } };
   for (const m of moneyColumns) {
     const amountMinor = row[`${m}_amount_minor`];
     if (amountMinor === null) continue;

@@ -7,7 +7,13 @@
  *   schema, values kept in the writer's shape for bronze) and the rules of
  *   `rules.ts`; no magic byte, an unknown schema id or a broken
  *   rule send the record to the dead-letter topic with reason and origin.
- *   Nothing is dropped.
+ *   So does a record that decodes but has no place in the lake: no
+ *   `envelope.region`, or an event time no key can hold (past the year 9999,
+ *   outside JavaScript's Date range): reason `validation`, the problem as
+ *   the error text ({@linkcode BronzeRecordError}). Nothing is dropped, and no
+ *   record can make the handler throw: a throwing handler makes kafkajs
+ *   restart the consumer on the same record forever (restarts are counted
+ *   in `consumerRestarts`).
  * - Batching: one {@linkcode RegionBatcher} per topic; a region's buffer is
  *   flushed on record count, bytes or age, and on shutdown. A flush writes one
  *   bronze object per (partition, UTC date, UTC hour) of the buffer.
@@ -18,12 +24,24 @@
  *   sink does not flush then: it drops its buffers (their records are read
  *   again) and starts no new upload from the moment the rebalance is
  *   announced. A flush racing the new owner's listing could write rows twice.
- * - Skip rule: on every (re)assignment the sink lists the topic's bronze
- *   objects and skips records already written (`lastOffsets`), so a
- *   crash between upload and commit re-reads but never re-writes a row.
- * - Outages: uploads are retried with backoff until they succeed; while they
+ * - Skip rule: after every (re)assignment, the first flush of each
+ *   (partition, region, UTC hour) group lists that group's bronze objects
+ *   (one prefix, `.../hour=HH/pPPP-`, never the topic's whole folder) and
+ *   leaves out the records already written there (`lastOffsets`), so a crash
+ *   between upload and commit re-reads but never re-writes a row. The
+ *   listing runs in the upload worker, after every upload of the previous
+ *   assignment ended, never in the batch handler: a large lake or a frozen
+ *   MinIO cannot hold the handler past the group's session timeout.
+ * - Outages: a MinIO call that gets no byte for the client's idle bound is
+ *   abandoned (see `createObjectStoreClient`). Transient failures (refused,
+ *   reset, timed out, busy) are retried with backoff until they succeed,
+ *   with `waitingForStore` set and a "waiting for MinIO" log line; while they
  *   fail, buffers fill up to `maxPendingRecords`/`maxPendingBytes` and then
- *   fetching pauses (heartbeats go on), so memory stays bounded.
+ *   fetching pauses (heartbeats go on), so memory stays bounded. Permanent
+ *   ones (403 AccessDenied, NoSuchBucket) crash the sink at once with the
+ *   store's error: retrying cannot fix credentials or a missing bucket.
+ * - Shutdown: `stop()` is bounded (30 s by default); past its bound nothing
+ *   more is committed, so what was not uploaded is read again next time.
  *
  * @example
  * ```ts
@@ -47,18 +65,20 @@ import { createKafka } from "../kafka/client.ts";
 import { GroupConsumer, type RebalanceEvent } from "../kafka/consumer.ts";
 import { type DeadLetterOrigin, type DeadLetterReason, DeadLetterWriter } from "../kafka/dlq.ts";
 import { LatencyHistogram } from "../kafka/metrics.ts";
-import { sleep } from "../util/deadline.ts";
-import { FAMILY_TOPICS, type FamilyName, loadCatalog } from "../schema/catalog.ts";
+import { sleep, withDeadline } from "../util/deadline.ts";
+import { type Catalog, FAMILY_TOPICS, type FamilyName, loadCatalog } from "../schema/catalog.ts";
 import { ContractDecoder } from "../schema/decoder.ts";
 import { AvroSerde } from "../schema/serde.ts";
-import { layerPrefix } from "../lake/paths.ts";
-import { LakeStore } from "../lake/store.ts";
+import { layerPrefix, zeroPad } from "../lake/paths.ts";
+import { LakeStore, storeErrorKind } from "../lake/store.ts";
 import {
+  type BronzeGroup,
   bronzeGroupId,
   bronzeGroupOf,
   BronzeLayout,
   bronzeObjectKey,
   type BronzeRecord,
+  BronzeRecordError,
   encodeBronze,
   groupBronze,
   lastOffsets,
@@ -87,6 +107,8 @@ export interface LakeSinkOptions {
   store?: LakeStore;
   /** A kafkajs client; by default one made from `config` with client id `config.clients.sink`. */
   kafka?: Kafka;
+  /** The schemas the decoders read with (default `loadCatalog()`: the repository's `schemas/`). */
+  catalog?: Catalog;
   /** Consumer group (default `config.clients.sinkGroup`). */
   groupId?: string;
   /** Topic of each family to read (default: all four from `config.topics`). */
@@ -151,6 +173,18 @@ export interface SinkMetrics {
   paused: boolean;
   /** Rebalances (assignments) seen. */
   rebalances: number;
+  /** Times kafkajs restarted the consumer after its handler or a fetch threw (0 when healthy). */
+  consumerRestarts: number;
+  /** The latest restarts (up to 20): when, and the error. */
+  restartLog: { at: number; error: string }[];
+  /** Whether a call to the object store is failing and being retried right now. */
+  waitingForStore: boolean;
+  /** Outages seen: times the sink started waiting for the object store. */
+  storeWaits: number;
+  /** Recovery listings made (one per partition, region and hour met after an assignment). */
+  listings: number;
+  /** Per topic and partition: the next offset to read (last record handled + 1, any epoch). */
+  read: Record<string, Record<string, number>>;
 }
 
 /** {@linkcode SinkMetrics} summed over topics and regions. */
@@ -236,9 +270,20 @@ interface TopicState {
   readonly ledger: OffsetLedger;
   /** The ledger holder id of each region's open buffer. */
   readonly holders: Map<string, number>;
-  /** The skip rule: largest offset written per bronze group id. */
+  /** The skip rule: largest offset written per bronze group id, for the groups listed. */
   written: Map<string, bigint>;
+  /** Bronze groups listed since the last assignment. */
+  listed: Set<string>;
   assigned: number[];
+}
+
+/** One record of a batch once classified: dead-lettered (no region), or to hold. */
+interface Entry {
+  readonly offset: bigint;
+  readonly region?: string;
+  readonly schemaId?: number;
+  readonly timestamp?: number;
+  readonly value?: Buffer | null;
 }
 
 interface FlushJob {
@@ -261,6 +306,17 @@ function inc<K extends string>(map: Partial<Record<K, number>>, key: K, n = 1): 
 
 function nested(map: Record<string, Record<string, number>>, a: string): Record<string, number> {
   return (map[a] ??= {});
+}
+
+/**
+ * Pauses or resumes fetching. kafkajs throws while it restarts the consumer
+ * ("Consumer group was not initialized"); the restarted consumer fetches
+ * anew, and a stop that cannot pause leaves the batches unresolved anyway.
+ */
+function fetching(consumer: GroupConsumer, what: "pause" | "resume"): void {
+  try {
+    consumer[what]();
+  } catch { /* restarting: see above */ }
 }
 
 /**
@@ -291,7 +347,8 @@ export class LakeSink {
   #dlq?: DeadLetterWriter;
   #queue: FlushJob[] = [];
   #worker?: Promise<void>;
-  #ready?: Promise<void>;
+  /** Whether a batch was handled since the last assignment (its ledger has something). */
+  #handled = false;
   #epoch = 0;
   #nextHolder = 1;
   #holdUploads = false;
@@ -315,7 +372,14 @@ export class LakeSink {
     objects: 0,
     paused: false,
     rebalances: 0,
+    consumerRestarts: 0,
+    restartLog: [],
+    waitingForStore: false,
+    storeWaits: 0,
+    listings: 0,
+    read: {},
   };
+  #waitingSince = 0;
 
   /** A sink with these options; `connect()` then `run()` starts it. */
   constructor(options: LakeSinkOptions) {
@@ -345,7 +409,7 @@ export class LakeSink {
   /** Loads the schemas, checks the dead-letter topic, connects the consumer. */
   async connect(): Promise<void> {
     const o = this.#options;
-    const catalog = await loadCatalog();
+    const catalog = o.catalog ?? await loadCatalog();
     const serde = new AvroSerde({ url: o.config.schemaRegistry.url });
     for (const [family, topic] of Object.entries(this.topics) as [FamilyName, string][]) {
       if (!topic) continue;
@@ -364,6 +428,7 @@ export class LakeSink {
         ledger: new OffsetLedger(),
         holders: new Map(),
         written: new Map(),
+        listed: new Set(),
         assigned: [],
       });
       this.#metrics.flushLatencyMs[topic] = new LatencyHistogram();
@@ -380,6 +445,11 @@ export class LakeSink {
       maxBytesPerPartition: FETCH_MAX_BYTES / 4,
       onRebalance: (e) => this.#assigned(e),
       onCrash: (e) => this.#crash(e),
+      onRestart: (e, n) => {
+        this.#metrics.consumerRestarts = n;
+        this.#metrics.restartLog = [...(this.#consumer?.restartLog ?? [])];
+        console.error(`lake sink: the consumer restarts (${n} so far): ${e.message}`);
+      },
     });
     const raw = this.#consumer.raw;
     raw.on(raw.events.REBALANCING, () => {
@@ -404,38 +474,47 @@ export class LakeSink {
 
   /**
    * Stops fetching, flushes every buffer (waiting for uploads, retrying while
-   * the lake is down, up to `timeoutMs`, default: no limit), commits and
-   * leaves the group. After a timeout nothing more is committed: the
+   * the lake is down, up to `timeoutMs`, default 30 s), commits and leaves
+   * the group (bounded too). After a timeout nothing more is committed: the
    * records not written are read again by the next run.
    */
-  async stop(timeoutMs = Infinity): Promise<void> {
+  async stop(timeoutMs = 30_000): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
     const consumer = this.#consumer;
+    const until = Date.now() + timeoutMs;
     try {
       if (!this.#crashed && consumer && this.#running) {
-        consumer.pause();
-        const until = Date.now() + timeoutMs;
+        fetching(consumer, "pause");
         while (this.#inBatch > 0 && Date.now() < until) await sleep(20);
         for (const state of this.#states.values()) {
           for (const batch of state.batcher.takeAll("shutdown")) this.#enqueue(state, batch);
         }
         this.#startWorker();
         const drained = this.#worker ?? Promise.resolve();
-        const timedOut = await Promise.race([
+        const timedOut = await withDeadline(
           drained.then(() => false),
-          Number.isFinite(timeoutMs)
-            ? sleep(Math.max(0, until - Date.now())).then(() => true)
-            : new Promise<boolean>(() => {}),
-        ]);
-        if (!timedOut && !this.#crashed) await this.#commitAll();
+          Math.max(0, Math.min(until - Date.now(), 2 ** 31 - 1)),
+          "flushing on stop",
+        ).catch(() => true);
+        if (timedOut) {
+          console.error(
+            `lake sink: stopped after ${timeoutMs} ms with uploads unfinished; ` +
+              "nothing more is committed (those records are read again next time)",
+          );
+        } else if (!this.#crashed) {
+          await this.#commitAll();
+        }
       }
     } finally {
       this.#queue = [];
       clearInterval(this.#timer);
       this.#timer = undefined;
       this.#epoch++; // abandons a still-running upload loop
-      await this.#close();
+      // Leaving the group waits for a handler still running (a frozen store): bounded too.
+      const left = Math.max(2000, until - Date.now());
+      await withDeadline(this.#close(), Number.isFinite(left) ? left : 30_000, "leaving the group")
+        .catch((e) => console.error(`lake sink: ${(e as Error).message}`));
     }
   }
 
@@ -459,7 +538,12 @@ export class LakeSink {
     const buffered: Record<string, number> = {};
     for (const state of this.#states.values()) buffered[state.topic] = state.batcher.records;
     for (const job of this.#queue) inc(buffered, job.state.topic, job.records.length);
-    return { ...this.#metrics, buffered, paused: this.#paused };
+    return {
+      ...this.#metrics,
+      buffered,
+      paused: this.#paused,
+      read: structuredClone(this.#metrics.read),
+    };
   }
 
   /** Leaves the group and closes the dead-letter producer (once; later calls wait for it). */
@@ -501,37 +585,42 @@ export class LakeSink {
       state.ledger.reset();
       state.holders.clear();
       state.assigned = event.assignment[state.topic] ?? [];
+      state.written = new Map();
+      state.listed = new Set();
     }
     this.#holdUploads = false;
-    this.#ready = undefined;
+    this.#handled = false;
     if (this.#paused && this.#running && !this.#stopping) {
       this.#paused = false;
-      this.#consumer?.resume();
+      if (this.#consumer) fetching(this.#consumer, "resume");
     }
   }
 
-  /** Lists bronze once per assignment, after any upload still running has ended. */
-  #prepare(heartbeat: () => Promise<void>): Promise<void> {
-    if (this.#ready) return this.#ready;
-    const epoch = this.#epoch;
-    const ready = (async () => {
-      await this.#worker;
-      for (const state of this.#states.values()) {
-        const objects = await this.#retry(
-          () => this.#store.list(layerPrefix("bronze", state.topic)),
-          epoch,
-          heartbeat,
-          state.topic,
-        );
-        if (objects === undefined || epoch !== this.#epoch) return; // a newer assignment lists again
-        state.written = lastOffsets(objects.map((o) => o.key), state.topic);
+  /**
+   * The skip rule's input for the groups of a flush not listed yet since the
+   * assignment: one listing per (partition, region, hour), of that group's
+   * bronze objects only. False when a newer assignment or a crash made the
+   * listings moot.
+   */
+  async #listGroups(
+    state: TopicState,
+    groups: Iterable<BronzeGroup>,
+    epoch: number,
+  ): Promise<boolean> {
+    for (const g of groups) {
+      const id = bronzeGroupId(g);
+      if (state.listed.has(id)) continue;
+      const prefix = layerPrefix("bronze", state.topic, g) + `p${zeroPad(g.partition, 3)}-`;
+      const objects = await this.#retry(() => this.#store.list(prefix), epoch, state.topic);
+      if (objects === undefined || epoch !== this.#epoch) return false;
+      this.#metrics.listings++;
+      for (const [gid, last] of lastOffsets(objects.map((o) => o.key), state.topic)) {
+        const seen = state.written.get(gid);
+        if (seen === undefined || last > seen) state.written.set(gid, last);
       }
-    })();
-    this.#ready = ready;
-    ready.catch(() => {
-      if (this.#ready === ready) this.#ready = undefined;
-    });
-    return ready;
+      state.listed.add(id);
+    }
+    return true;
   }
 
   async #onBatch(payload: EachBatchPayload): Promise<void> {
@@ -540,18 +629,18 @@ export class LakeSink {
     this.#inBatch++;
     try {
       const epoch = this.#epoch;
-      await this.#prepare(payload.heartbeat);
+      this.#handled = true;
       const state = this.#states.get(batch.topic);
       if (!state) throw new Error(`lake sink: no decoder for topic ${batch.topic}`);
       // Left unresolved, a batch is fetched again (after a resume or a rebalance) or by the next run.
       if (this.#gone() || this.#paused || epoch !== this.#epoch) return;
       const letters: { origin: DeadLetterOrigin; reason: DeadLetterReason; error: string }[] = [];
-      const entries: { offset: bigint; held?: Held; region?: string }[] = [];
+      const entries: Entry[] = [];
       for (const message of batch.messages) {
         const offset = BigInt(message.offset);
         const outcome = state.decoder.decodeSync(message.value) ??
           await state.decoder.decode(message.value);
-        if (!outcome.ok) {
+        const letter = (reason: DeadLetterReason, error: string) => {
           letters.push({
             origin: {
               topic: batch.topic,
@@ -560,36 +649,37 @@ export class LakeSink {
               message,
               group: this.groupId,
             },
-            reason: outcome.reason,
-            error: outcome.error,
+            reason,
+            error,
           });
           entries.push({ offset });
+        };
+        if (!outcome.ok) {
+          letter(outcome.reason, outcome.error);
           continue;
         }
-        const record: BronzeRecord = {
-          partition: batch.partition,
-          offset,
-          timestamp: Number(message.timestamp),
-          schemaId: outcome.schemaId,
-          value: outcome.value,
-        };
-        const group = bronzeGroupOf(record);
-        const written = state.written.get(bronzeGroupId(group));
-        if (written !== undefined && offset <= written) {
-          inc(this.#metrics.skipped, state.topic);
-          entries.push({ offset });
+        const timestamp = Number(message.timestamp);
+        let region: string;
+        try {
+          region = bronzeGroupOf({
+            partition: batch.partition,
+            offset,
+            timestamp,
+            schemaId: outcome.schemaId,
+            value: outcome.value,
+          }).region;
+        } catch (e) {
+          // Decoded, but no usable region or event time: it has no place in the lake.
+          if (!(e instanceof BronzeRecordError)) throw e;
+          letter("validation", e.message);
           continue;
         }
         entries.push({
           offset,
-          region: group.region,
-          held: {
-            partition: batch.partition,
-            offset,
-            timestamp: record.timestamp as number,
-            schemaId: outcome.schemaId,
-            bytes: Buffer.from(message.value!), // a copy (avsc reads Buffers): the fetch response can go
-          },
+          region,
+          schemaId: outcome.schemaId,
+          timestamp,
+          value: message.value,
         });
       }
       // Dead letters first: a record counts as processed only once its letter is acknowledged.
@@ -599,21 +689,34 @@ export class LakeSink {
       }
       if (this.#gone() || epoch !== this.#epoch) return;
       const now = Date.now();
-      for (const { offset, held, region } of entries) {
-        if (!held || region === undefined) {
-          state.ledger.process(batch.partition, offset);
+      for (const e of entries) {
+        const region = e.region;
+        if (region === undefined) {
+          state.ledger.process(batch.partition, e.offset);
           continue;
         }
+        const held: Held = {
+          partition: batch.partition,
+          offset: e.offset,
+          timestamp: e.timestamp!,
+          schemaId: e.schemaId!,
+          bytes: Buffer.from(e.value!), // a copy (avsc reads Buffers): the fetch response can go
+        };
         let holder = state.holders.get(region);
         if (holder === undefined) {
           holder = this.#nextHolder++;
           state.holders.set(region, holder);
         }
-        state.ledger.process(batch.partition, offset, holder);
+        state.ledger.process(batch.partition, e.offset, holder);
         const full = state.batcher.add(region, held, held.bytes.length, now);
         if (full) this.#enqueue(state, state.batcher.take(region, full)!);
       }
-      if (entries.length > 0) payload.resolveOffset(batch.lastOffset());
+      if (entries.length > 0) {
+        payload.resolveOffset(batch.lastOffset());
+        const read = nested(this.#metrics.read, state.topic);
+        const next = Number(entries[entries.length - 1].offset) + 1;
+        if (next > (read[batch.partition] ?? 0)) read[batch.partition] = next;
+      }
       this.#startWorker();
       this.#checkPressure();
     } finally {
@@ -671,12 +774,12 @@ export class LakeSink {
       }
       this.#startWorker();
       this.#paused = true;
-      consumer.pause();
+      fetching(consumer, "pause");
     } else if (
       this.#paused && records < this.#maxPendingRecords / 2 && bytes < this.#maxPendingBytes / 2
     ) {
       this.#paused = false;
-      consumer.resume();
+      fetching(consumer, "resume");
     }
   }
 
@@ -692,7 +795,7 @@ export class LakeSink {
       }
       this.#startWorker();
       // Progress made of dead letters and skipped records alone is committed here.
-      if (!this.#worker && this.#inBatch === 0 && this.#ready) {
+      if (!this.#worker && this.#inBatch === 0 && this.#handled) {
         this.#commitAll().catch(() => {});
       }
     } finally {
@@ -756,14 +859,25 @@ export class LakeSink {
       const { partition, offset, timestamp, schemaId } = h;
       decoded.push({ partition, offset, timestamp, schemaId, value: outcome.value });
     }
+    const groups = [...groupBronze(decoded).values()];
+    // The skip rule: leave out what an earlier owner of the partition already wrote.
+    if (!(await this.#listGroups(state, groups.map((g) => g.group), job.epoch))) return undefined;
+    let skipped = 0;
+    const fresh = groups.flatMap(({ group, records }) => {
+      const written = state.written.get(bronzeGroupId(group));
+      const left = written === undefined
+        ? records
+        : records.filter((r) => BigInt(r.offset) > written);
+      skipped += records.length - left.length;
+      return left.length > 0 ? [left] : [];
+    });
     // The objects of one flush are uploaded in parallel (each retried on its own).
-    const puts = [...groupBronze(decoded).values()].map(async ({ records }) => {
+    const puts = fresh.map(async (records) => {
       const key = bronzeObjectKey(state.topic, records);
       const bytes = encodeBronze(state.layout, records);
       const put = await this.#retry(
         () => this.#store.put(key, bytes, PARQUET_CONTENT_TYPE).then(() => true),
         job.epoch,
-        undefined,
         state.topic,
       );
       return put === undefined ? undefined : key;
@@ -773,60 +887,95 @@ export class LakeSink {
       keys.push(key);
       this.#metrics.objects++;
     }
+    if (skipped > 0) inc(this.#metrics.skipped, state.topic, skipped);
+    const written = job.records.length - skipped;
     const ms = performance.now() - started;
     this.#metrics.flushLatencyMs[state.topic].record(ms);
     this.#options.onFlush?.({
       topic: state.topic,
       region,
       reason: job.reason,
-      records: job.records.length,
+      records: written,
       objects: keys.length,
       seconds: ms / 1000,
     });
     inc(nested(this.#metrics.flushes, state.topic), region);
-    inc(nested(this.#metrics.records, state.topic), region, job.records.length);
+    inc(nested(this.#metrics.records, state.topic), region, written);
     return keys;
   }
 
   /**
-   * Runs `call` until it succeeds, backing off between failures (each counted
-   * as a flush failure of `topic`); undefined once `epoch` is over or the
-   * sink crashed. Uploads also wait while a rebalance is under way.
+   * Runs `call` until it succeeds, backing off between transient failures
+   * (each counted as a flush failure of `topic`, the sink marked as waiting
+   * for the store); undefined once `epoch` is over or the sink crashed. A
+   * permanent failure (see `storeErrorKind`) crashes the sink at once.
+   * Calls also wait while a rebalance is under way.
    */
-  async #retry<T>(
-    call: () => Promise<T>,
-    epoch: number,
-    heartbeat: (() => Promise<void>) | undefined,
-    topic: string,
-  ): Promise<T | undefined> {
+  async #retry<T>(call: () => Promise<T>, epoch: number, topic: string): Promise<T | undefined> {
     const backoff = this.#options.retryBackoffMs ?? { initial: 200, max: 5000 };
     let wait = backoff.initial;
     while (true) {
       if (epoch !== this.#epoch || this.#crashed) return undefined;
-      if (this.#holdUploads && !heartbeat) {
+      if (this.#holdUploads) {
         await sleep(50);
         continue;
       }
       try {
-        return await call();
+        const result = await call();
+        this.#storeAnswers();
+        return result;
       } catch (e) {
-        inc(this.#metrics.flushFailures, topic);
-        const failures = this.#metrics.flushFailures[topic];
-        if (failures === 1 || failures % 25 === 0) {
-          console.error(
-            `lake sink: ${topic}: ${(e as Error).message}; retrying in ${wait} ms ` +
-              `(${failures} failed attempts so far)`,
+        if (epoch !== this.#epoch || this.#crashed) return undefined;
+        if (storeErrorKind(e) === "permanent") {
+          this.#crash(
+            new SinkCrashedError(
+              `lake sink: the object store refused a call for ${topic}, and retrying cannot ` +
+                `help: ${(e as Error).message}. Check S3_ENDPOINT, S3_ACCESS_KEY, ` +
+                `S3_SECRET_KEY and S3_BUCKET (deno task health)`,
+              { cause: e },
+            ),
           );
+          return undefined;
         }
+        inc(this.#metrics.flushFailures, topic);
+        this.#storeFails(e as Error, topic, wait);
       }
       const until = Date.now() + wait;
       while (Date.now() < until) {
         if (epoch !== this.#epoch || this.#crashed) return undefined;
-        await heartbeat?.().catch(() => {});
         await sleep(Math.min(250, Math.max(0, until - Date.now())));
       }
       wait = Math.min(wait * 2, backoff.max);
     }
+  }
+
+  /** A store call failed transiently: the waiting state and its log lines. */
+  #storeFails(error: Error, topic: string, retryInMs: number): void {
+    const endpoint = this.#options.config.s3.endpoint;
+    const failures = this.#metrics.flushFailures[topic];
+    if (!this.#metrics.waitingForStore) {
+      this.#metrics.waitingForStore = true;
+      this.#metrics.storeWaits++;
+      this.#waitingSince = Date.now();
+      console.error(
+        `lake sink: waiting for MinIO at ${endpoint} (${topic}: ${error.message}); ` +
+          `retrying with backoff, next in ${retryInMs} ms; nothing past the lake is committed`,
+      );
+    } else if (failures % 25 === 0) {
+      const s = ((Date.now() - this.#waitingSince) / 1000).toFixed(0);
+      console.error(
+        `lake sink: still waiting for MinIO at ${endpoint} after ${s} s ` +
+          `(${failures} failed attempts for ${topic}): ${error.message}`,
+      );
+    }
+  }
+
+  /** A store call succeeded: the waiting state ends. */
+  #storeAnswers(): void {
+    if (!this.#metrics.waitingForStore) return;
+    this.#metrics.waitingForStore = false;
+    const s = ((Date.now() - this.#waitingSince) / 1000).toFixed(1);
+    console.error(`lake sink: MinIO answers again after ${s} s of waiting; resuming`);
   }
 
   /** Commits what `state`'s ledger allows; commits run one after another, never overtaking. */

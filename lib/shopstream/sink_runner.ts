@@ -18,14 +18,18 @@
  * @module
  */
 import type { Config } from "../config.ts";
-import type { FamilyName } from "../schema/catalog.ts";
+import type { Catalog, FamilyName } from "../schema/catalog.ts";
+import type { HealthStatus } from "../observe/metrics_server.ts";
 import type { BatchPolicy } from "./batcher.ts";
+import { withDeadline } from "../util/deadline.ts";
 import { type FlushInfo, LakeSink, type SinkMetrics, type SinkTotals, sinkTotals } from "./sink.ts";
 
 /** What the pipeline passes to the sink (all structured-cloneable). */
 export interface SinkSettings {
   /** Brokers, registry, lake and default names. */
   config: Config;
+  /** The schemas the sink decodes with (default the repository's); only in this thread. */
+  catalog?: Catalog;
   /** Consumer group (default `config.clients.sinkGroup`). */
   groupId?: string;
   /** Topic of each family to read (default: all four from `config.topics`). */
@@ -48,6 +52,78 @@ export interface SinkSnapshot {
   rss: number;
   /** The labelled counts behind `totals`, for the Prometheus metrics. */
   labelled: Pick<SinkMetrics, "records" | "deadLetters" | "flushes" | "flushFailures" | "buffered">;
+  /** Times kafkajs restarted the sink's consumer, and the latest ones (time, error). */
+  consumerRestarts: number;
+  /** When the consumer restarted and why. */
+  restartLog: { at: number; error: string }[];
+  /** Whether the sink is waiting for the object store now, and outages seen. */
+  waitingForStore: boolean;
+  /** Store calls that had to wait for MinIO. */
+  storeWaits: number;
+  /** Per topic and partition: the next offset the sink will read (see `SinkMetrics.read`). */
+  read: Record<string, Record<string, number>>;
+}
+
+/** An empty snapshot (before the sink's first report). */
+function emptySnapshot(): SinkSnapshot {
+  return {
+    totals: {
+      records: 0,
+      deadLetters: 0,
+      flushes: 0,
+      flushFailures: 0,
+      buffered: 0,
+      skipped: 0,
+      objects: 0,
+    },
+    flushP50Ms: 0,
+    flushP99Ms: 0,
+    rss: 0,
+    labelled: { records: {}, deadLetters: {}, flushes: {}, flushFailures: {}, buffered: {} },
+    consumerRestarts: 0,
+    restartLog: [],
+    waitingForStore: false,
+    storeWaits: 0,
+    read: {},
+  };
+}
+
+/** Restarts within this window that make `/health` report a restart loop. */
+export const RESTART_LOOP = { restarts: 3, windowMs: 5 * 60_000 } as const;
+
+/**
+ * The sink's part of `/health`: not ok when it crashed, or when its consumer
+ * restarted {@linkcode RESTART_LOOP}.restarts times within the window (a
+ * record or a fault that makes the handler throw again and again: kafkajs
+ * restarts on the same offset forever and nothing else would show it).
+ * Details name the restarts and whether it waits for the object store.
+ *
+ * @example
+ * ```ts
+ * import { sinkHealth } from "./sink_runner.ts";
+ * declare const sink: import("./sink_runner.ts").SinkHandle;
+ * console.log(sinkHealth(sink).ok);
+ * ```
+ */
+export function sinkHealth(
+  sink: Pick<SinkHandle, "crashed" | "snapshot">,
+  now = Date.now(),
+): HealthStatus {
+  if (sink.crashed) return { ok: false, details: { sink: `crashed: ${sink.crashed.message}` } };
+  const s = sink.snapshot();
+  const recent = s.restartLog.filter((r) => now - r.at <= RESTART_LOOP.windowMs);
+  const details: Record<string, string> = {
+    sink: s.waitingForStore ? "waiting for the object store (uploads retried)" : "running",
+    consumerRestarts: String(s.consumerRestarts),
+    deadLetters: String(s.totals.deadLetters),
+  };
+  if (recent.length >= RESTART_LOOP.restarts) {
+    details.sink = `restarting: ${recent.length} consumer restarts in ${
+      RESTART_LOOP.windowMs / 60_000
+    } min, last: ${recent.at(-1)!.error}`;
+    return { ok: false, details };
+  }
+  return { ok: true, details };
 }
 
 /** A running sink. */
@@ -58,8 +134,12 @@ export interface SinkHandle {
   readonly crashed: Error | undefined;
   /** Queues every buffer for upload now and goes on (see `LakeSink.flushNow`). */
   flushNow(): void;
-  /** Flushes every buffer, commits, leaves the group (and ends the worker). */
-  stop(): Promise<SinkSnapshot>;
+  /**
+   * Flushes every buffer, commits, leaves the group (and ends the worker),
+   * within `timeoutMs` (default 30 s; past it nothing more is committed and a
+   * worker is terminated).
+   */
+  stop(timeoutMs?: number): Promise<SinkSnapshot>;
 }
 
 /**
@@ -88,12 +168,18 @@ export function snapshotOf(metrics: SinkMetrics): SinkSnapshot {
       flushFailures: metrics.flushFailures,
       buffered: metrics.buffered,
     }),
+    consumerRestarts: metrics.consumerRestarts,
+    restartLog: [...metrics.restartLog],
+    waitingForStore: metrics.waitingForStore,
+    storeWaits: metrics.storeWaits,
+    read: metrics.read,
   };
 }
 
 function sinkOf(settings: SinkSettings, onFlush?: (flush: FlushInfo) => void): LakeSink {
   return new LakeSink({
     config: settings.config,
+    catalog: settings.catalog,
     groupId: settings.groupId,
     topics: settings.topics,
     deadLetterTopic: settings.deadLetterTopic,
@@ -120,21 +206,7 @@ class WorkerSink implements SinkHandle {
     readonly settings: SinkSettings,
     readonly onFlush?: (flush: FlushInfo) => void,
   ) {
-    this.#latest = {
-      totals: {
-        records: 0,
-        deadLetters: 0,
-        flushes: 0,
-        flushFailures: 0,
-        buffered: 0,
-        skipped: 0,
-        objects: 0,
-      },
-      flushP50Ms: 0,
-      flushP99Ms: 0,
-      rss: 0,
-      labelled: { records: {}, deadLetters: {}, flushes: {}, flushFailures: {}, buffered: {} },
-    };
+    this.#latest = emptySnapshot();
     this.#worker = new Worker(new URL("./sink_worker.ts", import.meta.url), { type: "module" });
     this.#worker.onmessage = (e: MessageEvent<FromWorker>) => this.#on(e.data);
     this.#worker.onerror = (e) => {
@@ -180,13 +252,16 @@ class WorkerSink implements SinkHandle {
     if (!this.#crashed) this.#worker.postMessage({ type: "flush" });
   }
 
-  async stop(): Promise<SinkSnapshot> {
+  async stop(timeoutMs = 30_000): Promise<SinkSnapshot> {
     const { promise, resolve } = Promise.withResolvers<SinkSnapshot>();
     this.#stopped = resolve;
     if (this.#crashed) resolve(this.#latest);
-    else this.#worker.postMessage({ type: "stop" });
+    else this.#worker.postMessage({ type: "stop", timeoutMs });
     try {
-      return await promise;
+      // The worker bounds its own stop; this bound is for a worker that no longer answers.
+      return await withDeadline(promise, timeoutMs + 5000, "the sink worker's stop");
+    } catch {
+      return this.#latest;
     } finally {
       this.#worker.terminate();
     }
@@ -208,8 +283,8 @@ class LocalSink implements SinkHandle {
     this.sink.flushNow();
   }
 
-  async stop(): Promise<SinkSnapshot> {
-    await this.sink.stop();
+  async stop(timeoutMs?: number): Promise<SinkSnapshot> {
+    await this.sink.stop(timeoutMs);
     return this.snapshot();
   }
 }
@@ -231,6 +306,9 @@ export async function startSink(
   options: { worker?: boolean; onFlush?: (flush: FlushInfo) => void } = {},
 ): Promise<SinkHandle> {
   if (options.worker) {
+    if (settings.catalog) {
+      throw new TypeError("startSink: a catalog cannot be sent to a worker; use worker: false");
+    }
     const sink = new WorkerSink(settings, options.onFlush);
     try {
       await sink.start();
@@ -275,7 +353,7 @@ export function serveSinkWorker(scope: {
     const msg = e.data as
       | { type: "start"; settings: SinkSettings }
       | { type: "flush" }
-      | { type: "stop" };
+      | { type: "stop"; timeoutMs?: number };
     try {
       if (msg.type === "start") {
         sink = sinkOf(msg.settings, (f) => flushed.push(f));
@@ -292,7 +370,7 @@ export function serveSinkWorker(scope: {
         sink?.flushNow();
       } else if (msg.type === "stop") {
         clearInterval(timer);
-        await sink?.stop();
+        await sink?.stop(msg.timeoutMs);
         post({ type: "stopped", snapshot: snapshotOf(sink!.metrics()), flushed: take() });
         scope.close();
       }

@@ -134,6 +134,14 @@ export class DockerStack implements Stack {
     await this.#compose([options.kill ? "kill" : "stop", "minio"], true);
   }
 
+  async pauseService(service: string): Promise<void> {
+    await this.#compose(["pause", service], true);
+  }
+
+  async resumeService(service: string): Promise<void> {
+    await this.#compose(["unpause", service], true);
+  }
+
   async startMinio(): Promise<void> {
     await this.#compose(["start", "minio"], true);
     const live = `${this.config.s3.endpoint}/minio/health/live`;

@@ -16,8 +16,8 @@
  *
  * @module
  */
-import type { Config } from "../config.ts";
-import { createKafka } from "../kafka/client.ts";
+import { type Config, CONFIG_ENV } from "../config.ts";
+import { createKafka, KAFKAJS_ENV } from "../kafka/client.ts";
 import { createObjectStoreClient, ensureBucket } from "../lake/client.ts";
 import { pathExists as exists } from "../util/repo.ts";
 import { installKafka, installMinio } from "./install.ts";
@@ -35,6 +35,31 @@ import type { ServiceStatus, Stack } from "./types.ts";
 
 /** How long `up` waits for each kind of service. */
 const READY_MS = { kafka: 120_000, minio: 60_000, registry: 60_000 };
+
+/**
+ * The permissions the native Schema Registry runs with, instead of `-A`: the
+ * network only to the brokers and its own address (to listen), reading only
+ * the configuration defaults, and only the environment variables the
+ * configuration, kafkajs and the YAML parser read. No write, run, sys or ffi.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { registryPermissions } from "./native.ts";
+ * console.log(registryPermissions(loadConfig(), "/repo").join(" "));
+ * ```
+ */
+export function registryPermissions(config: Config, root: string): string[] {
+  const url = new URL(config.schemaRegistry.url);
+  const listen = `${url.hostname}:${url.port || (url.protocol === "https:" ? 443 : 80)}`;
+  // LOG_TOKENS and LOG_STREAM: the yaml package's debug switches, read while parsing.
+  const env = [...CONFIG_ENV, ...KAFKAJS_ENV, "LOG_TOKENS", "LOG_STREAM"];
+  return [
+    `--allow-net=${[...config.kafka.brokers, listen].join(",")}`,
+    `--allow-read=${root}/lib/config.defaults.yaml`,
+    `--allow-env=${env.join(",")}`,
+  ];
+}
 
 /** The broker+controller properties of node `id` (1-based). */
 export function kafkaNodeProperties(config: Config, id: number, dataDir: string): string {
@@ -99,6 +124,8 @@ export class NativeStack implements Stack {
   /** Native processes mode. */
   readonly mode = "native" as const;
   readonly #paths = stackPaths();
+  /** Processes `pauseService` froze, by service, until `resumeService`. */
+  readonly #paused = new Map<string, number>();
 
   /** The native stack for `config`; progress lines go to `log`. */
   constructor(readonly config: Config, readonly log: (line: string) => void = () => {}) {}
@@ -169,7 +196,13 @@ export class NativeStack implements Stack {
   #registryProcess(): ManagedProcess {
     return new ManagedProcess({
       name: "schema-registry",
-      cmd: [Deno.execPath(), "run", "-A", "--quiet", `${this.#paths.root}/tasks/registry.ts`],
+      cmd: [
+        Deno.execPath(),
+        "run",
+        ...registryPermissions(this.config, this.#paths.root),
+        "--quiet",
+        `${this.#paths.root}/tasks/registry.ts`,
+      ],
       marker: `${this.#paths.root}/tasks/registry.ts`,
       pidFile: `${this.#paths.pids}/schema-registry.pid`,
       logFile: `${this.#paths.logs}/schema-registry.log`,
@@ -351,9 +384,7 @@ export class NativeStack implements Stack {
           try {
             await admin.connect();
             const c = await admin.describeCluster();
-            seen = `brokers [${
-              c.brokers.map((b) => b.nodeId).join(",")
-            }], controller ${c.controller}`;
+            seen = `brokers [${c.brokers.map((b) => b.nodeId).join(",")}]`;
             return c.brokers.length >= this.config.kafka.brokerCount && c.controller !== null &&
               c.controller >= 0;
           } finally {
@@ -462,6 +493,33 @@ export class NativeStack implements Stack {
     if (!(await proc.pid())) throw new Error("minio is not running");
     if (options.kill) await proc.kill();
     else await proc.stop(10_000);
+  }
+
+  /** SIGSTOP to a service's process (see {@linkcode Stack.pauseService}). */
+  async pauseService(service: string): Promise<void> {
+    const pid = await this.#process(service).pid();
+    if (!pid) throw new Error(`${service} is not running`);
+    Deno.kill(pid, "SIGSTOP");
+    this.#paused.set(service, pid);
+  }
+
+  /**
+   * SIGCONT to the process `pauseService` froze (even if the pid file has
+   * changed since) and to the one the pid file names; harmless on a running one.
+   */
+  async resumeService(service: string): Promise<void> {
+    const pids = new Set<number>();
+    const frozen = this.#paused.get(service);
+    this.#paused.delete(service);
+    if (frozen) pids.add(frozen);
+    const current = await this.#process(service).pid();
+    if (current) pids.add(current);
+    if (pids.size === 0) throw new Error(`${service} is not running`);
+    for (const pid of pids) {
+      try {
+        Deno.kill(pid, "SIGCONT");
+      } catch { /* it ended meanwhile */ }
+    }
   }
 
   /** Starts MinIO again (the installed binary) and waits for its liveness check. */

@@ -56,4 +56,12 @@ export interface Stack {
   stopMinio(options?: { kill?: boolean }): Promise<void>;
   /** Starts MinIO again and waits until it answers its liveness check. */
   startMinio(): Promise<void>;
+  /**
+   * Freezes a service (`kafka-2`, `minio`, ...) without ending it: SIGSTOP
+   * (native) or `docker compose pause`. Its connections stay open and go
+   * silent, as with a process stuck in a long GC pause or a hung host.
+   */
+  pauseService(service: string): Promise<void>;
+  /** Lets a frozen service run again: SIGCONT (native) or `docker compose unpause`. */
+  resumeService(service: string): Promise<void>;
 }
