@@ -454,3 +454,12 @@ Deno.test("kafkajs's retries of CONCURRENT_TRANSACTIONS are not shown below debu
   assert.match(warn(final) ?? "", /Failed to send messages/, "a failure that is not a retry shows");
   assert.match(kafkaLogLines(logLevel.DEBUG)(retry) ?? "", /Failed to send messages/);
 });
+
+Deno.test("what the lake does not count, the stream does not count either", async () => {
+  const { uncountable } = await import("../lib/shopstream/stream/processor.ts");
+  assert.equal(uncountable(order(0, "a")), undefined);
+  assert.match(uncountable({ ...order(0, "b"), region: "UNKNOWN" }) ?? "", /not a shop region/);
+  assert.equal(uncountable(order(Date.parse("9999-12-31T23:59:59.999Z"), "c")), undefined);
+  assert.match(uncountable(order(Date.parse("9999-12-31T23:59:59.999Z") + 1, "d")) ?? "", /0000/);
+  assert.match(uncountable(order(Date.parse("0000-01-01T00:00:00.000Z") - 1, "e")) ?? "", /0000/);
+});

@@ -62,6 +62,7 @@ import { loadCatalog } from "../../schema/catalog.ts";
 import { ContractDecoder } from "../../schema/decoder.ts";
 import { AvroSerde } from "../../schema/serde.ts";
 import { sleep } from "../../util/deadline.ts";
+import { REGIONS } from "../regions.ts";
 import { CONTRACT_RULES } from "../rules.ts";
 import type { ShopTopics } from "../topics.ts";
 import {
@@ -155,7 +156,10 @@ export interface StreamSnapshot extends StreamCounters {
   records: number;
   /** Records of other event types (cancellations, authorisations, ...), not used. */
   skipped: number;
-  /** Records that do not decode or break a contract rule (the lake sink dead-letters them). */
+  /**
+   * Records that do not decode, break a contract rule, or have no place in
+   * the lake ({@linkcode uncountable}): the lake does not count them either.
+   */
   invalid: number;
   /** Input records already processed by this run and delivered again (not processed twice). */
   redelivered: number;
@@ -237,6 +241,34 @@ export function toStreamEvent(
       ? v.envelope.occurredAt.getTime()
       : Number(v.envelope.occurredAt),
   };
+}
+
+/** The first and last event times a lake key can hold (years 0000..9999, UTC). */
+const FIRST_LAKE_TIME = Date.parse("0000-01-01T00:00:00.000Z");
+const LAST_LAKE_TIME = Date.parse("9999-12-31T23:59:59.999Z");
+
+/**
+ * Why the lake would not count an event, so neither does the stream: a
+ * region that is not one of `regions.ts` (the sink dead-letters an event
+ * without one, silver drops `UNKNOWN`), or an event time outside the years
+ * 0000..9999 (no lake key can hold it). Undefined for a countable event.
+ *
+ * @example
+ * ```ts
+ * import { uncountable } from "./processor.ts";
+ * const e = { type: "order.placed", source: "o/0", eventId: "e", orderId: "o", region: "UNKNOWN",
+ *   currency: "EUR", amountMinor: 1n, time: 0 } as const;
+ * console.log(uncountable(e)); // region UNKNOWN is not a shop region
+ * ```
+ */
+export function uncountable(event: StreamEvent): string | undefined {
+  if (!REGIONS.some((r) => r.code === event.region)) {
+    return `region ${event.region} is not a shop region`;
+  }
+  if (!(event.time >= FIRST_LAKE_TIME && event.time <= LAST_LAKE_TIME)) {
+    return `event time ${event.time} is outside the years 0000..9999`;
+  }
+  return undefined;
 }
 
 /** The offset's metadata: the partition time after the batch. */
@@ -646,6 +678,10 @@ export class StreamProcessor {
     }
     const event = toStreamEvent(outcome.value, source, offset);
     if (!event) this.#n.skipped++;
+    else if (uncountable(event)) {
+      this.#n.invalid++;
+      return undefined;
+    }
     return event;
   }
 
