@@ -191,14 +191,16 @@ export const BOUNDED_RETRIES_NOTE: string =
 
 /**
  * Broker answers kafkajs logs as errors on arrival although it retries them
- * itself: a coordinator still loading, a leader election, a rebalance, a topic
- * the broker does not know yet. They are expected on a fresh cluster, after a
+ * itself: a coordinator still loading or not yet available, a leader
+ * election, a rebalance, a topic the broker does not know yet, a transaction
+ * whose previous one is still completing. They are expected on a fresh cluster, after a
  * broker restart and in every rebalance; if the retries run out, the call
  * fails with the error anyway. Shown only with KAFKAJS_LOG_LEVEL=debug.
  */
 const RETRIED = [
   /coordinator is loading/,
   /not the correct coordinator/,
+  /coordinator is not available/,
   /leadership election/,
   /not the leader for that topic-partition/,
   /does not host this topic-partition/,
