@@ -70,6 +70,12 @@ export interface KafkaClientOptions {
   /** Retries for metadata and other retriable requests (kafkajs `retry.retries`). */
   retries?: number;
   /**
+   * The longest wait between kafkajs's retries (kafkajs `retry.maxRetryTime`,
+   * default 30 s). It also bounds how long a crashed consumer waits before
+   * kafkajs restarts it, which the error's retry time decides.
+   */
+  maxRetryTimeMs?: number;
+  /**
    * kafkajs's own lines for unreachable brokers too (its error and stack per
    * retry) instead of one summary line; default: whether `KAFKAJS_LOG_LEVEL` is set.
    */
@@ -309,7 +315,7 @@ export function kafkaLogLines(
     if (BOUNDED_RETRIES.test(message)) {
       if (boundedRetriesShown) return undefined;
       boundedRetriesShown = true;
-      return `[kafkajs WARN] ${namespace}: ${message} ${BOUNDED_RETRIES_NOTE}`;
+      return `kafka: kafkajs warns (${namespace}): ${message} ${BOUNDED_RETRIES_NOTE}`;
     }
     if (configured < logLevel.DEBUG && isRetriedResponse(namespace, message, extra.error)) {
       return undefined;
@@ -393,6 +399,9 @@ export function createKafka(
         };
       }
       : creator,
-    retry: options.retries === undefined ? undefined : { retries: options.retries },
+    retry: options.retries === undefined && options.maxRetryTimeMs === undefined ? undefined : {
+      ...(options.retries === undefined ? {} : { retries: options.retries }),
+      ...(options.maxRetryTimeMs === undefined ? {} : { maxRetryTime: options.maxRetryTimeMs }),
+    },
   });
 }

@@ -171,7 +171,10 @@ export class SchemaStore {
     const log = options.log ?? ((m: string) => console.error(m));
     const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
     const groupId = `${clientId}.${topic}.${crypto.randomUUID().slice(0, 8)}`;
-    const kafka = options.kafka ?? createKafka(config, { clientId });
+    // A reader that lost its broker is restarted after the error's retry time, which the
+    // client's retry settles (up to 30 s by default, seen at 19 s after a broker kill, longer
+    // than a write may wait): keep it short.
+    const kafka = options.kafka ?? createKafka(config, { clientId, maxRetryTimeMs: 2_000 });
     const store = new SchemaStore(topic, kafka, groupId, options.writeTimeoutMs ?? 10_000, log);
     try {
       await store.#start(config, deadline);
