@@ -44,11 +44,25 @@ class BoundedStore extends LakeStore {
   }
 
   override put(...args: Parameters<LakeStore["put"]>): ReturnType<LakeStore["put"]> {
-    return withDeadline(super.put(...args), this.boundMs, `upload of ${args[0]}`);
+    return timedOut(withDeadline(super.put(...args), this.boundMs, `upload of ${args[0]}`));
   }
 
   override list(...args: Parameters<LakeStore["list"]>): ReturnType<LakeStore["list"]> {
-    return withDeadline(super.list(...args), this.boundMs, `listing of ${args[0]}`);
+    return timedOut(withDeadline(super.list(...args), this.boundMs, `listing of ${args[0]}`));
+  }
+}
+
+/**
+ * A call past its bound fails as a network timeout (`ETIMEDOUT`), which the
+ * sink treats as transient: it waits for MinIO and retries, as with a frozen
+ * MinIO behind the store's own idle bound, instead of stopping.
+ */
+async function timedOut<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (e) {
+    if ((e as { code?: string }).code !== undefined) throw e;
+    throw Object.assign(new Error((e as Error).message, { cause: e }), { code: "ETIMEDOUT" });
   }
 }
 
