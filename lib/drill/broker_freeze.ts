@@ -38,6 +38,7 @@ import { awaitFullIsr, type DrillContext, partitionLeader, restoreBroker } from 
 import { randomInt, seededRandom, spreadPoints } from "./seeded.ts";
 import { TaskProcess } from "./task_process.ts";
 import { readLogIds, tallyIds } from "./verdict.ts";
+import { repeatRuns } from "./repeat.ts";
 
 /** How long a task may take to end after SIGINT. */
 export const SIGINT_BOUND_MS = 10_000;
@@ -296,13 +297,10 @@ export async function brokerFreezeDrill(
   const points = spreadPoints(random, runs, Math.ceil(records / chunk)).map((p) => p * chunk);
   const started = performance.now();
   await awaitFullIsr(drill, [], 120_000);
-  const rows: BrokerFreezeRow[] = [];
-  for (let run = 1; run <= runs; run++) {
+  const rows = await repeatRuns<BrokerFreezeRow>(runs, async (run) => {
     const plan = { run, partition: randomInt(random, 0, 2), freezeAt: points[run - 1] };
-    const row = await brokerFreezeRun(drill, plan, options);
-    rows.push(row);
-    options.onRun?.(row);
-  }
+    return await brokerFreezeRun(drill, plan, options);
+  }, options.onRun);
   return {
     seed,
     rows,

@@ -38,6 +38,7 @@ import { withDeadline } from "../util/deadline.ts";
 import { awaitFullIsr, type DrillContext } from "./context.ts";
 import { randomInt, seededRandom, spreadPoints } from "./seeded.ts";
 import { readLogIds, tallyIds } from "./verdict.ts";
+import { repeatRuns } from "./repeat.ts";
 
 /** Which producer streams: ours (verified) or kafkajs unguarded. */
 export type DrillClient = "guarded" | "raw";
@@ -334,17 +335,14 @@ export async function brokerKillDrill(
   const killPoints = spreadPoints(random, runs, sends);
   const started = performance.now();
   await awaitFullIsr(drill, [], 120_000);
-  const rows: BrokerKillRow[] = [];
-  for (let run = 1; run <= runs; run++) {
+  const rows = await repeatRuns<BrokerKillRow>(runs, async (run) => {
     const plan = {
       run,
       partition: randomInt(random, 0, partitions - 1),
       killAtSend: killPoints[run - 1],
     };
-    const row = await brokerKillRun(drill, plan, options);
-    rows.push(row);
-    options.onRun?.(row);
-  }
+    return await brokerKillRun(drill, plan, options);
+  }, options.onRun);
   return {
     client: options.client ?? "guarded",
     seed,

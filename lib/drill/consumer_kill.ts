@@ -29,6 +29,7 @@ import { pollUntil } from "../util/probe.ts";
 import type { DrillContext } from "./context.ts";
 import { randomInt, seededRandom } from "./seeded.ts";
 import { readLogIds } from "./verdict.ts";
+import { repeatRuns } from "./repeat.ts";
 
 /** Settings of {@linkcode consumerKillDrill}. */
 export interface ConsumerKillOptions {
@@ -228,13 +229,10 @@ export async function consumerKillDrill(
   const records = options.records ?? 2000;
   const random = seededRandom(seed);
   const started = performance.now();
-  const rows: ConsumerKillRow[] = [];
-  for (let run = 1; run <= runs; run++) {
+  const rows = await repeatRuns<ConsumerKillRow>(runs, async (run) => {
     const killAt = randomInt(random, Math.ceil(records * 0.1), Math.floor(records * 0.9));
-    const row = await consumerKillRun(drill, { run, killAt }, options);
-    rows.push(row);
-    options.onRun?.(row);
-  }
+    return await consumerKillRun(drill, { run, killAt }, options);
+  }, options.onRun);
   return {
     seed,
     rows,

@@ -44,6 +44,7 @@ import {
   regenerate,
   waitCaughtUp,
 } from "./lake_drill.ts";
+import { repeatRuns } from "./repeat.ts";
 
 /** Settings of {@linkcode minioFreezeDrill}. */
 export interface MinioFreezeOptions {
@@ -308,12 +309,11 @@ export async function minioFreezeDrill(
   options: MinioFreezeOptions = {},
 ): Promise<MinioFreezeReport> {
   const started = performance.now();
-  const rows: MinioFreezeRow[] = [];
-  for (let run = 1; run <= (options.runs ?? 1); run++) {
-    const row = await minioFreezeRun(drill, run, options);
-    rows.push(row);
-    options.onRun?.(row);
-  }
+  const rows = await repeatRuns<MinioFreezeRow>(
+    options.runs ?? 1,
+    (run) => minioFreezeRun(drill, run, options),
+    options.onRun,
+  );
   return {
     seed: options.seed ?? 1,
     freezeMs: options.freezeMs ?? 60_000,

@@ -25,6 +25,7 @@ export * from "./minio_freeze.ts";
 export * from "./offsets.ts";
 export * from "./poison.ts";
 export * from "./producer_task.ts";
+export * from "./repeat.ts";
 export * from "./report.ts";
 export * from "./seeded.ts";
 export * from "./task_process.ts";

@@ -66,6 +66,7 @@ import {
   regenerate,
   waitCaughtUp,
 } from "./lake_drill.ts";
+import { repeatRuns } from "./repeat.ts";
 
 /** The kinds of poison records (see the module doc). */
 export type PoisonKind =
@@ -463,12 +464,11 @@ export async function poisonDrill(
   options: PoisonOptions = {},
 ): Promise<PoisonReport> {
   const started = performance.now();
-  const rows: PoisonRow[] = [];
-  for (let run = 1; run <= (options.runs ?? 1); run++) {
-    const row = await poisonRun(drill, run, options);
-    rows.push(row);
-    options.onRun?.(row);
-  }
+  const rows = await repeatRuns<PoisonRow>(
+    options.runs ?? 1,
+    (run) => poisonRun(drill, run, options),
+    options.onRun,
+  );
   return {
     seed: options.seed ?? 1,
     rows,

@@ -31,6 +31,7 @@ import { awaitFullIsr, type DrillContext, partitionLeader, restoreBroker } from 
 import { randomInt, seededRandom, spreadPoints } from "./seeded.ts";
 import { TaskProcess } from "./task_process.ts";
 import { readLogIds, tallyIds } from "./verdict.ts";
+import { repeatRuns } from "./repeat.ts";
 
 /** Settings of {@linkcode producerTaskDrill}. */
 export interface ProducerTaskOptions {
@@ -231,17 +232,14 @@ export async function producerTaskDrill(
   const points = spreadPoints(random, runs, Math.ceil(records / chunk)).map((p) => p * chunk);
   const started = performance.now();
   await awaitFullIsr(drill, [], 120_000);
-  const rows: ProducerTaskRow[] = [];
-  for (let run = 1; run <= runs; run++) {
+  const rows = await repeatRuns<ProducerTaskRow>(runs, async (run) => {
     const plan = {
       run,
       partition: randomInt(random, 0, 2),
       killAt: run % 4 === 1 ? -1 : points[run - 1],
     };
-    const row = await producerTaskRun(drill, plan, options);
-    rows.push(row);
-    options.onRun?.(row);
-  }
+    return await producerTaskRun(drill, plan, options);
+  }, options.onRun);
   return {
     seed,
     rows,

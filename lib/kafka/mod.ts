@@ -19,8 +19,8 @@
  * never sent again: the send resolves without an error, with the other
  * partitions' metadata only, and the partition's records are not in the log.
  * `acks`, `enforceRequestTimeout` and `maxInFlightRequests` do not help (the
- * map lives inside one send). Upstream this is kafkajs issue 1303; a fix is
- * proposed in kafkajs PR 1798 and not merged. `deno task drill broker-kill
+ * map lives inside one send). It is reported to kafkajs and unfixed in
+ * 2.2.4 (a proposed fix was not merged). `deno task drill broker-kill
  * --client raw` shows it on the running cluster (figures in BENCHMARKS.md).
  *
  * What this library does about it ({@linkcode sendVerified}, `verified.ts`):
