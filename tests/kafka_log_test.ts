@@ -94,6 +94,28 @@ Deno.test("kafkaLogLines: one line per unreachable broker and minute; raw on req
     "every other error is shown as kafkajs says it",
   );
   assert.equal(lines(entry("Connection", "x TimeoutNegativeWarning")), undefined, "noise");
+  const group = {
+    groupId: "g",
+    memberId: "m",
+    error: "The group is rebalancing, so a rejoin is needed",
+  };
+  assert.equal(
+    lines(entry("Runner", "The group is rebalancing, re-joining", group)),
+    undefined,
+    "a member re-joining in a rebalance is routine",
+  );
+  assert.match(
+    kafkaLogLines(logLevel.DEBUG)(entry("Runner", "The group is rebalancing, re-joining", group))!,
+    /^\[kafkajs ERROR\] Runner: The group is rebalancing/,
+    "and shown at DEBUG",
+  );
+  assert.match(
+    lines(
+      entry("Runner", "The coordinator is not aware of this member, re-joining the group", group),
+    )!,
+    /^\[kafkajs ERROR\] Runner: The coordinator is not aware/,
+    "an evicted member is news",
+  );
 
   const raw = kafkaLogLines(logLevel.ERROR, { raw: true });
   const line = raw(refused)!;

@@ -201,7 +201,8 @@ export const BOUNDED_RETRIES_NOTE: string =
  * election, a rebalance, a topic the broker does not know yet, a transaction
  * whose previous one is still completing. They are expected on a fresh cluster, after a
  * broker restart and in every rebalance; if the retries run out, the call
- * fails with the error anyway. Shown only with KAFKAJS_LOG_LEVEL=debug.
+ * fails with the error anyway. Shown only with KAFKAJS_LOG_LEVEL=debug, like
+ * the consumer's own re-join in a rebalance.
  */
 const RETRIED = [
   /coordinator is loading/,
@@ -218,7 +219,8 @@ const RETRIED = [
 /**
  * Whether a kafkajs log entry reports a broker answer kafkajs retries by
  * itself (a coordinator loading, a leader election, a rebalance, a topic not
- * known yet); such lines are hidden unless the log level is DEBUG.
+ * known yet) or the consumer re-joining its group in a rebalance; such lines
+ * are hidden unless the log level is DEBUG.
  *
  * @example
  * ```ts
@@ -226,12 +228,23 @@ const RETRIED = [
  * const error = "The coordinator is loading and hence can't process requests for this group";
  * console.log(isRetriedResponse("Connection", "Response InitProducerId(key: 22, version: 1)", error)); // true
  * console.log(isRetriedResponse("Connection", "Connection error: read ECONNRESET", "")); // false
+ * console.log(isRetriedResponse("Runner", "The group is rebalancing, re-joining", "")); // true
  * ```
  */
 export function isRetriedResponse(namespace: string, message: string, error: unknown): boolean {
+  if (namespace === "Runner") return REJOIN.test(message);
   return namespace === "Connection" && message.startsWith("Response ") &&
     RETRIED.some((re) => re.test(String(error)));
 }
+
+/**
+ * The consumer's runner answering a rebalance the way Kafka's protocol asks
+ * (stop fetching, join the group again): every member logs it in every
+ * rebalance, and `GroupConsumer` reports the rebalance itself. A member the
+ * coordinator no longer knows (evicted after its session timeout) is still
+ * shown: that one says the handler was too slow.
+ */
+const REJOIN = /^The group is rebalancing, re-joining/;
 
 /** Errors that mean "nobody answers at that address", not "the broker said no". */
 const UNREACHABLE =
