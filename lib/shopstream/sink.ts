@@ -637,9 +637,11 @@ export class LakeSink {
       if (this.#gone() || this.#paused || epoch !== this.#epoch) return;
       const letters: { origin: DeadLetterOrigin; reason: DeadLetterReason; error: string }[] = [];
       const entries: Entry[] = [];
+      // Writer schemas not fetched yet are asked for once per id, together (not once per record).
+      const unknown = await state.decoder.prepare(batch.messages.map((m) => m.value));
       for (const message of batch.messages) {
         const offset = BigInt(message.offset);
-        const outcome = state.decoder.decodeSync(message.value) ??
+        const outcome = state.decoder.decodeSync(message.value, unknown) ??
           await state.decoder.decode(message.value);
         const letter = (reason: DeadLetterReason, error: string) => {
           letters.push({
