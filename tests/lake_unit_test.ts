@@ -17,6 +17,7 @@ import {
   vectorFromArray,
 } from "apache-arrow";
 import { Int32, TimestampMillisecond, Utf8 } from "apache-arrow";
+import * as pw from "parquet-wasm";
 import { decodeParquet, encodeParquet, parquetInfo } from "../lib/lake/parquet.ts";
 import {
   columnSpecs,
@@ -497,7 +498,7 @@ function objectsDecodedOnce(
   for (const buffer of buffers.values()) {
     for (const part of buffer.parts(written)) {
       const key = bronzeKey({ topic, ...part.group, first: part.first, last: part.last });
-      out.set(key, encodeParquet(part.table()));
+      out.set(key, encodeParquet(part.table(), layout.parquet));
     }
   }
   return out;
@@ -604,4 +605,36 @@ Deno.test("TableBuilder: the same Arrow buffers as tableFromColumns, growing fro
   const all = tableRows(expected);
   assert.deepEqual(tableRows(builder.table(picked)), picked.map((i) => all[i]));
   assert.equal(tableRows(builder.table([])).length, 0);
+});
+
+Deno.test("parquet: plainColumns are written without a dictionary, the others with one", async () => {
+  const order = (await loadCatalog()).family("order");
+  const layout = BronzeLayout.forFamily(order);
+  assert.deepEqual(layout.parquet.plainColumns, [
+    "_offset",
+    "_kafka_timestamp",
+    "event_id",
+    "occurred_at",
+    "items_json",
+    "total_amount_minor",
+  ]);
+  const { records } = await sampleRecords();
+  const file = await pw.ParquetFile.fromFile(
+    new Blob([encodeBronze(layout, records) as Uint8Array<ArrayBuffer>]),
+  );
+  try {
+    const dictionary = new Map<string, boolean>();
+    for (const column of file.metadata().rowGroup(0).columns()) {
+      const encodings = column.encodings().map((e) => pw.Encoding[e]);
+      dictionary.set(
+        column.columnPath().join("."),
+        encodings.some((e) => e.includes("DICTIONARY")),
+      );
+    }
+    for (const c of layout.columns) {
+      assert.equal(dictionary.get(c.name), !layout.parquet.plainColumns!.includes(c.name), c.name);
+    }
+  } finally {
+    file.free();
+  }
 });

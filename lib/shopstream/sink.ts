@@ -864,7 +864,7 @@ export class LakeSink {
         first: part.first,
         last: part.last,
       });
-      const bytes = encodeParquet(part.table());
+      const bytes = encodeParquet(part.table(), state.layout.parquet);
       const put = await this.#retry(
         () => this.#store.put(key, bytes, PARQUET_CONTENT_TYPE).then(() => true),
         job.epoch,
