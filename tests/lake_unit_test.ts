@@ -600,7 +600,12 @@ Deno.test("TableBuilder: the same Arrow buffers as tableFromColumns, growing fro
   const builder = new TableBuilder(columns, 10);
   for (let i = 0; i < n; i++) builder.append(columns.map((_, c) => values[c][i]));
   const expected = tableFromColumns(columns, values);
-  assert.deepEqual(tableToIPC(builder.table(), "stream"), tableToIPC(expected, "stream"));
+  const table = builder.table();
+  assert.deepEqual(tableToIPC(table, "stream"), tableToIPC(expected, "stream"));
+  // The table shares the builder's buffers: rows appended afterwards leave it as it was.
+  for (let i = 0; i < 5; i++) builder.append(columns.map((_, c) => values[c][i + 1]));
+  assert.deepEqual(tableToIPC(table, "stream"), tableToIPC(expected, "stream"));
+  assert.equal(builder.table().numRows, n + 5);
   const picked = [299, 0, 150, 7];
   const all = tableRows(expected);
   assert.deepEqual(tableRows(builder.table(picked)), picked.map((i) => all[i]));

@@ -483,7 +483,8 @@ export class TableBuilder {
 
   /**
    * A table of every row, or of the rows at indexes `rows` (in that order).
-   * The buffers are copied: the builder stays usable.
+   * A table of every row shares the builder's value buffers (no copy; its
+   * validity bits are copied): rows appended later do not change it.
    */
   table(rows?: readonly number[]): Table {
     const schema = arrowSchema(this.columns);
@@ -499,16 +500,20 @@ export class TableBuilder {
     const valid = b.nulls === 0
       ? { nullCount: 0 }
       : { nullCount: b.nulls, nullBitmap: b.valid.slice(0, Math.ceil(length / 8)) };
+    // Views: later appends write past them (or into new buffers once grown).
     if (b.spec.type === "utf8") {
       return makeData({
         type: new Utf8(),
         length,
         ...valid,
-        valueOffsets: b.offsets!.slice(0, length + 1),
-        data: b.data.slice(0, b.used),
+        valueOffsets: b.offsets!.subarray(0, length + 1),
+        data: b.data.subarray(0, b.used),
       });
     }
-    return fixedData(b.spec.type, length, valid, b.data.slice(0, dataBytes(b.spec.type, length)));
+    const bytes = dataBytes(b.spec.type, length);
+    // Bits share their last byte with the rows appended next: copied.
+    const data = b.spec.type === "bool" ? b.data.slice(0, bytes) : b.data.subarray(0, bytes);
+    return fixedData(b.spec.type, length, valid, data);
   }
 
   #picked(b: ColumnBuffers, rows: readonly number[]): Data {
@@ -541,27 +546,38 @@ export class TableBuilder {
   }
 }
 
-/** Arrow data of a fixed-width column from its value bytes (a fresh buffer, taken over). */
+/** Arrow data of a fixed-width column from its value bytes (used as they are, not copied). */
 function fixedData(
   type: Exclude<ColumnType, "utf8">,
   length: number,
   valid: { nullCount: number; nullBitmap?: Uint8Array },
   bytes: Uint8Array,
 ): Data {
-  const buffer = bytes.buffer as ArrayBuffer;
+  const { buffer, byteOffset, byteLength } = bytes;
+  const words = (size: number) => [buffer, byteOffset, byteLength / size] as const;
   switch (type) {
     case "int32":
-      return makeData({ type: new Int32(), length, ...valid, data: new Int32Array(buffer) });
+      return makeData({ type: new Int32(), length, ...valid, data: new Int32Array(...words(4)) });
     case "float64":
-      return makeData({ type: new Float64(), length, ...valid, data: new Float64Array(buffer) });
+      return makeData({
+        type: new Float64(),
+        length,
+        ...valid,
+        data: new Float64Array(...words(8)),
+      });
     case "int64":
-      return makeData({ type: new Int64(), length, ...valid, data: new BigInt64Array(buffer) });
+      return makeData({
+        type: new Int64(),
+        length,
+        ...valid,
+        data: new BigInt64Array(...words(8)),
+      });
     case "timestamp":
       return makeData({
         type: new TimestampMillisecond("UTC"),
         length,
         ...valid,
-        data: new BigInt64Array(buffer),
+        data: new BigInt64Array(...words(8)),
       });
     case "bool":
       return makeData({ type: new Bool(), length, ...valid, data: bytes });
