@@ -3,13 +3,29 @@
  * (int64, timestamps, nulls, non-ASCII, codecs such as zstd, empty tables);
  * lake keys built zero-padded and parsed back; bronze columns as the union of
  * a subject's versions, v1 rows null in v2-only columns; bronze object keys,
- * groups and the sink's last-offset (skip) rule.
+ * groups and the sink's last-offset (skip) rule; the sink's one-decode path
+ * (cells into Arrow buffers) against decoding again at flush, byte for byte.
  */
 import assert from "node:assert/strict";
-import { Field, Int64, Schema, Table, tableFromArrays, vectorFromArray } from "apache-arrow";
+import {
+  Field,
+  Int64,
+  Schema,
+  Table,
+  tableFromArrays,
+  tableToIPC,
+  vectorFromArray,
+} from "apache-arrow";
 import { Int32, TimestampMillisecond, Utf8 } from "apache-arrow";
+import * as pw from "parquet-wasm";
 import { decodeParquet, encodeParquet, parquetInfo } from "../lib/lake/parquet.ts";
-import { columnSpecs, tableFromRows, tableRows } from "../lib/lake/table.ts";
+import {
+  columnSpecs,
+  TableBuilder,
+  tableFromColumns,
+  tableFromRows,
+  tableRows,
+} from "../lib/lake/table.ts";
 import {
   bronzeKey,
   goldKey,
@@ -25,7 +41,11 @@ import {
 } from "../lib/lake/paths.ts";
 import { loadCatalog } from "../lib/schema/catalog.ts";
 import { Decimal } from "../lib/schema/decimal.ts";
+import { EventGenerator } from "../lib/shopstream/generator.ts";
 import {
+  BronzeBuffer,
+  bronzeGroupId,
+  bronzeGroupOf,
   BronzeLayout,
   bronzeObjectKey,
   type BronzeRecord,
@@ -406,4 +426,220 @@ Deno.test("table: rows -> Arrow -> Parquet -> rows for every lake type, nulls, n
   assert.deepEqual(columnSpecs(tableFromRows(columns, [])), columns);
   assert.throws(() => tableFromRows([{ name: "s", type: "utf8" }], [{ s: 5 }]), TypeError);
   assert.throws(() => tableFromRows([{ name: "n", type: "int64" }], [{ n: 1.5 }]), TypeError);
+});
+
+/** Generator records (seed 42, v1 then v2) encoded and decoded as the sink does, per topic. */
+async function seededRecords(count: number) {
+  const catalog = await loadCatalog();
+  const generator = new EventGenerator({
+    seed: 42,
+    schema: { v2From: count / 2 },
+    duplicateShare: 0.01,
+  });
+  const byTopic = new Map<string, { layout: BronzeLayout; records: BronzeRecord[] }>();
+  const next = new Map<string, number>();
+  for (const r of generator.take(count)) {
+    if (r.value === undefined) continue;
+    const family = catalog.family(r.family);
+    const type = family.versions[r.version - 1].type;
+    // The sink's decoder keeps the writer's shape: the writer's type reads the bytes back.
+    const value = type.fromBuffer(type.toBuffer(r.value));
+    const partition = r.key.length % 3;
+    const slot = `${r.topic}/${partition}`;
+    const offset = next.get(slot) ?? 0;
+    next.set(slot, offset + 1);
+    let topic = byTopic.get(r.topic);
+    if (!topic) {
+      topic = { layout: BronzeLayout.forFamily(family), records: [] };
+      byTopic.set(r.topic, topic);
+    }
+    topic.records.push({
+      partition,
+      offset: BigInt(offset),
+      timestamp: r.occurredAt + 3,
+      schemaId: 100 + r.version,
+      value,
+    });
+  }
+  return byTopic;
+}
+
+/** Bronze objects of `records` the way the sink wrote them before: decoded, grouped, encoded. */
+function objectsDecodedTwice(
+  topic: string,
+  layout: BronzeLayout,
+  records: readonly BronzeRecord[],
+  written: (id: string) => bigint | undefined = () => undefined,
+): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  for (const { group, records: all } of groupBronze(records).values()) {
+    const after = written(bronzeGroupId(group));
+    const left = after === undefined ? all : all.filter((r) => BigInt(r.offset) > after);
+    if (left.length > 0) out.set(bronzeObjectKey(topic, left), encodeBronze(layout, left));
+  }
+  return out;
+}
+
+/** The same objects through one decode per record: cells into a BronzeBuffer per region. */
+function objectsDecodedOnce(
+  topic: string,
+  layout: BronzeLayout,
+  records: readonly BronzeRecord[],
+  written: (id: string) => bigint | undefined = () => undefined,
+): Map<string, Uint8Array> {
+  const buffers = new Map<string, BronzeBuffer>();
+  for (const r of records) {
+    const group = bronzeGroupOf(r);
+    let buffer = buffers.get(group.region);
+    if (!buffer) buffers.set(group.region, buffer = new BronzeBuffer(layout));
+    buffer.add(group, BigInt(r.offset), layout.cells(r));
+  }
+  const out = new Map<string, Uint8Array>();
+  for (const buffer of buffers.values()) {
+    for (const part of buffer.parts(written)) {
+      const key = bronzeKey({ topic, ...part.group, first: part.first, last: part.last });
+      out.set(key, encodeParquet(part.table(), layout.parquet));
+    }
+  }
+  return out;
+}
+
+function assertSameObjects(once: Map<string, Uint8Array>, twice: Map<string, Uint8Array>): number {
+  assert.deepEqual([...once.keys()].sort(), [...twice.keys()].sort());
+  let rows = 0;
+  for (const [key, bytes] of twice) {
+    const a = decodeParquet(bytes), b = decodeParquet(once.get(key)!);
+    assert.deepEqual(
+      b.schema.fields.map((f) => `${f.name}:${f.type}`),
+      a.schema.fields.map((f) => `${f.name}:${f.type}`),
+      key,
+    );
+    assert.deepEqual(tableRows(b), tableRows(a), key);
+    assert.deepEqual(once.get(key), bytes, `${key}: the Parquet bytes differ`);
+    rows += a.numRows;
+  }
+  return rows;
+}
+
+Deno.test("bronze: one decode per record writes the same Parquet as decoding again at flush (seed 42)", async () => {
+  const byTopic = await seededRecords(6000);
+  assert.equal(byTopic.size, 4);
+  let rows = 0;
+  for (const [topic, { layout, records }] of byTopic) {
+    rows += assertSameObjects(
+      objectsDecodedOnce(topic, layout, records),
+      objectsDecodedTwice(topic, layout, records),
+    );
+  }
+  assert.equal(rows, [...byTopic.values()].reduce((n, t) => n + t.records.length, 0));
+});
+
+Deno.test("bronze: BronzeBuffer's skip rule leaves out the same rows as the old flush", async () => {
+  const byTopic = await seededRecords(3000);
+  const { layout, records } = byTopic.get("orders")!;
+  // Every group written up to its middle offset; one group fully written (left out).
+  const written = new Map<string, bigint>();
+  for (const [id, { records: rs }] of groupBronze(records)) {
+    written.set(id, BigInt(rs[Math.floor(rs.length / 2)].offset));
+  }
+  const [full] = written.keys();
+  written.set(full, 1n << 40n);
+  const skip = (id: string) => written.get(id);
+  const once = objectsDecodedOnce("orders", layout, records, skip);
+  const twice = objectsDecodedTwice("orders", layout, records, skip);
+  assert.ok(twice.size > 0 && twice.size < groupBronze(records).size);
+  const rows = assertSameObjects(once, twice);
+  assert.ok(rows > 0 && rows < records.length);
+});
+
+Deno.test("bronze: cells refuse a value a column cannot hold (dead-lettered, not a crashed flush)", async () => {
+  const shipment = (await loadCatalog()).family("shipment");
+  const layout = BronzeLayout.forFamily(shipment);
+  const value = {
+    envelope: { region: "EU", occurredAt: new Date(0), eventId: "e", eventType: "t" },
+    shipmentId: "s-1",
+    shippedAt: new Date(NaN), // a timestamp-millis long past JavaScript's Date range reads so
+  };
+  const record = { partition: 0, offset: 1n, timestamp: 0, schemaId: 1, value };
+  assert.throws(() => layout.toTable([record]), /cannot store/);
+  assert.throws(
+    () => layout.cells(record),
+    (e) =>
+      e instanceof BronzeRecordError && e.problem === "bad-value" && /shipped_at/.test(e.message),
+  );
+});
+
+Deno.test("TableBuilder: the same Arrow buffers as tableFromColumns, growing from a small capacity", () => {
+  const columns = [
+    { name: "i", type: "int32" },
+    { name: "l", type: "int64" },
+    { name: "t", type: "timestamp" },
+    { name: "s", type: "utf8" },
+    { name: "b", type: "bool" },
+    { name: "f", type: "float64" },
+  ] as const;
+  const n = 300;
+  const cell = (c: number, i: number): unknown => {
+    if ((i * 7 + c) % 11 === 0) return null;
+    switch (columns[c].type) {
+      case "int32":
+        return i - 150;
+      case "int64":
+        return i % 4 === 0 ? -(2n ** 62n) + BigInt(i) : (i - 150) * 2 ** 33 - i;
+      case "timestamp":
+        return Date.UTC(2026, 11, 5) + i;
+      case "utf8":
+        return i % 5 === 0 ? `é ü 日本 ${i}` : `id-${i}`;
+      case "bool":
+        return i % 3 === 0;
+      case "float64":
+        return i / 7;
+    }
+  };
+  const values = columns.map((_, c) => Array.from({ length: n }, (_, i) => cell(c, i)));
+  const builder = new TableBuilder(columns, 10);
+  for (let i = 0; i < n; i++) builder.append(columns.map((_, c) => values[c][i]));
+  const expected = tableFromColumns(columns, values);
+  const table = builder.table();
+  assert.deepEqual(tableToIPC(table, "stream"), tableToIPC(expected, "stream"));
+  // The table shares the builder's buffers: rows appended afterwards leave it as it was.
+  for (let i = 0; i < 5; i++) builder.append(columns.map((_, c) => values[c][i + 1]));
+  assert.deepEqual(tableToIPC(table, "stream"), tableToIPC(expected, "stream"));
+  assert.equal(builder.table().numRows, n + 5);
+  const picked = [299, 0, 150, 7];
+  const all = tableRows(expected);
+  assert.deepEqual(tableRows(builder.table(picked)), picked.map((i) => all[i]));
+  assert.equal(tableRows(builder.table([])).length, 0);
+});
+
+Deno.test("parquet: plainColumns are written without a dictionary, the others with one", async () => {
+  const order = (await loadCatalog()).family("order");
+  const layout = BronzeLayout.forFamily(order);
+  assert.deepEqual(layout.parquet.plainColumns, [
+    "_offset",
+    "_kafka_timestamp",
+    "event_id",
+    "occurred_at",
+    "items_json",
+    "total_amount_minor",
+  ]);
+  const { records } = await sampleRecords();
+  const file = await pw.ParquetFile.fromFile(
+    new Blob([encodeBronze(layout, records) as Uint8Array<ArrayBuffer>]),
+  );
+  try {
+    const dictionary = new Map<string, boolean>();
+    for (const column of file.metadata().rowGroup(0).columns()) {
+      const encodings = column.encodings().map((e) => pw.Encoding[e]);
+      dictionary.set(
+        column.columnPath().join("."),
+        encodings.some((e) => e.includes("DICTIONARY")),
+      );
+    }
+    for (const c of layout.columns) {
+      assert.equal(dictionary.get(c.name), !layout.parquet.plainColumns!.includes(c.name), c.name);
+    }
+  } finally {
+    file.free();
+  }
 });

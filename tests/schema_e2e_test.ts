@@ -125,6 +125,37 @@ Deno.test("mixed v1/v2 topic: one reader shape, bad records dead-lettered with r
     assert.equal(decoder.decodeSync(unseen), undefined, "unknown id: decode() must ask");
     assert.equal((await decoder.decode(unseen)).ok, false);
 
+    // prepare: one request per schema id for a whole batch; the ids the registry does not
+    // know come back, and decodeSync classifies their records without asking again.
+    const counted = new AvroSerde({ url: config.schemaRegistry.url });
+    const asked: number[] = [];
+    const getSchema = counted.registry.getSchema.bind(counted.registry);
+    counted.registry.getSchema = ((id: number) => {
+      asked.push(id);
+      return getSchema(id);
+    }) as typeof counted.registry.getSchema;
+    const batch = [v1Bytes, unseen, v1Bytes, unknownId, unseen, Buffer.from("{}"), null];
+    const fresh = new ContractDecoder(counted, v2.type);
+    const missing = await fresh.prepare(batch);
+    const sorted = (ids: Iterable<number>) => [...ids].sort((a, b) => a - b);
+    assert.deepEqual(sorted(missing), [2_000_000_000, 0x7ffffff0]);
+    assert.deepEqual(sorted(asked), [v1Bytes.readInt32BE(1), 2_000_000_000, 0x7ffffff0]);
+    const outcomes = batch.map((v) => fresh.decodeSync(v, missing));
+    assert.deepEqual(
+      outcomes.map((o) => o?.ok || o?.reason),
+      [
+        true,
+        "unknown-schema",
+        true,
+        "unknown-schema",
+        "unknown-schema",
+        "deserialization",
+        "deserialization",
+      ],
+    );
+    assert.deepEqual(outcomes[1], await fresh.decode(unseen), "the same outcome as decode()");
+    assert.equal(asked.length, 4, "only decode() asked again");
+
     decoded.sort((a, b) => a.key!.localeCompare(b.key!));
     assert.deepEqual(decoded.map((d) => d.key), ["o-0", "o-1", "o-2", "o-3"]);
     assert.equal(new Set(decoded.map((d) => d.schemaId)).size, 2, "two writer schemas");

@@ -14,6 +14,7 @@
  *
  * @module
  */
+import process from "node:process";
 import type { Config } from "../config.ts";
 import { ClusterAdmin } from "../kafka/admin.ts";
 import { createKafka } from "../kafka/client.ts";
@@ -63,6 +64,10 @@ export interface SinkBenchResult {
   seconds: number;
   /** Records (bronze rows + dead letters) per second. */
   recordsPerSec: number;
+  /** CPU time of the sink's process (user + system, every thread) over the same interval, s. */
+  cpuSeconds: number;
+  /** That CPU time per record, µs: what one record costs the sink, however busy the machine. */
+  cpuUsPerRecord: number;
   /** Median flush latency, ms. */
   flushP50Ms: number;
   /** 95th percentile flush latency, ms. */
@@ -160,8 +165,10 @@ export async function benchSink(options: SinkBenchOptions): Promise<SinkBenchRes
     });
     await sink.connect();
     let seconds = 0;
+    let cpu = { user: 0, system: 0 };
     try {
       const started = performance.now();
+      const cpuStart = process.cpuUsage();
       await sink.run();
       const deadline = Date.now() + (options.timeoutMs ?? 600_000);
       while (true) {
@@ -181,6 +188,7 @@ export async function benchSink(options: SinkBenchOptions): Promise<SinkBenchRes
         await sleep(50);
       }
       seconds = (performance.now() - started) / 1000;
+      cpu = process.cpuUsage(cpuStart);
     } finally {
       await sink.stop();
     }
@@ -200,6 +208,8 @@ export async function benchSink(options: SinkBenchOptions): Promise<SinkBenchRes
       flushes: t.flushes,
       seconds,
       recordsPerSec: totals.produced / seconds,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      cpuUsPerRecord: (cpu.user + cpu.system) / totals.produced,
       flushP50Ms: merged.percentile(50),
       flushP95Ms: merged.percentile(95),
       flushMaxMs: merged.max,

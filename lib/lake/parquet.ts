@@ -32,6 +32,12 @@ export interface ParquetWriteOptions {
   readonly compression?: ParquetCompression;
   /** Rows per row group; parquet-wasm's default (1M) unless set. */
   readonly rowGroupSize?: number;
+  /**
+   * Columns written without dictionary encoding (every other column has
+   * one): those whose values are nearly all distinct (ids, offsets, event
+   * times), where a dictionary costs CPU and bytes and saves nothing.
+   */
+  readonly plainColumns?: readonly string[];
 }
 
 const CODECS: Record<ParquetCompression, pw.Compression> = {
@@ -60,6 +66,9 @@ export function encodeParquet(table: Table, options: ParquetWriteOptions = {}): 
     .setCreatedBy(CREATED_BY);
   if (options.rowGroupSize !== undefined) {
     builder = builder.setMaxRowGroupSize(options.rowGroupSize);
+  }
+  for (const column of options.plainColumns ?? []) {
+    builder = builder.setColumnDictionaryEnabled(column, false);
   }
   const wasmTable = pw.Table.fromIPCStream(tableToIPC(table, "stream"));
   // writeParquet takes ownership of both the table and the properties.

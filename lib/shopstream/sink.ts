@@ -17,6 +17,10 @@
  * - Batching: one {@linkcode RegionBatcher} per topic; a region's buffer is
  *   flushed on record count, bytes or age, and on shutdown. A flush writes one
  *   bronze object per (partition, UTC date, UTC hour) of the buffer.
+ * - One decode per record: a record is decoded when it arrives, and its
+ *   bronze row goes straight into its group's Arrow columns in the region's
+ *   {@linkcode BronzeBuffer}; a flush writes those columns as Parquet
+ *   without decoding again, and no decoded event waits in memory.
  * - Offsets: committed by hand after each flush, only up to the smallest
  *   offset still buffered or uploading ({@linkcode OffsetLedger}).
  * - Rebalance: kafkajs rewinds every partition to its committed offset after
@@ -59,7 +63,6 @@
  */
 import type { EachBatchPayload } from "kafkajs";
 import type { Kafka } from "../kafka/upstream.ts";
-import { Buffer } from "node:buffer";
 import type { Config } from "../config.ts";
 import { createKafka } from "../kafka/client.ts";
 import { GroupConsumer, type RebalanceEvent } from "../kafka/consumer.ts";
@@ -69,18 +72,16 @@ import { sleep, withDeadline } from "../util/deadline.ts";
 import { type Catalog, FAMILY_TOPICS, type FamilyName, loadCatalog } from "../schema/catalog.ts";
 import { ContractDecoder } from "../schema/decoder.ts";
 import { AvroSerde } from "../schema/serde.ts";
-import { layerPrefix, zeroPad } from "../lake/paths.ts";
+import { encodeParquet } from "../lake/parquet.ts";
+import { bronzeKey, layerPrefix, zeroPad } from "../lake/paths.ts";
 import { LakeStore, storeErrorKind } from "../lake/store.ts";
 import {
+  BronzeBuffer,
   type BronzeGroup,
   bronzeGroupId,
   bronzeGroupOf,
   BronzeLayout,
-  bronzeObjectKey,
-  type BronzeRecord,
   BronzeRecordError,
-  encodeBronze,
-  groupBronze,
   lastOffsets,
 } from "./bronze.ts";
 import {
@@ -248,25 +249,22 @@ export class SinkCrashedError extends Error {
   }
 }
 
-/**
- * A record waiting in a region buffer: its Kafka coordinates and its value's
- * bytes (a copy), not the decoded value: decoded events take several times
- * more memory, so a flush decodes them again (a cached schema, ~7 µs each).
- */
-interface Held {
-  readonly partition: number;
-  readonly offset: bigint;
-  readonly timestamp: number;
-  readonly schemaId: number;
-  readonly bytes: Buffer;
-}
-
 interface TopicState {
   readonly topic: string;
   readonly family: FamilyName;
   readonly decoder: ContractDecoder<Record<string, unknown>>;
   readonly layout: BronzeLayout;
-  readonly batcher: RegionBatcher<Held>;
+  /**
+   * Counts each region's records, bytes and age against the policy (a
+   * record is its offset there); the rows themselves are in `rows`.
+   */
+  readonly batcher: RegionBatcher<number>;
+  /**
+   * Each region's rows, decoded once on arrival and kept as Arrow columns
+   * ({@linkcode BronzeBuffer}): no decoded event or copy of the value waits
+   * for a flush, and a flush does not decode again.
+   */
+  readonly rows: Map<string, BronzeBuffer>;
   readonly ledger: OffsetLedger;
   /** The ledger holder id of each region's open buffer. */
   readonly holders: Map<string, number>;
@@ -277,19 +275,20 @@ interface TopicState {
   assigned: number[];
 }
 
-/** One record of a batch once classified: dead-lettered (no region), or to hold. */
+/** One record of a batch once classified: dead-lettered (no group), or its row to hold. */
 interface Entry {
   readonly offset: bigint;
-  readonly region?: string;
-  readonly schemaId?: number;
-  readonly timestamp?: number;
-  readonly value?: Buffer | null;
+  readonly group?: BronzeGroup;
+  readonly cells?: unknown[];
+  readonly bytes?: number;
 }
 
 interface FlushJob {
   readonly state: TopicState;
   readonly region: string;
-  readonly records: Held[];
+  readonly rows: BronzeBuffer;
+  /** Records in `rows`. */
+  readonly records: number;
   readonly bytes: number;
   readonly reason: FlushReason;
   readonly holder: number;
@@ -425,6 +424,7 @@ export class LakeSink {
         ),
         layout: BronzeLayout.forFamily(schemas),
         batcher: new RegionBatcher(this.policy),
+        rows: new Map(),
         ledger: new OffsetLedger(),
         holders: new Map(),
         written: new Map(),
@@ -537,7 +537,7 @@ export class LakeSink {
   metrics(): SinkMetrics {
     const buffered: Record<string, number> = {};
     for (const state of this.#states.values()) buffered[state.topic] = state.batcher.records;
-    for (const job of this.#queue) inc(buffered, job.state.topic, job.records.length);
+    for (const job of this.#queue) inc(buffered, job.state.topic, job.records);
     return {
       ...this.#metrics,
       buffered,
@@ -582,6 +582,7 @@ export class LakeSink {
     this.#queue = [];
     for (const state of this.#states.values()) {
       state.batcher.clear();
+      state.rows.clear();
       state.ledger.reset();
       state.holders.clear();
       state.assigned = event.assignment[state.topic] ?? [];
@@ -636,9 +637,11 @@ export class LakeSink {
       if (this.#gone() || this.#paused || epoch !== this.#epoch) return;
       const letters: { origin: DeadLetterOrigin; reason: DeadLetterReason; error: string }[] = [];
       const entries: Entry[] = [];
+      // Writer schemas not fetched yet are asked for once per id, together (not once per record).
+      const unknown = await state.decoder.prepare(batch.messages.map((m) => m.value));
       for (const message of batch.messages) {
         const offset = BigInt(message.offset);
-        const outcome = state.decoder.decodeSync(message.value) ??
+        const outcome = state.decoder.decodeSync(message.value, unknown) ??
           await state.decoder.decode(message.value);
         const letter = (reason: DeadLetterReason, error: string) => {
           letters.push({
@@ -658,29 +661,25 @@ export class LakeSink {
           letter(outcome.reason, outcome.error);
           continue;
         }
-        const timestamp = Number(message.timestamp);
-        let region: string;
+        const record = {
+          partition: batch.partition,
+          offset,
+          timestamp: Number(message.timestamp),
+          schemaId: outcome.schemaId,
+          value: outcome.value,
+        };
+        let group: BronzeGroup;
+        let cells: unknown[];
         try {
-          region = bronzeGroupOf({
-            partition: batch.partition,
-            offset,
-            timestamp,
-            schemaId: outcome.schemaId,
-            value: outcome.value,
-          }).region;
+          group = bronzeGroupOf(record);
+          cells = state.layout.cells(record);
         } catch (e) {
-          // Decoded, but no usable region or event time: it has no place in the lake.
+          // Decoded, but no usable region, event time or value: it has no place in the lake.
           if (!(e instanceof BronzeRecordError)) throw e;
           letter("validation", e.message);
           continue;
         }
-        entries.push({
-          offset,
-          region,
-          schemaId: outcome.schemaId,
-          timestamp,
-          value: message.value,
-        });
+        entries.push({ offset, group, cells, bytes: message.value!.length });
       }
       // Dead letters first: a record counts as processed only once its letter is acknowledged.
       await this.#dlq!.writeAll(letters);
@@ -690,25 +689,25 @@ export class LakeSink {
       if (this.#gone() || epoch !== this.#epoch) return;
       const now = Date.now();
       for (const e of entries) {
-        const region = e.region;
-        if (region === undefined) {
+        const group = e.group;
+        if (group === undefined) {
           state.ledger.process(batch.partition, e.offset);
           continue;
         }
-        const held: Held = {
-          partition: batch.partition,
-          offset: e.offset,
-          timestamp: e.timestamp!,
-          schemaId: e.schemaId!,
-          bytes: Buffer.from(e.value!), // a copy (avsc reads Buffers): the fetch response can go
-        };
+        const region = group.region;
         let holder = state.holders.get(region);
         if (holder === undefined) {
           holder = this.#nextHolder++;
           state.holders.set(region, holder);
         }
+        let rows = state.rows.get(region);
+        if (rows === undefined) {
+          rows = new BronzeBuffer(state.layout);
+          state.rows.set(region, rows);
+        }
         state.ledger.process(batch.partition, e.offset, holder);
-        const full = state.batcher.add(region, held, held.bytes.length, now);
+        rows.add(group, e.offset, e.cells!);
+        const full = state.batcher.add(region, Number(e.offset), e.bytes!, now);
         if (full) this.#enqueue(state, state.batcher.take(region, full)!);
       }
       if (entries.length > 0) {
@@ -729,13 +728,16 @@ export class LakeSink {
     return this.#stopping || this.#crashed !== undefined;
   }
 
-  #enqueue(state: TopicState, batch: RegionBatch<Held>): void {
+  #enqueue(state: TopicState, batch: RegionBatch<number>): void {
     const holder = state.holders.get(batch.region)!;
     state.holders.delete(batch.region);
+    const rows = state.rows.get(batch.region)!;
+    state.rows.delete(batch.region);
     this.#queue.push({
       state,
       region: batch.region,
-      records: batch.records,
+      rows,
+      records: batch.records.length,
       bytes: batch.bytes,
       reason: batch.reason,
       holder,
@@ -751,7 +753,7 @@ export class LakeSink {
       bytes += state.batcher.bytes;
     }
     for (const job of this.#queue) {
-      records += job.records.length;
+      records += job.records;
       bytes += job.bytes;
     }
     return { records, bytes };
@@ -850,31 +852,19 @@ export class LakeSink {
     const { state, region } = job;
     const started = performance.now();
     const keys: string[] = [];
-    const decoded: BronzeRecord[] = [];
-    for (const h of job.records) {
-      const outcome = state.decoder.decodeSync(h.bytes) ?? await state.decoder.decode(h.bytes);
-      if (!outcome.ok) {
-        throw new Error(`lake sink: a buffered record no longer decodes: ${outcome.error}`);
-      }
-      const { partition, offset, timestamp, schemaId } = h;
-      decoded.push({ partition, offset, timestamp, schemaId, value: outcome.value });
-    }
-    const groups = [...groupBronze(decoded).values()];
     // The skip rule: leave out what an earlier owner of the partition already wrote.
-    if (!(await this.#listGroups(state, groups.map((g) => g.group), job.epoch))) return undefined;
-    let skipped = 0;
-    const fresh = groups.flatMap(({ group, records }) => {
-      const written = state.written.get(bronzeGroupId(group));
-      const left = written === undefined
-        ? records
-        : records.filter((r) => BigInt(r.offset) > written);
-      skipped += records.length - left.length;
-      return left.length > 0 ? [left] : [];
-    });
+    if (!(await this.#listGroups(state, job.rows.groups, job.epoch))) return undefined;
+    const parts = job.rows.parts((id) => state.written.get(id));
+    const skipped = job.records - parts.reduce((n, p) => n + p.rows, 0);
     // The objects of one flush are uploaded in parallel (each retried on its own).
-    const puts = fresh.map(async (records) => {
-      const key = bronzeObjectKey(state.topic, records);
-      const bytes = encodeBronze(state.layout, records);
+    const puts = parts.map(async (part) => {
+      const key = bronzeKey({
+        topic: state.topic,
+        ...part.group,
+        first: part.first,
+        last: part.last,
+      });
+      const bytes = encodeParquet(part.table(), state.layout.parquet);
       const put = await this.#retry(
         () => this.#store.put(key, bytes, PARQUET_CONTENT_TYPE).then(() => true),
         job.epoch,
@@ -888,7 +878,7 @@ export class LakeSink {
       this.#metrics.objects++;
     }
     if (skipped > 0) inc(this.#metrics.skipped, state.topic, skipped);
-    const written = job.records.length - skipped;
+    const written = job.records - skipped;
     const ms = performance.now() - started;
     this.#metrics.flushLatencyMs[state.topic].record(ms);
     this.#options.onFlush?.({

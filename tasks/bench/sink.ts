@@ -137,6 +137,8 @@ export function main(args: string[]): Promise<number> {
       ["flushes", n(r.flushes)],
       ["seconds", r.seconds.toFixed(2)],
       ["records/s", n(r.recordsPerSec)],
+      ["CPU s", r.cpuSeconds.toFixed(2)],
+      ["CPU us/record", r.cpuUsPerRecord.toFixed(1)],
       ["flush p50 ms", r.flushP50Ms.toFixed(1)],
       ["flush p95 ms", r.flushP95Ms.toFixed(1)],
       ["flush max ms", r.flushMaxMs.toFixed(1)],
