@@ -99,8 +99,21 @@ export interface Refusal {
   status: number;
   /** The registry's `error_code` (409 too, for incompatibility). */
   errorCode: number | undefined;
-  /** The registry's reason. */
+  /** The registry's whole message (it may quote the old schema in full). */
   message: string;
+  /** The first reason it names (its `description`), else the message's first sentence. */
+  reason: string;
+}
+
+/** The first `description:'…'` of a registry message, else the text before its details. */
+function firstReason(message: string): string {
+  const from = message.indexOf("description:'");
+  if (from >= 0) {
+    const start = from + "description:'".length;
+    const end = message.indexOf("', ", start);
+    return message.slice(start, end > start ? end : undefined);
+  }
+  return message.split(", details")[0];
 }
 
 /**
@@ -115,7 +128,7 @@ export interface Refusal {
  * const registry = new RegistryClient("http://127.0.0.1:8081");
  * declare const v2Text: string;
  * const r = await refusedChange(registry, "payments.v1-value", v2Text);
- * console.log(r.status, r.message); // 409 ...
+ * console.log(r.status, r.reason); // 409 "The field 'amount' ... has no default value ..."
  * ```
  */
 export async function refusedChange(
@@ -128,7 +141,12 @@ export async function refusedChange(
     throw new Error(`the registry accepted the change on ${subject} (schema id ${id})`);
   } catch (e) {
     if (e instanceof RegistryHttpError && e.status === 409) {
-      return { status: e.status, errorCode: e.errorCode, message: e.detail };
+      return {
+        status: e.status,
+        errorCode: e.errorCode,
+        message: e.detail,
+        reason: firstReason(e.detail),
+      };
     }
     throw e;
   }
@@ -313,6 +331,74 @@ export async function backfillTopic<V1, V2>(
   } finally {
     await consumer.disconnect();
     await producer.disconnect();
+    const admin = new ClusterAdmin(kafka);
+    await admin.connect();
+    await admin.deleteGroups([group]).catch(() => {});
+    await admin.disconnect();
+  }
+}
+
+/** One record read back by {@linkcode readDecoded}. */
+export interface DecodedRecord<T> {
+  /** The record's key as text. */
+  key: string | null;
+  /** Partition it was read from. */
+  partition: number;
+  /** Id of the schema it was written with (bytes 1-4 of its value). */
+  schemaId: number;
+  /** The value in its writer's shape, as a plain object. */
+  value: T;
+}
+
+/**
+ * Reads `count` records of `topic` from the beginning in a throwaway group
+ * (deleted afterwards) and decodes each with its writer's schema: how a new
+ * reader of a migrated topic sees it.
+ *
+ * @example
+ * ```ts
+ * import type { Kafka } from "../kafka/upstream.ts";
+ * import type { AvroSerde } from "./serde.ts";
+ * import { readDecoded } from "./migration.ts";
+ * declare const kafka: Kafka, serde: AvroSerde;
+ * const records = await readDecoded(kafka, serde, "payments.v2", 65);
+ * console.log(new Set(records.map((r) => r.schemaId))); // one id: v2's
+ * ```
+ */
+export async function readDecoded<T = Record<string, unknown>>(
+  kafka: Kafka,
+  serde: AvroSerde,
+  topic: string,
+  count: number,
+  timeoutMs = 30_000,
+): Promise<DecodedRecord<T>[]> {
+  const group = `${topic}.reader.${crypto.randomUUID().slice(0, 8)}`;
+  const consumer = new GroupConsumer(kafka, {
+    groupId: group,
+    topics: [topic],
+    fromBeginning: true,
+  });
+  const got: DecodedRecord<T>[] = [];
+  const { promise: done, resolve: finish } = Promise.withResolvers<void>();
+  await consumer.connect();
+  try {
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        const bytes = message.value as Buffer;
+        const value = { ...(await serde.decode(bytes) as object) } as T;
+        got.push({
+          key: message.key?.toString() ?? null,
+          partition,
+          schemaId: bytes.readInt32BE(1),
+          value,
+        });
+        if (got.length >= count) finish();
+      },
+    });
+    await withDeadline(done, timeoutMs, () => `read ${got.length} of ${count} records of ${topic}`);
+    return got;
+  } finally {
+    await consumer.disconnect();
     const admin = new ClusterAdmin(kafka);
     await admin.connect();
     await admin.deleteGroups([group]).catch(() => {});
