@@ -142,3 +142,34 @@ Deno.test("schema migration: refused under BACKWARD, then a new topic with dual 
     for (const s of subjects) await registry.deleteSubject(s);
   }
 });
+
+Deno.test("schema migration: refusedChange throws when the registry accepts the change", async () => {
+  await requireRegistry();
+  const registry = new RegistryClient(config.schemaRegistry.url);
+  const subject = `${uniqueName("test.migration.accepts")}-value`;
+  try {
+    await registry.setCompatibility(subject, "BACKWARD");
+    await registry.register(subject, V1_SCHEMA.text);
+    const withDefault = JSON.stringify({
+      ...JSON.parse(V1_SCHEMA.text),
+      fields: [...JSON.parse(V1_SCHEMA.text).fields, {
+        name: "currency",
+        type: "string",
+        default: "EUR",
+      }],
+    });
+    await assert.rejects(
+      () => refusedChange(registry, subject, withDefault),
+      /the registry accepted the change/,
+    );
+  } finally {
+    await registry.deleteSubject(subject);
+  }
+});
+
+Deno.test("schema migration: inlineSchema names the record with its namespace", () => {
+  assert.equal(V1_SCHEMA.fullName, "test.migration.Payment");
+  assert.equal(inlineSchema({ type: "record", name: "a.b.C", fields: [] }).fullName, "a.b.C");
+  assert.equal(JSON.parse(V2_SCHEMA.text).fields.length, 3);
+  assert.ok(V2_SCHEMA.type.isValid({ paymentId: "p", amountMinor: 1, currency: "EUR" }));
+});
