@@ -25,6 +25,7 @@ import { CLI as benchLog } from "../tasks/bench/log.ts";
 import { CLI as benchClients } from "../tasks/bench/clients.ts";
 import { CLI as benchPipeline } from "../tasks/bench/pipeline.ts";
 import { CLI as benchLake } from "../tasks/bench/lake.ts";
+import { CLI as benchPartitions } from "../tasks/bench/partitions.ts";
 import { CLI as benchSink } from "../tasks/bench/sink.ts";
 import { CLI as drill } from "../tasks/drill.ts";
 import { CLI as test } from "../tasks/test.ts";
@@ -106,6 +107,12 @@ const CASES: TaskCase[] = [
     run: ["tasks/bench.ts", "clients"],
     unknown: ["--nope"],
     badNumber: { args: ["--records", "abc"], flag: "--records" },
+  },
+  {
+    cli: benchPartitions,
+    run: ["tasks/bench.ts", "partitions"],
+    unknown: ["--nope"],
+    badNumber: { args: ["--records", "0"], flag: "--records" },
   },
   {
     cli: benchPipeline,

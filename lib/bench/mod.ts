@@ -16,6 +16,7 @@
 export * from "./clients.ts";
 export * from "./lake.ts";
 export * from "./log.ts";
+export * from "./partitions.ts";
 export * from "./perf.ts";
 export * from "./perf_java.ts";
 export * from "./pipeline.ts";

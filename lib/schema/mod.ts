@@ -22,6 +22,7 @@ export * from "./decimal.ts";
 export * from "./decoder.ts";
 export * from "./gate.ts";
 export * from "./logical_types.ts";
+export * from "./migration.ts";
 export * from "./registry_errors.ts";
 export * from "./rest.ts";
 export * from "./serde.ts";
