@@ -196,6 +196,51 @@ Deno.test("kafka clients: producer, consumer group, dead letters", async (t) => 
     });
 
     await t.step(
+      "five members of one group on one client, one partition: none crashes",
+      async () => {
+        // kafkajs shares a group's offset cache among one client's consumers and a joining member
+        // clears it (see lib/kafka/mod.ts); GroupConsumer takes a client of its own.
+        const topic = await newTopic("test.kafka.shared", 1);
+        const groupId = uniqueName("test.kafka.shared");
+        groups.push(groupId);
+        const received = new Set<string>();
+        const errors: string[] = [];
+        const producer = new TopicProducer(kafka, { topic });
+        const members: GroupConsumer[] = [];
+        await producer.connect();
+        try {
+          for (let i = 0; i < 5; i++) {
+            const member = new GroupConsumer(kafka, {
+              groupId,
+              topics: [topic],
+              fromBeginning: true,
+              autoCommitIntervalMs: 200,
+              onCrash: (e) => errors.push(`crash: ${e.message}`),
+              onRestart: (e) => errors.push(`restart: ${e.message}`),
+            });
+            members.push(member);
+            await member.connect();
+            await member.run({
+              eachMessage: ({ message }) => {
+                received.add(message.value!.toString());
+                return Promise.resolve();
+              },
+            });
+            await producer.send(
+              Array.from({ length: 40 }, (_, j) => ({ key: "k", value: `${i}-${j}` })),
+            );
+            await waitFor(`${40 * (i + 1)} records`, () => received.size >= 40 * (i + 1), 60_000);
+          }
+        } finally {
+          await producer.disconnect();
+          for (const m of members) await m.disconnect();
+        }
+        assert.equal(received.size, 200);
+        assert.deepEqual(errors, [], "no member crashed or was restarted");
+      },
+    );
+
+    await t.step(
       "a poison record goes to the DLQ with reason and origin; the rest go on",
       async () => {
         const topic = await newTopic("test.kafka.poison", 3);

@@ -398,7 +398,7 @@ export function createKafka(
     ? sendLine(options.onLog)
     : logCreator(options.rawLogs ?? rawLogsFromEnv());
   const hook = options.onEntry;
-  return new Kafka({
+  const client = new Kafka({
     clientId: options.clientId ?? config.kafka.clientId,
     brokers: [...config.kafka.brokers],
     connectionTimeout: config.kafka.connectionTimeoutMs,
@@ -417,4 +417,29 @@ export function createKafka(
       ...(options.maxRetryTimeMs === undefined ? {} : { maxRetryTime: options.maxRetryTimeMs }),
     },
   });
+  SIBLINGS.set(client, () => createKafka(config, options));
+  return client;
+}
+
+/** How to make another client like one {@linkcode createKafka} made. */
+const SIBLINGS = new WeakMap<Kafka, () => Kafka>();
+
+/**
+ * A new client with the same settings as `kafka` (when {@linkcode createKafka}
+ * made it; otherwise `kafka` itself), so that its consumers share no state
+ * with `kafka`'s. kafkajs keeps one committed-offsets cache per group for all
+ * consumers of one client, and a member that rebalances clears it under the
+ * others (see the facts in lib/kafka/mod.ts); `GroupConsumer` therefore
+ * takes a client of its own.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { createKafka, siblingClient } from "./client.ts";
+ * const kafka = createKafka(loadConfig());
+ * console.log(siblingClient(kafka) !== kafka); // true
+ * ```
+ */
+export function siblingClient(kafka: Kafka): Kafka {
+  return SIBLINGS.get(kafka)?.() ?? kafka;
 }

@@ -31,6 +31,7 @@ import { DeadLetterWriter } from "./dlq.ts";
 import { classifyError, deadLetterReason } from "./errors.ts";
 import { ClientMetrics, type MetricsSnapshot } from "./metrics.ts";
 import { sleep } from "../util/deadline.ts";
+import { siblingClient } from "./client.ts";
 
 /** Partitions per topic, e.g. `{ orders: [0, 2] }`. */
 export type Assignment = Record<string, number[]>;
@@ -199,7 +200,8 @@ export class GroupConsumer {
     this.autoCommit = options.autoCommit ?? true;
     this.#options = options;
     this.#kafka = kafka;
-    this.#consumer = kafka.consumer({
+    // A client of its own: kafkajs shares a group's offset cache among one client's consumers.
+    this.#consumer = siblingClient(kafka).consumer({
       groupId: options.groupId,
       readUncommitted: !(options.readCommitted ?? true),
       sessionTimeout: options.sessionTimeoutMs ?? 10_000,

@@ -85,6 +85,17 @@
  * flight per partition and gets its concurrency from several partitions'
  * batches travelling at once (`maxInFlight`).
  *
+ * ### kafkajs shares a group's offset cache among one client's consumers
+ *
+ * A `Kafka` client keeps one map of committed offsets per group id, and every
+ * consumer made from that client uses it. Each time a member (re)joins, its
+ * new offset manager clears the group's entry, so two members of one group on
+ * one client clear each other's offsets in every rebalance; the other one
+ * then reads an offset that is gone and crashes inside kafkajs (`Cannot read
+ * properties of undefined`), for good. A group of six on one partition hit it
+ * in about half of the runs. So {@linkcode GroupConsumer} makes its consumer
+ * on a client of its own ({@linkcode siblingClient}); the others share none.
+ *
  * ### Negative timers under Deno
  *
  * kafkajs's request queue schedules its next check with
