@@ -9,12 +9,13 @@
  *
  * {@linkcode encodeProduceRequest} writes the same bytes (Produce v3 to v7
  * share the layout) into one buffer sized up front, with a slice-by-8
- * CRC-32C (`crc32c.ts`). {@linkcode encodeProducesInPlace} installs it in
+ * CRC-32C (`crc32c.ts`); a compressed batch's records go to the codec as
+ * one buffer too. {@linkcode encodeProducesInPlace} installs it in
  * kafkajs, once, when this module loads: kafkajs loads its produce request
  * module lazily (at the first produce) and v4 to v7 build on v3's, so the
  * module's export is swapped for one whose `encode` is ours. A request this
- * encoder does not handle exactly like kafkajs (compression, a key or value
- * that is neither a string nor a `Buffer`, odd timestamps or headers) goes
+ * encoder does not handle exactly like kafkajs (a codec kafkajs lacks, a key
+ * or value that is neither a string nor a `Buffer`, odd timestamps or headers) goes
  * to kafkajs's own `encode`. The byte-for-byte equivalence with kafkajs is
  * pinned in `tests/kafka_unit_test.ts`.
  *
@@ -29,6 +30,7 @@ import { Buffer } from "node:buffer";
 import { createRequire } from "node:module";
 import KafkaEncoder from "kafkajs/src/protocol/encoder.js";
 import Long from "kafkajs/src/utils/long.js";
+import { CompressionCodecs } from "kafkajs";
 import { crc32c } from "./crc32c.ts";
 
 /** One record as kafkajs receives it. */
@@ -252,18 +254,60 @@ class Writer {
   }
 }
 
+/** Writes `records` as a record batch's records (kafkajs's layout, no count). */
+function writeRecords(w: Writer, records: Measured[]): void {
+  for (let r = 0; r < records.length; r++) {
+    const rec = records[r];
+    w.varint(rec.body);
+    w.buf[w.at++] = 0; // record attributes
+    w.varlong(rec.delta);
+    w.varint(r);
+    w.varint(rec.keySize);
+    if (rec.key !== null) w.bytes(rec.key, rec.keySize);
+    w.varint(rec.valueSize);
+    if (rec.value !== null) w.bytes(rec.value, rec.valueSize);
+    const headers = rec.headers;
+    w.varint(headers?.length ?? 0);
+    if (headers) {
+      for (const h of headers) {
+        const k = Buffer.byteLength(h.key, "utf8");
+        w.varint(k);
+        w.bytes(h.key, k);
+        const v = byteLength(h.value);
+        w.varint(v);
+        w.bytes(h.value, v);
+      }
+    }
+  }
+}
+
+/** A kafkajs encoder holding `buf[0..size)`. */
+function asEncoder(buf: Buffer, size: number): EncodedRequest {
+  const encoder = new KafkaEncoder(0) as unknown as EncodedRequest;
+  encoder.buf = buf;
+  encoder.offset = size;
+  return encoder;
+}
+
+/** A compression codec as kafkajs registers it. */
+interface Codec {
+  compress(encoder: EncodedRequest): Promise<Buffer>;
+}
+
 /**
- * The body of a Produce request (v3 to v7) with uncompressed record batches,
- * byte for byte what kafkajs 2.2.4 writes; undefined when kafkajs would
- * write something else or fail (compression, keys or values that are neither
- * strings nor `Buffer`s, header values that are not, timestamps that are not
- * plain numbers), so the caller falls back to kafkajs.
+ * The body of a Produce request (v3 to v7), byte for byte what kafkajs 2.2.4
+ * writes: the records of each partition written once into one buffer (or,
+ * compressed, into one buffer per partition handed to the codec kafkajs has
+ * registered); undefined when kafkajs would write something else or fail
+ * (no codec registered, keys or values that are neither strings nor
+ * `Buffer`s, header values that are not, timestamps that are not plain
+ * numbers), so the caller falls back to kafkajs.
  *
  * @example
  * ```ts
  * import { Buffer } from "node:buffer";
  * import { encodeProduceRequest } from "./produce_encoder.ts";
- * const body = encodeProduceRequest({
+ * const body = await encodeProduceRequest({
  *   acks: -1,
  *   timeout: 30_000,
  *   topicData: [{
@@ -274,7 +318,9 @@ class Writer {
  * console.log(body?.size()); // 98
  * ```
  */
-export function encodeProduceRequest(args: ProduceRequestArgs): EncodedRequest | undefined {
+export async function encodeProduceRequest(
+  args: ProduceRequestArgs,
+): Promise<EncodedRequest | undefined> {
   const {
     acks,
     timeout,
@@ -284,21 +330,42 @@ export function encodeProduceRequest(args: ProduceRequestArgs): EncodedRequest |
     compression = 0,
     topicData,
   } = args;
-  if (compression !== 0) return undefined;
+  let codec: Codec | undefined;
+  if (compression !== 0) {
+    const factory = (CompressionCodecs as Record<number, (() => unknown) | undefined>)[compression];
+    if (!factory) return undefined;
+    try {
+      codec = factory() as Codec;
+    } catch {
+      return undefined; // kafkajs's placeholder for a codec it lacks throws: let kafkajs say so
+    }
+    if (typeof codec?.compress !== "function") return undefined;
+  }
   const now = Date.now();
   let size = 2 + (transactionalId === null ? 0 : Buffer.byteLength(transactionalId, "utf8")) +
     2 + 4 + 4;
   const measured: MeasuredPartition[][] = [];
+  const packed: Buffer[][] = [];
   for (const { topic, partitions } of topicData) {
     size += 2 + Buffer.byteLength(topic, "utf8") + 4;
     const parts: MeasuredPartition[] = [];
+    const packs: Buffer[] = [];
     for (const p of partitions) {
       const m = measure(p.messages, now);
       if (m === undefined) return undefined;
       parts.push(m);
-      size += 4 + 4 + BATCH_HEADER + m.bytes;
+      if (codec) {
+        const w = new Writer(Buffer.allocUnsafe(m.bytes));
+        writeRecords(w, m.records);
+        const compressed = await codec.compress(asEncoder(w.buf, m.bytes));
+        packs.push(compressed);
+        size += 4 + 4 + BATCH_HEADER + compressed.length;
+      } else {
+        size += 4 + 4 + BATCH_HEADER + m.bytes;
+      }
     }
     measured.push(parts);
+    packed.push(packs);
   }
   const w = new Writer(Buffer.allocUnsafe(size));
   w.string(transactionalId);
@@ -309,7 +376,8 @@ export function encodeProduceRequest(args: ProduceRequestArgs): EncodedRequest |
     w.string(topic);
     w.int32(partitions.length);
     partitions.forEach(({ partition, firstSequence = 0 }, i) => {
-      const { records, bytes, first, max } = measured[t][i];
+      const { records, first, max } = measured[t][i];
+      const bytes = codec ? packed[t][i].length : measured[t][i].bytes;
       w.int32(partition);
       w.int32(BATCH_HEADER + bytes);
       const start = w.at;
@@ -319,7 +387,8 @@ export function encodeProduceRequest(args: ProduceRequestArgs): EncodedRequest |
       w.int8(2); // magic
       const crcAt = w.at;
       w.at += 4;
-      w.int16(transactionalId ? 16 : 0); // attributes: no compression, transactional bit
+      // Attributes: the codec in the low 3 bits, the transactional bit.
+      w.int16((compression & 0x07) | (transactionalId ? 16 : 0));
       w.int32(records.length - 1); // last offset delta
       w.int64(first);
       w.int64(max);
@@ -327,37 +396,13 @@ export function encodeProduceRequest(args: ProduceRequestArgs): EncodedRequest |
       w.int16(producerEpoch);
       w.int32(firstSequence);
       w.int32(records.length);
-      for (let r = 0; r < records.length; r++) {
-        const rec = records[r];
-        w.varint(rec.body);
-        w.buf[w.at++] = 0; // record attributes
-        w.varlong(rec.delta);
-        w.varint(r);
-        w.varint(rec.keySize);
-        if (rec.key !== null) w.bytes(rec.key, rec.keySize);
-        w.varint(rec.valueSize);
-        if (rec.value !== null) w.bytes(rec.value, rec.valueSize);
-        const headers = rec.headers;
-        w.varint(headers?.length ?? 0);
-        if (headers) {
-          for (const h of headers) {
-            const k = Buffer.byteLength(h.key, "utf8");
-            w.varint(k);
-            w.bytes(h.key, k);
-            const v = byteLength(h.value);
-            w.varint(v);
-            w.bytes(h.value, v);
-          }
-        }
-      }
+      if (codec) w.bytes(packed[t][i], bytes);
+      else writeRecords(w, records);
       w.buf.writeUInt32BE(crc32c(w.buf, start + CRC_FROM, w.at), crcAt);
     });
   });
   if (w.at !== size) throw new Error(`produce encoder: wrote ${w.at} bytes, sized ${size}`);
-  const encoder = new KafkaEncoder(0) as unknown as EncodedRequest;
-  encoder.buf = w.buf;
-  encoder.offset = size;
-  return encoder;
+  return asEncoder(w.buf, size);
 }
 
 /** Produce requests encoded by {@linkcode encodeProduceRequest} and by kafkajs's fallback, in this process. */
@@ -416,11 +461,11 @@ export function encodeProducesInPlace(): boolean {
     const factory: RequestFactory = (args) => {
       const request = original(args);
       const kafkajsEncode = request.encode;
-      request.encode = () => {
-        const ours = encodeProduceRequest(args);
+      request.encode = async () => {
+        const ours = await encodeProduceRequest(args);
         if (ours) {
           produceEncoderStats.ours++;
-          return Promise.resolve(ours);
+          return ours;
         }
         produceEncoderStats.kafkajs++;
         return kafkajsEncode();
