@@ -16,6 +16,7 @@ import { RetriableError } from "../lib/kafka/errors.ts";
 import { javaPartition, regionPartitioner, UnknownRegionError } from "../lib/kafka/partitioners.ts";
 import { compressionAvailable, type DeliveryReport, TopicProducer } from "../lib/kafka/producer.ts";
 import { registerCodecs } from "../lib/kafka/codecs.ts";
+import { produceEncoderStats } from "../lib/kafka/produce_encoder.ts";
 import { config, requireKafka, uniqueName, waitFor } from "./support.ts";
 
 interface Seen {
@@ -80,6 +81,7 @@ Deno.test("kafka clients: producer, consumer group, dead letters", async (t) => 
       const producer = new TopicProducer(kafka, { topic, lingerMs: 2, batchSize: 50 });
       await producer.connect();
       const reports = new Map<string, DeliveryReport>(); // value -> report
+      const encodedBefore = produceEncoderStats.ours;
       try {
         // 20 keys x 30 sequence numbers: the first half with awaited sends, the
         // second half through the batching queue with several batches in flight.
@@ -121,6 +123,8 @@ Deno.test("kafka clients: producer, consumer group, dead letters", async (t) => 
       }
       assert.equal(lastSeq.size, 20);
       assert.ok([...lastSeq.values()].every((s) => s === 29));
+      // The requests went through lib/kafka's one-buffer encoder, and the broker took them.
+      assert.ok(produceEncoderStats.ours > encodedBefore, "produce requests encoded by lib/kafka");
     });
 
     await t.step("a group of three: disjoint partitions; one leaves, nothing is lost", async () => {

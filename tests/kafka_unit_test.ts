@@ -381,3 +381,136 @@ Deno.test("kafkajs log lines: retried broker answers are hidden, real failures a
   }
   assert.ok(!isRetriedResponse("Connection", "Connection error: read ECONNRESET", retried[0]));
 });
+
+Deno.test("CRC-32C (slice-by-8) against known values and kafkajs's byte-at-a-time version", async () => {
+  const { crc32c } = await import("../lib/kafka/crc32c.ts");
+  const kafkajsCrc = (await import("kafkajs/src/protocol/recordBatch/crc32C/index.js")).default as (
+    b: Uint8Array,
+  ) => number;
+  assert.equal(crc32c(bytes("123456789")), 0xe3069283); // the check value of CRC-32C
+  assert.equal(crc32c(new Uint8Array(0)), 0);
+  assert.equal(crc32c(new Uint8Array(32)), 0x8a9136aa); // RFC 3720 B.4: 32 bytes of zeros
+  assert.equal(crc32c(new Uint8Array(32).fill(0xff)), 0x62a8ab43); // RFC 3720 B.4: 32 bytes of 0xff
+  assert.equal(crc32c(bytes("xx123456789yy"), 2, 11), 0xe3069283, "a range of a buffer");
+  for (const n of [1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1000, 4099]) {
+    const data = crypto.getRandomValues(new Uint8Array(n));
+    assert.equal(crc32c(data), kafkajsCrc(data), `${n} random bytes`);
+  }
+});
+
+Deno.test("produce requests encoded in one buffer are byte for byte kafkajs's", async () => {
+  const { Buffer } = await import("node:buffer");
+  const Long = (await import("kafkajs/src/utils/long.js")).default as {
+    fromValue(v: number): unknown;
+  };
+  const { encodeProduceRequest, encodeProducesInPlace, kafkajsProduceRequest } = await import(
+    "../lib/kafka/produce_encoder.ts"
+  );
+  assert.ok(encodeProducesInPlace(), "installed in kafkajs");
+  const messages = Array.from({ length: 300 }, (_, i) => ({
+    key: i % 3 === 0 ? null : i % 3 === 1 ? `key-é-${i}` : Buffer.from(`k${i}`),
+    value: i % 7 === 0 ? null : i % 2 ? Buffer.alloc(i * 3, 65 + (i % 26)) : "vé".repeat(i),
+    timestamp: String(1_700_000_000_000 + ((i * 7919) % 5000)),
+    ...(i % 5 === 0 ? { headers: { trace: `t${i}`, multi: [Buffer.from("a"), "b"] } } : {}),
+  }));
+  const cases = {
+    "idempotent, two partitions": {
+      acks: -1,
+      timeout: 30_000,
+      producerId: Long.fromValue(12_345_678_901),
+      producerEpoch: 3,
+      topicData: [{
+        topic: "tópic",
+        partitions: [
+          { partition: 2, firstSequence: 2_000_000, messages },
+          { partition: 0, firstSequence: 0, messages: messages.slice(0, 1) },
+        ],
+      }],
+    },
+    "acks=1, two topics, numeric timestamps": {
+      acks: 1,
+      timeout: 5_000,
+      topicData: ["a", "b"].map((topic) => ({
+        topic,
+        partitions: [{
+          partition: 1,
+          messages: [{ value: "x", timestamp: 5 }, { value: "y", timestamp: 3 }],
+        }],
+      })),
+    },
+    "transactional": {
+      acks: -1,
+      timeout: 1_000,
+      transactionalId: "tx-1",
+      producerId: Long.fromValue(7),
+      topicData: [{ topic: "t", partitions: [{ partition: 0, messages: messages.slice(10, 20) }] }],
+    },
+  };
+  for (const [name, args] of Object.entries(cases)) {
+    const ours = await encodeProduceRequest(args);
+    assert.ok(ours, `${name}: encoded`);
+    assert.deepEqual(ours.buffer, await kafkajsProduceRequest(args), name);
+  }
+  // Without timestamps both take "now": pin the clock so both see the same one.
+  const realNow = Date.now;
+  Date.now = () => 1_700_000_000_000;
+  try {
+    const args = {
+      acks: -1,
+      timeout: 1,
+      topicData: [{ topic: "t", partitions: [{ partition: 0, messages: messages.slice(0, 5) }] }],
+    };
+    const noStamps = structuredClone(args);
+    noStamps.topicData[0].partitions[0].messages = messages.slice(0, 5).map((m) => ({
+      ...m,
+      timestamp: undefined as unknown as string,
+    }));
+    assert.deepEqual(
+      (await encodeProduceRequest(noStamps))?.buffer,
+      await kafkajsProduceRequest(noStamps),
+      "no timestamps",
+    );
+  } finally {
+    Date.now = realNow;
+  }
+  // Compressed (gzip is deterministic): the records go to the codec as kafkajs's would.
+  const gzipped = { ...cases["idempotent, two partitions"], compression: 1 };
+  assert.deepEqual(
+    (await encodeProduceRequest(gzipped))?.buffer,
+    await kafkajsProduceRequest(gzipped),
+    "gzip",
+  );
+  // What it leaves to kafkajs: a codec kafkajs lacks (lz4), a value kafkajs would stringify,
+  // odd timestamps and headers.
+  const one = (m: Record<string, unknown>, extra = {}) => ({
+    acks: -1,
+    timeout: 1,
+    ...extra,
+    topicData: [{ topic: "t", partitions: [{ partition: 0, messages: [m] }] }],
+  });
+  assert.equal(await encodeProduceRequest(one({ value: "v" }, { compression: 3 })), undefined);
+  assert.equal(await encodeProduceRequest(one({ value: new Uint8Array([1]) })), undefined);
+  assert.equal(await encodeProduceRequest(one({ value: "v", timestamp: "soon" })), undefined);
+  assert.equal(await encodeProduceRequest(one({ value: "v", headers: { h: 1 } })), undefined);
+});
+
+Deno.test("linear grouping by partition gives kafkajs's groups in kafkajs's order", async () => {
+  const { groupByPartition, linearGroupingAvailable } = await import("../lib/kafka/grouping.ts");
+  const kafkajsGroup = (await import("kafkajs/src/producer/groupMessagesPerPartition.js"))
+    .default as typeof groupByPartition;
+  assert.ok(linearGroupingAvailable(), "kafkajs's producer modules loaded with it");
+  const messages = Array.from({ length: 500 }, (_, i) => ({ i, partition: (i * 7) % 5 }));
+  const args = {
+    topic: "t",
+    partitionMetadata: [{}, {}, {}, {}, {}],
+    messages,
+    partitioner: ({ message }: { message: unknown }) =>
+      (message as { partition: number }).partition,
+  };
+  const ours = groupByPartition(args);
+  assert.deepEqual(ours, kafkajsGroup(args));
+  assert.deepEqual(Object.keys(ours), Object.keys(kafkajsGroup(args)));
+  assert.deepEqual(groupByPartition({ ...args, partitionMetadata: [] }), {});
+  // kafkajs's own module is left as it was for every other producer.
+  assert.notEqual(kafkajsGroup, groupByPartition);
+});

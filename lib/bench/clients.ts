@@ -265,6 +265,9 @@ export async function ourProducerPerf(
     lingerMs: s.lingerMs,
     batchSize,
     maxBuffered: Math.max(batchSize, Math.floor(s.bufferMemory / s.recordSize)),
+    // Java's max.request.size is 1 MiB: what Java keeps in flight as several batches of a
+    // partition, ours (one request per partition at a time) sends as one request.
+    maxRequestBytes: MAX_BATCH_BYTES,
   });
   await producer.connect();
   try {

@@ -96,6 +96,20 @@
  * in about half of the runs. So {@linkcode GroupConsumer} makes its consumer
  * on a client of its own ({@linkcode siblingClient}); the others share none.
  *
+ * ### kafkajs's produce path costs more per record than the protocol needs
+ *
+ * kafkajs encodes every record into its own growing `Buffer`, copies it
+ * four times on the way into the request, checksums each batch one byte at
+ * a time, and groups a send's records by partition with a copy of the
+ * partition's list per record (n²/2 copies for a send of n records). A CPU
+ * profile of {@linkcode TopicProducer} (512 B records, acks=all) put 45% of
+ * the process's time in the encoding and, with 1 MB requests, a quarter in
+ * the grouping. `produce_encoder.ts` writes the same bytes into one buffer
+ * with a slice-by-8 CRC-32C (`crc32c.ts`), and `grouping.ts` gives
+ * {@linkcode TopicProducer} a kafkajs producer that groups in linear time;
+ * both fall back to kafkajs's own code when it is not the expected shape,
+ * and the unit tests pin them byte for byte against kafkajs.
+ *
  * ### Negative timers under Deno
  *
  * kafkajs's request queue schedules its next check with
@@ -126,10 +140,13 @@ export * from "./cli.ts";
 export * from "./client.ts";
 export * from "./codecs.ts";
 export * from "./consumer.ts";
+export * from "./crc32c.ts";
 export * from "./dlq.ts";
 export * from "./errors.ts";
+export * from "./grouping.ts";
 export * from "./metrics.ts";
 export * from "./partitioners.ts";
+export * from "./produce_encoder.ts";
 export * from "./producer.ts";
 export * from "./semantics.ts";
 export * from "./varint.ts";

@@ -52,6 +52,8 @@ import {
 } from "kafkajs";
 import { CompressionTypes, type IHeaders } from "./upstream.ts";
 import "./varint.ts"; // kafkajs writes varints without a Buffer per varint (see varint.ts)
+import { linearProducer } from "./grouping.ts"; // groups a send by partition in linear time
+import "./produce_encoder.ts"; // kafkajs encodes produce requests in one buffer (see produce_encoder.ts)
 import { ClientMetrics, type MetricsSnapshot } from "./metrics.ts";
 import { defaultPartitioner, type KeylessStrategy, type Partitioner } from "./partitioners.ts";
 import { type PartitionedMessage, sendVerified } from "./verified.ts";
@@ -183,6 +185,17 @@ export interface TopicProducerOptions {
   maxInFlight?: number;
   /** Records buffered or in flight before {@linkcode TopicProducer.ready} waits (default 4 batches more than in flight). */
   maxBuffered?: number;
+  /**
+   * When more than `batchSize` records of a partition piled up while its
+   * previous request travelled, one `enqueue` request may carry them all, up
+   * to about this many bytes (keys, values and a 64 B allowance per record
+   * for its framing and small headers; keep it under the broker's
+   * `message.max.bytes`, 1 MiB by default). Java's producer keeps several
+   * batches of a partition in flight instead; this producer keeps one
+   * request per partition (for order), so it sends them together. Default 0:
+   * at most `batchSize` records per request.
+   */
+  maxRequestBytes?: number;
   /** A custom partitioner for records without an explicit partition. */
   partitioner?: Partitioner;
   /** How keyless records are spread by the default partitioner (default `sticky`). */
@@ -319,6 +332,9 @@ interface Pending {
 
 const noop = () => {};
 
+/** What `maxRequestBytes` allows per record beyond its key and value (framing, small headers). */
+const REQUEST_BYTES_PER_RECORD = 64;
+
 function toBuffer(v: string | Uint8Array | null | undefined): string | Buffer | null {
   if (v === undefined || v === null) return null;
   if (typeof v === "string" || Buffer.isBuffer(v)) return v as string | Buffer;
@@ -384,6 +400,8 @@ export class TopicProducer {
   readonly maxInFlight: number;
   /** Records buffered or in flight before `ready()` waits. */
   readonly maxBuffered: number;
+  /** Bytes one `enqueue` request may carry when records piled up (0: `batchSize` records at most). */
+  readonly maxRequestBytes: number;
   readonly #kafka: Kafka;
   readonly #producerConfig: ProducerConfig;
   #producer: Producer;
@@ -438,12 +456,14 @@ export class TopicProducer {
     this.batchSize = options.batchSize ?? 1000;
     this.maxInFlight = options.maxInFlight ?? 8;
     this.maxBuffered = options.maxBuffered ?? this.batchSize * (this.maxInFlight + 4);
+    this.maxRequestBytes = options.maxRequestBytes ?? 0;
     for (
       const [name, v, min] of [
         ["lingerMs", this.lingerMs, 0],
         ["batchSize", this.batchSize, 1],
         ["maxInFlight", this.maxInFlight, 1],
         ["maxBuffered", this.maxBuffered, 1],
+        ["maxRequestBytes", this.maxRequestBytes, 0],
       ] as const
     ) {
       if (!Number.isInteger(v) || v < min) {
@@ -469,7 +489,7 @@ export class TopicProducer {
         initialRetryTime: options.retryBackoffMs ?? 100,
       },
     };
-    this.#producer = kafka.producer(this.#producerConfig);
+    this.#producer = linearProducer(kafka, this.#producerConfig);
   }
 
   /** Partitions of the topic, as of `connect()` or the last `refreshPartitions()`. */
@@ -492,7 +512,7 @@ export class TopicProducer {
    */
   async connect(): Promise<void> {
     if (this.#poisoned) {
-      this.#producer = this.#kafka.producer(this.#producerConfig);
+      this.#producer = linearProducer(this.#kafka, this.#producerConfig);
       this.#poisoned = undefined;
     }
     // kafkajs gives up at once when the broker it picks for the producer id is down (the
@@ -739,9 +759,8 @@ export class TopicProducer {
       const queue = this.#queues.get(partition)!;
       this.#queues.delete(partition);
       this.#queues.set(partition, queue);
-      const batch = queue.length > this.batchSize
-        ? queue.splice(0, this.batchSize)
-        : queue.splice(0);
+      const take = this.#requestSize(queue);
+      const batch = queue.length > take ? queue.splice(0, take) : queue.splice(0);
       this.#busy.add(partition);
       this.#queued -= batch.length;
       if (this.#queued === 0) {
@@ -760,6 +779,18 @@ export class TopicProducer {
       });
     }
     if (this.#queued > 0 && this.#timer === undefined && !this.#lingerDue) this.#armLinger();
+  }
+
+  /** How many of `queue`'s records the next request carries (see `maxRequestBytes`). */
+  #requestSize(queue: Pending[]): number {
+    if (this.maxRequestBytes === 0 || queue.length <= this.batchSize) return this.batchSize;
+    let bytes = 0;
+    let n = 0;
+    for (; n < queue.length; n++) {
+      bytes += queue[n].bytes + REQUEST_BYTES_PER_RECORD;
+      if (bytes > this.maxRequestBytes) break;
+    }
+    return Math.max(this.batchSize, n);
   }
 
   async #dispatch(batch: Pending[]): Promise<void> {
