@@ -27,13 +27,17 @@
  * @module
  */
 import { createRequire } from "node:module";
-import type { Kafka, Producer, ProducerConfig } from "kafkajs";
+import type { Kafka, Producer, ProducerConfig } from "./upstream.ts";
 
 /** What kafkajs's grouping receives. */
-interface GroupArgs {
+export interface GroupArgs {
+  /** The topic of the send. */
   topic: string;
+  /** The topic's partitions as kafkajs's metadata lists them. */
   partitionMetadata: unknown[];
+  /** The send's records, in send order. */
   messages: unknown[];
+  /** Picks a record's partition. */
   partitioner: (args: { topic: string; partitionMetadata: unknown[]; message: unknown }) => number;
 }
 

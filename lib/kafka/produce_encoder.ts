@@ -34,17 +34,24 @@ import { CompressionCodecs } from "kafkajs";
 import { crc32c } from "./crc32c.ts";
 
 /** One record as kafkajs receives it. */
-interface RecordIn {
+export interface RecordIn {
+  /** The key (a string or Buffer is encoded here; anything else falls back to kafkajs). */
   key?: unknown;
+  /** The value (likewise). */
   value?: unknown;
+  /** Header names to values. */
   headers?: Record<string, unknown>;
+  /** The record's timestamp in ms (kafkajs's default: now). */
   timestamp?: unknown;
 }
 
 /** One partition's data in a produce request, as kafkajs's producer builds it. */
-interface PartitionData {
+export interface PartitionData {
+  /** The partition. */
   partition: number;
+  /** Its records, in order. */
   messages: RecordIn[];
+  /** The idempotent producer's sequence number of the first record. */
   firstSequence?: number;
 }
 

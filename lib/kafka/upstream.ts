@@ -31,6 +31,7 @@ export type {
   LogEntry,
   Message,
   Producer,
+  ProducerConfig,
   ProducerRecord,
   RecordMetadata,
   Sender,
