@@ -79,6 +79,13 @@ Deno.test("cpuReport: seconds, µs per event, everything else and the 2-core lim
   // 2 cores = 2,000,000 µs of CPU per second; at 150 µs/event: 13,333 events/s at most.
   assert.equal(Math.round(r.maxUnitsPerSec), 13_333);
   assert.match(cpuLimitLine(r), /at 150\.0 µs\/event .* at most 13,333 events\/s/);
+  // Without everything else: 90 µs/event, 22,222 events/s at most.
+  assert.equal(r.componentsUsPerUnit, 90);
+  assert.equal(Math.round(r.componentsMaxUnitsPerSec), 22_222);
+  assert.match(
+    cpuLimitLine(r),
+    /without everything else: 90\.0 µs\/event, at most 22,222 events\/s/,
+  );
   const { header, rows } = cpuTable(r);
   assert.equal(header.length, 4);
   assert.deepEqual(rows.at(-1), ["total (machine busy)", "15.00", "150.0", "100%"]);

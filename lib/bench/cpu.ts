@@ -200,6 +200,13 @@ export interface CpuReport {
    * cost: cores * 1e6 / usPerUnit.
    */
   readonly maxUnitsPerSec: number;
+  /**
+   * Busy CPU microseconds per unit of the components alone (without
+   * everything else: other jobs sharing the machine inflate only that row).
+   */
+  readonly componentsUsPerUnit: number;
+  /** cores * 1e6 / componentsUsPerUnit: the limit were the components alone on the machine. */
+  readonly componentsMaxUnitsPerSec: number;
 }
 
 /**
@@ -262,6 +269,8 @@ export function cpuReport(
     units,
     usPerUnit,
     maxUnitsPerSec: usPerUnit > 0 ? cores * 1e6 / usPerUnit : Infinity,
+    componentsUsPerUnit: perUnit(known),
+    componentsMaxUnitsPerSec: perUnit(known) > 0 ? cores * 1e6 / perUnit(known) : Infinity,
   };
 }
 
@@ -273,7 +282,8 @@ export function cpuReport(
  * ```ts
  * import { cpuTable } from "./cpu.ts";
  * const { header } = cpuTable({ rows: [], missing: [], wallSeconds: 1, busySeconds: 0,
- *   busyShare: 0, cores: 2, units: 1, usPerUnit: 0, maxUnitsPerSec: Infinity });
+ *   busyShare: 0, cores: 2, units: 1, usPerUnit: 0, maxUnitsPerSec: Infinity,
+ *   componentsUsPerUnit: 0, componentsMaxUnitsPerSec: Infinity });
  * console.log(header); // ["component", "CPU s", "CPU µs/event", "share"]
  * ```
  */
@@ -297,14 +307,16 @@ export function cpuTable(
 }
 
 /**
- * The limit the report implies, in one line: at this CPU per unit, a machine
- * with every core 100% busy does at most cores * 1e6 / (µs per unit) units/s.
+ * The limit the report implies, in two lines: at this CPU per unit, a machine
+ * with every core 100% busy does at most cores * 1e6 / (µs per unit) units/s;
+ * then the same for the listed components alone (as if nothing else ran).
  *
  * @example
  * ```ts
  * import { cpuLimitLine } from "./cpu.ts";
  * console.log(cpuLimitLine({ rows: [], missing: [], wallSeconds: 10, busySeconds: 15,
- *   busyShare: 0.75, cores: 2, units: 100_000, usPerUnit: 150, maxUnitsPerSec: 13_333 }));
+ *   busyShare: 0.75, cores: 2, units: 100_000, usPerUnit: 150, maxUnitsPerSec: 13_333,
+ *   componentsUsPerUnit: 90, componentsMaxUnitsPerSec: 22_222 }));
  * ```
  */
 export function cpuLimitLine(report: CpuReport, unit = "event"): string {
@@ -312,26 +324,33 @@ export function cpuLimitLine(report: CpuReport, unit = "event"): string {
   return `limit: ${r.cores} cores = ${(r.cores * 1e6).toLocaleString("en-US")} µs of CPU per ` +
     `second; at ${r.usPerUnit.toFixed(1)} µs/${unit} the machine 100% busy does at most ` +
     `${Math.round(r.maxUnitsPerSec).toLocaleString("en-US")} ${unit}s/s ` +
-    `(measured: ${(r.busyShare * 100).toFixed(0)}% busy over ${r.wallSeconds.toFixed(1)} s)`;
+    `(measured: ${(r.busyShare * 100).toFixed(0)}% busy over ${r.wallSeconds.toFixed(1)} s)\n` +
+    `without everything else: ${r.componentsUsPerUnit.toFixed(1)} µs/${unit}, at most ` +
+    `${Math.round(r.componentsMaxUnitsPerSec).toLocaleString("en-US")} ${unit}s/s`;
 }
 
 /**
  * The stack's running services as CPU components (`kafka-1`, ..., `minio`,
- * `schema-registry`), found as `deno task stack status` finds them. Empty in
- * Docker mode, where the stack reports no host pids.
+ * `schema-registry`), found as `deno task stack status` finds them, and the
+ * names of those it found no process for (all of them in Docker mode, where
+ * the stack reports no host pids).
  *
  * @example
  * ```ts
  * import { loadConfig } from "../config.ts";
  * import { stackComponents } from "./cpu.ts";
- * console.log(await stackComponents(loadConfig()));
+ * const { found, notFound } = await stackComponents(loadConfig());
+ * console.log(found.map((c) => c.name), notFound);
  * ```
  */
-export async function stackComponents(config: Config): Promise<CpuComponent[]> {
+export async function stackComponents(
+  config: Config,
+): Promise<{ found: CpuComponent[]; notFound: string[] }> {
   const stack = await openStack(config);
-  const found: CpuComponent[] = [];
+  const found: CpuComponent[] = [], notFound: string[] = [];
   for (const s of await stack.status()) {
     if (s.pid !== undefined) found.push({ name: s.service, pid: s.pid });
+    else notFound.push(s.service);
   }
-  return found;
+  return { found, notFound };
 }
