@@ -143,7 +143,8 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
       log(`CPU by component: not measured (${(b instanceof Error ? b : a as Error).message})`);
     } else if (b && a) {
       const report = cpuReport(components, b, a, summary.produced);
-      cpu = { ...report, missing: [...notFound, ...report.missing] };
+      const gone = report.missing.map((m) => `${m} (ended or restarted during the run)`);
+      cpu = { ...report, missing: [...notFound, ...gone] };
     }
     return { generatorPerSec, encodePerSec, summary, cpu };
   } finally {
