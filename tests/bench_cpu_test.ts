@@ -12,6 +12,7 @@ import {
   cpuTable,
   parseMachineCpu,
   parseProcStat,
+  threadSplit,
 } from "../lib/bench/cpu.ts";
 
 // A real line's shape, with a command name holding spaces and parentheses.
@@ -90,8 +91,79 @@ Deno.test("cpuReport: seconds, µs per event, everything else and the 2-core lim
   assert.equal(header.length, 4);
   assert.deepEqual(rows.at(-1), ["total (machine busy)", "15.00", "150.0", "100%"]);
   assert.deepEqual(rows[0], ["pipeline", "6.00", "60.0", "40%"]);
+  const split = cpuTable(r, "event", { under: "pipeline", parts: { producer: 4.5, sink: 1.5 } });
+  assert.deepEqual(split.rows.map((x) => x[0]).slice(0, 4), [
+    "pipeline",
+    "  producer",
+    "  sink",
+    "kafka-1",
+  ]);
+  assert.deepEqual(split.rows[1], ["  producer", "4.50", "45.0", "30%"]);
 });
 
+function threadSnap(all: number, threads: [number, string, number][]): CpuSnapshot {
+  return {
+    at: 0,
+    ticksPerSec: 100,
+    machine: { busy: 0, total: 0, cores: 2 },
+    ticks: new Map([[9, all]]),
+    threads: new Map(threads.map(([tid, comm, ticks]) => [tid, { comm, ticks }])),
+  };
+}
+
+Deno.test("threadSplit: main thread, workers, runtime threads; an ended worker gets what ended", () => {
+  const before = threadSnap(1000, [[9, "deno", 500], [10, "V8 DefaultWorke", 100], [
+    11,
+    "worker-1",
+    400,
+  ]]);
+  // The worker is alive at the end: each thread's own delta.
+  const alive = threadSnap(1600, [[9, "deno", 700], [10, "V8 DefaultWorke", 150], [
+    11,
+    "worker-1",
+    750,
+  ]]);
+  assert.deepEqual(threadSplit(9, before, alive), { main: 2, workers: 3.5, runtime: 0.5 });
+  // The worker ended (the sink stopped): the 4 s no live thread accounts for are the worker's.
+  const ended = threadSnap(1600, [[9, "deno", 700], [10, "V8 DefaultWorke", 150], [
+    12,
+    "tokio-runtime-w",
+    0,
+  ]]);
+  assert.deepEqual(threadSplit(9, before, ended), { main: 2, workers: 3.5, runtime: 0.5 });
+  // Without thread readings there is no split.
+  const plain = { ...before, threads: undefined };
+  assert.equal(threadSplit(9, plain, alive), undefined);
+});
+
+Deno.test("threadSplit: a Worker's work is credited to the workers, also once it has ended", async () => {
+  // The worker's thread exists before the interval (as the pipeline's sink does), then
+  // does a fixed amount of work (not of wall time: the machine may be shared), ~0.3 s.
+  const code = "postMessage('ready'); onmessage = () => { let x = 0; " +
+    "for (let i = 0; i < 3e8; i++) x = (x + i) % 1000003; postMessage(x); };";
+  const w = new Worker(`data:text/javascript,${encodeURIComponent(code)}`, { type: "module" });
+  const next = () => new Promise((resolve) => w.onmessage = resolve);
+  await next();
+  const before = await cpuSnapshot([Deno.pid], { threadsOf: Deno.pid });
+  assert.ok([...before.threads!.values()].some((t) => t.comm.startsWith("worker-")));
+  const done = next();
+  w.postMessage("go");
+  await done;
+  const mid = await cpuSnapshot([Deno.pid], { threadsOf: Deno.pid });
+  w.terminate();
+  let after = mid;
+  for (let i = 0; i < 50; i++) { // until the thread has exited
+    await new Promise((r) => setTimeout(r, 20));
+    after = await cpuSnapshot([Deno.pid], { threadsOf: Deno.pid });
+    if (![...after.threads!.values()].some((t) => t.comm.startsWith("worker-"))) break;
+  }
+  assert.ok(![...after.threads!.values()].some((t) => t.comm.startsWith("worker-")));
+  for (const end of [mid, after]) {
+    const s = threadSplit(Deno.pid, before, end)!;
+    assert.ok(s.workers >= 0.1, `workers ${s.workers} s`);
+    assert.ok(s.workers > s.main, `workers ${s.workers} s, main ${s.main} s`);
+  }
+});
 Deno.test("cpuReport: the components never exceed the machine (everything else >= 0)", () => {
   const r = cpuReport(
     [{ name: "a", pid: 1 }],

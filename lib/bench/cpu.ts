@@ -108,6 +108,8 @@ export interface CpuSnapshot {
   readonly machine: MachineCpu;
   /** utime + stime per pid that was alive, ticks. */
   readonly ticks: ReadonlyMap<number, number>;
+  /** With `threadsOf`: that process's live threads, tid to name and utime + stime ticks. */
+  readonly threads?: ReadonlyMap<number, { comm: string; ticks: number }>;
 }
 
 let ticksPerSecCache: number | undefined;
@@ -127,34 +129,98 @@ async function ticksPerSec(): Promise<number> {
 }
 
 /**
- * Reads `/proc/stat` and `/proc/<pid>/stat` of each pid in one `cat`. A pid
+ * Reads `/proc/stat` and `/proc/<pid>/stat` of each pid in one `cat`, and with
+ * `threadsOf` that process's threads (`/proc/<pid>/task/<tid>/stat`). A pid
  * that no longer exists is left out of `ticks` (its CPU then counts as
  * everything else).
  *
  * @example
  * ```ts
  * import { cpuSnapshot } from "./cpu.ts";
- * const s = await cpuSnapshot([Deno.pid]);
- * console.log(s.machine.cores, s.ticks.get(Deno.pid));
+ * const s = await cpuSnapshot([Deno.pid], { threadsOf: Deno.pid });
+ * console.log(s.machine.cores, s.ticks.get(Deno.pid), s.threads?.size);
  * ```
  */
-export async function cpuSnapshot(pids: readonly number[]): Promise<CpuSnapshot> {
+export async function cpuSnapshot(
+  pids: readonly number[],
+  options: { threadsOf?: number } = {},
+): Promise<CpuSnapshot> {
   const hz = await ticksPerSec();
-  const out = await new Deno.Command("cat", {
-    args: ["/proc/stat", ...pids.map((p) => `/proc/${p}/stat`)],
+  const t = options.threadsOf;
+  const script = 'cat /proc/stat "$@"' +
+    (t === undefined ? "" : `; echo "--threads--"; cat /proc/${t}/task/*/stat`);
+  const out = await new Deno.Command("sh", {
+    args: ["-c", script, "sh", ...pids.map((p) => `/proc/${p}/stat`)],
     stdout: "piped",
     stderr: "null",
   }).output();
   const at = performance.now();
   const text = new TextDecoder().decode(out.stdout);
+  const cut = text.indexOf("--threads--\n");
   const ticks = new Map<number, number>();
   // /proc/stat's lines start with a word; a /proc/<pid>/stat line starts with its pid.
-  for (const line of text.split("\n")) {
+  for (const line of (cut < 0 ? text : text.slice(0, cut)).split("\n")) {
     if (!/^\d+ \(/.test(line)) continue;
     const s = parseProcStat(line);
     if (s.state !== "Z") ticks.set(s.pid, s.utime + s.stime);
   }
-  return { at, ticksPerSec: hz, machine: parseMachineCpu(text), ticks };
+  let threads: Map<number, { comm: string; ticks: number }> | undefined;
+  if (cut >= 0) {
+    threads = new Map();
+    for (const line of text.slice(cut).split("\n")) {
+      if (!/^\d+ \(/.test(line)) continue;
+      const s = parseProcStat(line);
+      threads.set(s.pid, { comm: s.comm, ticks: s.utime + s.stime });
+    }
+  }
+  return { at, ticksPerSec: hz, machine: parseMachineCpu(text), ticks, threads };
+}
+
+/**
+ * Splits one Deno process's CPU between its threads over an interval: its
+ * `Worker`s (threads named `worker-N`), the runtime's helpers (V8's garbage
+ * collection and compiler threads `V8 ...`, the I/O runtime `tokio-...`),
+ * and the rest: the main thread (where the program's own code runs).
+ * A worker that ended during the interval (a sink stopped before the end)
+ * is credited with what the threads that ended used: the process's CPU
+ * minus that of the threads alive at the end. Needs both snapshots taken
+ * with `threadsOf: pid`; undefined otherwise.
+ *
+ * @example
+ * ```ts
+ * import { threadSplit, type CpuSnapshot } from "./cpu.ts";
+ * const snap = (main: number, worker: number | undefined, all: number): CpuSnapshot => ({
+ *   at: 0, ticksPerSec: 100, machine: { busy: 0, total: 0, cores: 2 },
+ *   ticks: new Map([[9, all]]),
+ *   threads: new Map([[9, { comm: "deno", ticks: main }],
+ *     ...(worker === undefined ? [] : [[11, { comm: "worker-1", ticks: worker }] as const])]),
+ * });
+ * // The worker ended: of the process's 300 ticks, 100 were the main thread's, 200 the worker's.
+ * console.log(threadSplit(9, snap(0, 0, 0), snap(100, undefined, 300))); // { main: 1, workers: 2, runtime: 0 }
+ * ```
+ */
+export function threadSplit(
+  pid: number,
+  before: CpuSnapshot,
+  after: CpuSnapshot,
+): { main: number; workers: number; runtime: number } | undefined {
+  const t0 = before.threads, t1 = after.threads;
+  const p0 = before.ticks.get(pid), p1 = after.ticks.get(pid);
+  if (!t0 || !t1 || p0 === undefined || p1 === undefined) return undefined;
+  const hz = after.ticksPerSec;
+  let main = 0, workers = 0, runtime = 0, alive = 0;
+  for (const [tid, t] of t1) {
+    const d = t.ticks - (t0.get(tid)?.ticks ?? 0);
+    alive += d;
+    if (t.comm.startsWith("worker-")) workers += d;
+    else if (t.comm.startsWith("V8 ") || t.comm.startsWith("tokio")) runtime += d;
+    else main += d;
+  }
+  const ended = Math.max(0, p1 - p0 - alive);
+  const workerEnded = [...t0].some(([tid, t]) => t.comm.startsWith("worker-") && !t1.has(tid));
+  if (workerEnded) workers += ended;
+  else runtime += ended;
+  return { main: main / hz, workers: workers / hz, runtime: runtime / hz };
 }
 
 /** A process to account for, under a name (`kafka-1`, `minio`, ...). */
@@ -276,7 +342,9 @@ export function cpuReport(
 
 /**
  * Header and rows of the CPU table: component, CPU seconds, CPU µs per unit,
- * share of the machine's busy time; a last row sums them.
+ * share of the machine's busy time; a last row sums them. `detail` adds
+ * indented rows (CPU seconds by part, e.g. {@linkcode threadSplit}'s) under
+ * the row named `under`.
  *
  * @example
  * ```ts
@@ -290,6 +358,7 @@ export function cpuReport(
 export function cpuTable(
   report: CpuReport,
   unit = "event",
+  detail: { under: string; parts: Record<string, number> } | undefined = undefined,
 ): { header: string[]; rows: string[][] } {
   const row = (name: string, s: number, us: number, share: number) => [
     name,
@@ -297,13 +366,18 @@ export function cpuTable(
     us.toFixed(1),
     `${(share * 100).toFixed(0)}%`,
   ];
-  return {
-    header: ["component", "CPU s", `CPU µs/${unit}`, "share"],
-    rows: [
-      ...report.rows.map((r) => row(r.name, r.seconds, r.usPerUnit, r.share)),
-      row("total (machine busy)", report.busySeconds, report.usPerUnit, 1),
-    ],
-  };
+  const rows: string[][] = [];
+  for (const r of report.rows) {
+    rows.push(row(r.name, r.seconds, r.usPerUnit, r.share));
+    if (detail && r.name === detail.under) {
+      for (const [name, s] of Object.entries(detail.parts)) {
+        const us = report.units > 0 ? s * 1e6 / report.units : NaN;
+        rows.push(row(`  ${name}`, s, us, report.busySeconds > 0 ? s / report.busySeconds : 0));
+      }
+    }
+  }
+  rows.push(row("total (machine busy)", report.busySeconds, report.usPerUnit, 1));
+  return { header: ["component", "CPU s", `CPU µs/${unit}`, "share"], rows };
 }
 
 /**

@@ -26,6 +26,7 @@ import {
   cpuReport,
   cpuSnapshot,
   stackComponents,
+  threadSplit,
 } from "./cpu.ts";
 import { createKafka } from "../kafka/client.ts";
 import { layerPrefix } from "../lake/paths.ts";
@@ -69,6 +70,12 @@ export interface PipelineBenchResult {
    * when `/proc` could not be read (not Linux).
    */
   cpu?: CpuReport;
+  /**
+   * This process's CPU seconds in the same window by thread: the main thread
+   * (producer), the sink's worker thread, the runtime's helper threads (GC,
+   * compiler, I/O), keyed by row name.
+   */
+  cpuThreads?: Record<string, number>;
 }
 
 /**
@@ -119,7 +126,7 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
     const pids = components.map((c) => c.pid);
     // The pipeline logs "producing" as it starts the clock and "silver" once the
     // sink has stopped: the CPU window is the end-to-end figure's.
-    const snap = () => cpuSnapshot(pids).catch((e: Error) => e);
+    const snap = () => cpuSnapshot(pids, { threadsOf: Deno.pid }).catch((e: Error) => e);
     let before: ReturnType<typeof snap> | undefined;
     let after: ReturnType<typeof snap> | undefined;
     const summary = await new Pipeline({
@@ -138,6 +145,7 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
       },
     }).run();
     let cpu: CpuReport | undefined;
+    let cpuThreads: Record<string, number> | undefined;
     const [b, a] = [await before, await after];
     if (b instanceof Error || a instanceof Error) {
       log(`CPU by component: not measured (${(b instanceof Error ? b : a as Error).message})`);
@@ -145,8 +153,16 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
       const report = cpuReport(components, b, a, summary.produced);
       const gone = report.missing.map((m) => `${m} (ended or restarted during the run)`);
       cpu = { ...report, missing: [...notFound, ...gone] };
+      const split = threadSplit(Deno.pid, b, a);
+      if (split) {
+        cpuThreads = {
+          "producer (main thread)": split.main,
+          "sink (worker thread)": split.workers,
+          "V8 GC, compiler and I/O threads": split.runtime,
+        };
+      }
     }
-    return { generatorPerSec, encodePerSec, summary, cpu };
+    return { generatorPerSec, encodePerSec, summary, cpu, cpuThreads };
   } finally {
     if (!options.keep) {
       const admin = new ClusterAdmin(kafka);
@@ -171,6 +187,9 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
   }
 }
 
+/** The row of this process (producer and sink worker) in {@linkcode PipelineBenchResult.cpu}. */
+export const PIPELINE_ROW = "pipeline (producer + sink worker)";
+
 /**
  * This process first, then the brokers, MinIO and the registry as the stack
  * finds them; the services it found no process for (their CPU then counts as
@@ -184,6 +203,6 @@ async function cpuComponents(
   const { found, notFound } = await stackComponents(config)
     .catch((e: Error) => ({ found: [], notFound: [`the stack (${e.message})`] }));
   found.sort((a, b) => order(a.name) - order(b.name) || a.name.localeCompare(b.name));
-  const self = { name: "pipeline (producer + sink worker)", pid: Deno.pid };
+  const self = { name: PIPELINE_ROW, pid: Deno.pid };
   return { components: [self, ...found], notFound };
 }

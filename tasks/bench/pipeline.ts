@@ -16,7 +16,7 @@
  */
 import { loadConfig } from "../../lib/config.ts";
 import { defineCli, formatTable } from "../../lib/util/mod.ts";
-import { benchPipeline, cpuLimitLine, cpuTable } from "../../lib/bench/mod.ts";
+import { benchPipeline, cpuLimitLine, cpuTable, PIPELINE_ROW } from "../../lib/bench/mod.ts";
 import { formatPipelineSummary } from "../../lib/shopstream/mod.ts";
 
 const USAGE = `usage: deno task bench pipeline [--events N] [--sample N] [--seed N] [--keep]
@@ -69,7 +69,8 @@ export async function main(args: string[]): Promise<number> {
       ["peak RSS (producer + sink)", `${(s.peakRss / 1e6).toFixed(0)} MB`, "< 300 MB (sink)"],
     ]));
     if (r.cpu) {
-      const { header, rows } = cpuTable(r.cpu);
+      const detail = r.cpuThreads && { under: PIPELINE_ROW, parts: r.cpuThreads };
+      const { header, rows } = cpuTable(r.cpu, "event", detail);
       console.log(
         `\nCPU by component, producing to the sink's last commit (${s.produced} events):`,
       );
