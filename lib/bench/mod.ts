@@ -14,6 +14,7 @@
  * @module
  */
 export * from "./clients.ts";
+export * from "./cpu.ts";
 export * from "./lake.ts";
 export * from "./log.ts";
 export * from "./partitions.ts";

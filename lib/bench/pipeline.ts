@@ -3,7 +3,10 @@
  * is with Avro encoding through the registry's serde, and then a whole
  * {@linkcode Pipeline} run on fresh topics: end-to-end events/s from the
  * generator to bronze, sink flush latency and the process's peak memory
- * (producer and sink share the process, so the sink's share is at most that).
+ * (producer and sink share the process, so the sink's share is at most that),
+ * and the CPU each component used per event over the run: this process
+ * (producer + sink worker), each broker, MinIO and the registry, and
+ * everything else on the machine (see {@linkcode cpuReport}).
  *
  * @example
  * ```ts
@@ -17,6 +20,14 @@
  */
 import type { Config } from "../config.ts";
 import { ClusterAdmin } from "../kafka/admin.ts";
+import {
+  type CpuComponent,
+  type CpuReport,
+  cpuReport,
+  cpuSnapshot,
+  stackComponents,
+  threadSplit,
+} from "./cpu.ts";
 import { createKafka } from "../kafka/client.ts";
 import { layerPrefix } from "../lake/paths.ts";
 import { LakeStore } from "../lake/store.ts";
@@ -53,6 +64,18 @@ export interface PipelineBenchResult {
   encodePerSec: number;
   /** The end-to-end run. */
   summary: PipelineSummary;
+  /**
+   * CPU by component from the start of producing to the sink's last commit
+   * (the window of `summary.endToEndPerSec`), per produced event; undefined
+   * when `/proc` could not be read (not Linux).
+   */
+  cpu?: CpuReport;
+  /**
+   * This process's CPU seconds in the same window by thread: the main thread
+   * (producer), the sink's worker thread, the runtime's helper threads (GC,
+   * compiler, I/O), keyed by row name.
+   */
+  cpuThreads?: Record<string, number>;
 }
 
 /**
@@ -99,6 +122,13 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
     const encodePerSec = sample / (performance.now() - t0) * 1000;
 
     log(`end to end: ${events} records through ${id}.* ...`);
+    const { components, notFound } = await cpuComponents(config);
+    const pids = components.map((c) => c.pid);
+    // The pipeline logs "producing" as it starts the clock and "silver" once the
+    // sink has stopped: the CPU window is the end-to-end figure's.
+    const snap = () => cpuSnapshot(pids, { threadsOf: Deno.pid }).catch((e: Error) => e);
+    let before: ReturnType<typeof snap> | undefined;
+    let after: ReturnType<typeof snap> | undefined;
     const summary = await new Pipeline({
       config,
       topics,
@@ -108,9 +138,31 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
       events,
       seed,
       policy: options.policy,
-      log,
+      log: (line) => {
+        if (line === "producing" && !before) before = snap();
+        if (line === "silver" && before && !after) after = snap();
+        log(line);
+      },
     }).run();
-    return { generatorPerSec, encodePerSec, summary };
+    let cpu: CpuReport | undefined;
+    let cpuThreads: Record<string, number> | undefined;
+    const [b, a] = [await before, await after];
+    if (b instanceof Error || a instanceof Error) {
+      log(`CPU by component: not measured (${(b instanceof Error ? b : a as Error).message})`);
+    } else if (b && a) {
+      const report = cpuReport(components, b, a, summary.produced);
+      const gone = report.missing.map((m) => `${m} (ended or restarted during the run)`);
+      cpu = { ...report, missing: [...notFound, ...gone] };
+      const split = threadSplit(Deno.pid, b, a);
+      if (split) {
+        cpuThreads = {
+          "producer (main thread)": split.main,
+          "sink (worker thread)": split.workers,
+          "V8 GC, compiler and I/O threads": split.runtime,
+        };
+      }
+    }
+    return { generatorPerSec, encodePerSec, summary, cpu, cpuThreads };
   } finally {
     if (!options.keep) {
       const admin = new ClusterAdmin(kafka);
@@ -133,4 +185,24 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
       }
     }
   }
+}
+
+/** The row of this process (producer and sink worker) in {@linkcode PipelineBenchResult.cpu}. */
+export const PIPELINE_ROW = "pipeline (producer + sink worker)";
+
+/**
+ * This process first, then the brokers, MinIO and the registry as the stack
+ * finds them; the services it found no process for (their CPU then counts as
+ * everything else).
+ */
+async function cpuComponents(
+  config: Config,
+): Promise<{ components: CpuComponent[]; notFound: string[] }> {
+  const order = (name: string) =>
+    name.startsWith("kafka-") ? 0 : name === "minio" ? 1 : name === "schema-registry" ? 2 : 3;
+  const { found, notFound } = await stackComponents(config)
+    .catch((e: Error) => ({ found: [], notFound: [`the stack (${e.message})`] }));
+  found.sort((a, b) => order(a.name) - order(b.name) || a.name.localeCompare(b.name));
+  const self = { name: PIPELINE_ROW, pid: Deno.pid };
+  return { components: [self, ...found], notFound };
 }

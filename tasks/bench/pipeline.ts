@@ -1,7 +1,9 @@
 /**
  * `deno task bench pipeline [flags]`: the generator alone, the generator with
  * Avro encoding, then the whole pipeline end to end on fresh topics:
- * events/s from generator to bronze, sink flush latency, peak memory.
+ * events/s from generator to bronze, sink flush latency, peak memory, then
+ * CPU per event by component (this process, each broker, MinIO, the registry,
+ * everything else on the machine) and the events/s limit that CPU implies.
  * The course's targets: >= 20,000 events/s end to end on a 2-core machine, sink
  * peak memory < 300 MB at default batching. Logic: lib/bench/pipeline.ts.
  *
@@ -14,7 +16,7 @@
  */
 import { loadConfig } from "../../lib/config.ts";
 import { defineCli, formatTable } from "../../lib/util/mod.ts";
-import { benchPipeline } from "../../lib/bench/mod.ts";
+import { benchPipeline, cpuLimitLine, cpuTable, PIPELINE_ROW } from "../../lib/bench/mod.ts";
 import { formatPipelineSummary } from "../../lib/shopstream/mod.ts";
 
 const USAGE = `usage: deno task bench pipeline [--events N] [--sample N] [--seed N] [--keep]
@@ -66,6 +68,18 @@ export async function main(args: string[]): Promise<number> {
       ["sink flush p50 / p99", `${s.flushP50Ms.toFixed(0)} / ${s.flushP99Ms.toFixed(0)} ms`, ""],
       ["peak RSS (producer + sink)", `${(s.peakRss / 1e6).toFixed(0)} MB`, "< 300 MB (sink)"],
     ]));
+    if (r.cpu) {
+      const detail = r.cpuThreads && { under: PIPELINE_ROW, parts: r.cpuThreads };
+      const { header, rows } = cpuTable(r.cpu, "event", detail);
+      console.log(
+        `\nCPU by component, producing to the sink's last commit (${s.produced} events):`,
+      );
+      console.log(formatTable(header, rows));
+      if (r.cpu.missing.length) {
+        console.log(`not found (counted in everything else): ${r.cpu.missing.join(", ")}`);
+      }
+      console.log(cpuLimitLine(r.cpu));
+    }
     return s.ok ? 0 : 1;
   });
 }

@@ -1,0 +1,430 @@
+/**
+ * CPU time by component, from Linux's `/proc`: each process's user + system
+ * time (`/proc/<pid>/stat`, which already sums the process's threads) and the
+ * whole machine's busy time (`/proc/stat`), read once before and once after a
+ * measured interval. What the listed processes did not use is "everything
+ * else" on the machine (other jobs, the kernel's own work).
+ *
+ * Deno lets a program read `/proc` only with `--allow-all`, so the files are
+ * read by `cat` (needs `--allow-run`), as `lib/stack` reads process state.
+ *
+ * @example
+ * ```ts
+ * import { cpuReport, cpuSnapshot, cpuTable } from "./cpu.ts";
+ * import { formatTable } from "../util/table.ts";
+ * const components = [{ name: "this process", pid: Deno.pid }];
+ * const before = await cpuSnapshot(components.map((c) => c.pid));
+ * for (let i = 0, x = 0; i < 1e7; i++) x += i;
+ * const after = await cpuSnapshot(components.map((c) => c.pid));
+ * const report = cpuReport(components, before, after, 1000);
+ * const { header, rows } = cpuTable(report);
+ * console.log(formatTable(header, rows));
+ * ```
+ *
+ * @module
+ */
+import type { Config } from "../config.ts";
+import { openStack } from "../stack/open.ts";
+
+/** The fields of one `/proc/<pid>/stat` line this module uses. */
+export interface ProcStat {
+  /** Process id. */
+  readonly pid: number;
+  /** The command name (up to 15 characters; may hold spaces and parentheses). */
+  readonly comm: string;
+  /** State letter (R running, S sleeping, Z zombie, ...). */
+  readonly state: string;
+  /** User-mode CPU time, clock ticks. */
+  readonly utime: number;
+  /** Kernel-mode CPU time, clock ticks. */
+  readonly stime: number;
+}
+
+/**
+ * Parses one `/proc/<pid>/stat` line. The command name sits between the
+ * first `(` and the LAST `)`, since it may itself hold `)` and spaces; the
+ * numbered fields follow it (utime is field 14, stime field 15).
+ *
+ * @example
+ * ```ts
+ * import { parseProcStat } from "./cpu.ts";
+ * const s = parseProcStat("42 (a) b) S 1 42 42 0 -1 4194304 0 0 0 0 250 30 0 0 20 0 3 0 1");
+ * console.log(s.comm, s.utime, s.stime); // a) b 250 30
+ * ```
+ */
+export function parseProcStat(line: string): ProcStat {
+  const open = line.indexOf("(");
+  const close = line.lastIndexOf(")");
+  if (open < 0 || close < open) throw new SyntaxError(`not a /proc/<pid>/stat line: ${line}`);
+  const pid = Number(line.slice(0, open).trim());
+  const fields = line.slice(close + 1).trim().split(/\s+/);
+  // fields[0] is field 3 (state): field n sits at index n - 3.
+  const utime = Number(fields[14 - 3]), stime = Number(fields[15 - 3]);
+  if (!Number.isInteger(pid) || !Number.isFinite(utime) || !Number.isFinite(stime)) {
+    throw new SyntaxError(`not a /proc/<pid>/stat line: ${line}`);
+  }
+  return { pid, comm: line.slice(open + 1, close), state: fields[0], utime, stime };
+}
+
+/** The machine's CPU time from `/proc/stat`'s first (`cpu `) line, clock ticks, all cores. */
+export interface MachineCpu {
+  /** Ticks spent running anything: user, nice, system, irq, softirq, steal. */
+  readonly busy: number;
+  /** busy + idle + iowait. */
+  readonly total: number;
+  /** Number of `cpuN` lines: the cores the kernel schedules on. */
+  readonly cores: number;
+}
+
+/**
+ * Parses `/proc/stat`'s aggregate `cpu` line and counts the `cpuN` lines.
+ * Guest time is already inside user time, so it is not added again.
+ *
+ * @example
+ * ```ts
+ * import { parseMachineCpu } from "./cpu.ts";
+ * const m = parseMachineCpu("cpu  100 5 50 800 20 1 2 3 0 0\ncpu0 50 2 25 400 10 0 1 1 0 0\ncpu1 50 3 25 400 10 1 1 2 0 0\n");
+ * console.log(m.busy, m.total, m.cores); // 161 981 2
+ * ```
+ */
+export function parseMachineCpu(text: string): MachineCpu {
+  const lines = text.split("\n");
+  const first = lines.find((l) => l.startsWith("cpu "));
+  if (!first) throw new SyntaxError("no aggregate cpu line in /proc/stat");
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = first.trim().split(/\s+/)
+    .slice(1).map((v) => Number(v ?? 0) || 0);
+  const busy = user + nice + system + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0);
+  const cores = lines.filter((l) => /^cpu\d+\s/.test(l)).length;
+  return { busy, total: busy + idle + (iowait ?? 0), cores };
+}
+
+/** CPU counters read at one moment. */
+export interface CpuSnapshot {
+  /** `performance.now()` when read, ms. */
+  readonly at: number;
+  /** Clock ticks per second of the counters (USER_HZ, 100 on Linux). */
+  readonly ticksPerSec: number;
+  /** The whole machine. */
+  readonly machine: MachineCpu;
+  /** utime + stime per pid that was alive, ticks. */
+  readonly ticks: ReadonlyMap<number, number>;
+  /** With `threadsOf`: that process's live threads, tid to name and utime + stime ticks. */
+  readonly threads?: ReadonlyMap<number, { comm: string; ticks: number }>;
+}
+
+let ticksPerSecCache: number | undefined;
+
+async function ticksPerSec(): Promise<number> {
+  if (ticksPerSecCache === undefined) {
+    try {
+      const out = await new Deno.Command("getconf", { args: ["CLK_TCK"], stdout: "piped" })
+        .output();
+      const n = Number(new TextDecoder().decode(out.stdout).trim());
+      ticksPerSecCache = out.success && n > 0 ? n : 100;
+    } catch {
+      ticksPerSecCache = 100;
+    }
+  }
+  return ticksPerSecCache;
+}
+
+/**
+ * Reads `/proc/stat` and `/proc/<pid>/stat` of each pid in one `cat`, and with
+ * `threadsOf` that process's threads (`/proc/<pid>/task/<tid>/stat`). A pid
+ * that no longer exists is left out of `ticks` (its CPU then counts as
+ * everything else).
+ *
+ * @example
+ * ```ts
+ * import { cpuSnapshot } from "./cpu.ts";
+ * const s = await cpuSnapshot([Deno.pid], { threadsOf: Deno.pid });
+ * console.log(s.machine.cores, s.ticks.get(Deno.pid), s.threads?.size);
+ * ```
+ */
+export async function cpuSnapshot(
+  pids: readonly number[],
+  options: { threadsOf?: number } = {},
+): Promise<CpuSnapshot> {
+  const hz = await ticksPerSec();
+  const t = options.threadsOf;
+  const script = 'cat /proc/stat "$@"' +
+    (t === undefined ? "" : `; echo "--threads--"; cat /proc/${t}/task/*/stat`);
+  const out = await new Deno.Command("sh", {
+    args: ["-c", script, "sh", ...pids.map((p) => `/proc/${p}/stat`)],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const at = performance.now();
+  const text = new TextDecoder().decode(out.stdout);
+  const cut = text.indexOf("--threads--\n");
+  const ticks = new Map<number, number>();
+  // /proc/stat's lines start with a word; a /proc/<pid>/stat line starts with its pid.
+  for (const line of (cut < 0 ? text : text.slice(0, cut)).split("\n")) {
+    if (!/^\d+ \(/.test(line)) continue;
+    const s = parseProcStat(line);
+    if (s.state !== "Z") ticks.set(s.pid, s.utime + s.stime);
+  }
+  let threads: Map<number, { comm: string; ticks: number }> | undefined;
+  if (cut >= 0) {
+    threads = new Map();
+    for (const line of text.slice(cut).split("\n")) {
+      if (!/^\d+ \(/.test(line)) continue;
+      const s = parseProcStat(line);
+      threads.set(s.pid, { comm: s.comm, ticks: s.utime + s.stime });
+    }
+  }
+  return { at, ticksPerSec: hz, machine: parseMachineCpu(text), ticks, threads };
+}
+
+/**
+ * Splits one Deno process's CPU between its threads over an interval: its
+ * `Worker`s (threads named `worker-N`), the runtime's helpers (V8's garbage
+ * collection and compiler threads `V8 ...`, the I/O runtime `tokio-...`),
+ * and the rest: the main thread (where the program's own code runs).
+ * A worker that ended during the interval (a sink stopped before the end)
+ * is credited with what the threads that ended used: the process's CPU
+ * minus that of the threads alive at the end. Needs both snapshots taken
+ * with `threadsOf: pid`; undefined otherwise.
+ *
+ * @example
+ * ```ts
+ * import { threadSplit, type CpuSnapshot } from "./cpu.ts";
+ * const snap = (main: number, worker: number | undefined, all: number): CpuSnapshot => ({
+ *   at: 0, ticksPerSec: 100, machine: { busy: 0, total: 0, cores: 2 },
+ *   ticks: new Map([[9, all]]),
+ *   threads: new Map([[9, { comm: "deno", ticks: main }],
+ *     ...(worker === undefined ? [] : [[11, { comm: "worker-1", ticks: worker }] as const])]),
+ * });
+ * // The worker ended: of the process's 300 ticks, 100 were the main thread's, 200 the worker's.
+ * console.log(threadSplit(9, snap(0, 0, 0), snap(100, undefined, 300))); // { main: 1, workers: 2, runtime: 0 }
+ * ```
+ */
+export function threadSplit(
+  pid: number,
+  before: CpuSnapshot,
+  after: CpuSnapshot,
+): { main: number; workers: number; runtime: number } | undefined {
+  const t0 = before.threads, t1 = after.threads;
+  const p0 = before.ticks.get(pid), p1 = after.ticks.get(pid);
+  if (!t0 || !t1 || p0 === undefined || p1 === undefined) return undefined;
+  const hz = after.ticksPerSec;
+  let main = 0, workers = 0, runtime = 0, alive = 0;
+  for (const [tid, t] of t1) {
+    const d = t.ticks - (t0.get(tid)?.ticks ?? 0);
+    alive += d;
+    if (t.comm.startsWith("worker-")) workers += d;
+    else if (t.comm.startsWith("V8 ") || t.comm.startsWith("tokio")) runtime += d;
+    else main += d;
+  }
+  const ended = Math.max(0, p1 - p0 - alive);
+  const workerEnded = [...t0].some(([tid, t]) => t.comm.startsWith("worker-") && !t1.has(tid));
+  if (workerEnded) workers += ended;
+  else runtime += ended;
+  return { main: main / hz, workers: workers / hz, runtime: runtime / hz };
+}
+
+/** A process to account for, under a name (`kafka-1`, `minio`, ...). */
+export interface CpuComponent {
+  /** Row name. */
+  readonly name: string;
+  /** Its pid. */
+  readonly pid: number;
+}
+
+/** One row of a {@linkcode CpuReport}. */
+export interface CpuRow {
+  /** Component name, or `everything else`. */
+  readonly name: string;
+  /** CPU seconds in the interval (user + system, all threads). */
+  readonly seconds: number;
+  /** CPU microseconds per unit of work (per event). */
+  readonly usPerUnit: number;
+  /** Share of the machine's busy time in the interval, 0..1. */
+  readonly share: number;
+}
+
+/** CPU by component over one interval, per unit of work. */
+export interface CpuReport {
+  /** One row per component found at both ends, then `everything else`. */
+  readonly rows: CpuRow[];
+  /** Components missing at either end (ended or restarted during the interval). */
+  readonly missing: string[];
+  /** Wall-clock seconds between the snapshots. */
+  readonly wallSeconds: number;
+  /** The machine's busy CPU seconds (all cores). */
+  readonly busySeconds: number;
+  /** Busy time / (busy + idle) over the interval, 0..1. */
+  readonly busyShare: number;
+  /** Cores. */
+  readonly cores: number;
+  /** Units of work done in the interval. */
+  readonly units: number;
+  /** Busy CPU microseconds per unit, every row together. */
+  readonly usPerUnit: number;
+  /**
+   * Units per second the machine could do at 100% busy on every core at this
+   * cost: cores * 1e6 / usPerUnit.
+   */
+  readonly maxUnitsPerSec: number;
+  /**
+   * Busy CPU microseconds per unit of the components alone (without
+   * everything else: other jobs sharing the machine inflate only that row).
+   */
+  readonly componentsUsPerUnit: number;
+  /** cores * 1e6 / componentsUsPerUnit: the limit were the components alone on the machine. */
+  readonly componentsMaxUnitsPerSec: number;
+}
+
+/**
+ * CPU per component between two snapshots, for `units` units of work.
+ * "everything else" is the machine's busy time minus the components' (never
+ * below 0: the counters are read a few milliseconds apart).
+ *
+ * @example
+ * ```ts
+ * import { cpuReport, type CpuSnapshot } from "./cpu.ts";
+ * const snap = (at: number, busy: number, a: number): CpuSnapshot => ({
+ *   at, ticksPerSec: 100, machine: { busy, total: at / 10, cores: 2 }, ticks: new Map([[7, a]]),
+ * });
+ * const r = cpuReport([{ name: "a", pid: 7 }], snap(0, 0, 0), snap(1000, 150, 100), 10_000);
+ * console.log(r.rows.map((x) => [x.name, x.seconds, x.usPerUnit])); // [["a", 1, 100], ["everything else", 0.5, 50]]
+ * console.log(r.maxUnitsPerSec); // 13333.33...
+ * ```
+ */
+export function cpuReport(
+  components: readonly CpuComponent[],
+  before: CpuSnapshot,
+  after: CpuSnapshot,
+  units: number,
+): CpuReport {
+  const hz = after.ticksPerSec;
+  const busySeconds = (after.machine.busy - before.machine.busy) / hz;
+  const totalTicks = after.machine.total - before.machine.total;
+  const perUnit = (s: number) => units > 0 ? s * 1e6 / units : NaN;
+  const share = (s: number) => busySeconds > 0 ? s / busySeconds : 0;
+  const rows: CpuRow[] = [];
+  const missing: string[] = [];
+  let known = 0;
+  for (const c of components) {
+    const t0 = before.ticks.get(c.pid), t1 = after.ticks.get(c.pid);
+    if (t0 === undefined || t1 === undefined || t1 < t0) {
+      missing.push(c.name);
+      continue;
+    }
+    const seconds = (t1 - t0) / hz;
+    known += seconds;
+    rows.push({ name: c.name, seconds, usPerUnit: perUnit(seconds), share: share(seconds) });
+  }
+  const rest = Math.max(0, busySeconds - known);
+  rows.push({
+    name: "everything else",
+    seconds: rest,
+    usPerUnit: perUnit(rest),
+    share: share(rest),
+  });
+  const all = known + rest;
+  const cores = after.machine.cores || 1;
+  const usPerUnit = perUnit(all);
+  return {
+    rows,
+    missing,
+    wallSeconds: (after.at - before.at) / 1000,
+    busySeconds: all,
+    busyShare: totalTicks > 0 ? (after.machine.busy - before.machine.busy) / totalTicks : 0,
+    cores,
+    units,
+    usPerUnit,
+    maxUnitsPerSec: usPerUnit > 0 ? cores * 1e6 / usPerUnit : Infinity,
+    componentsUsPerUnit: perUnit(known),
+    componentsMaxUnitsPerSec: perUnit(known) > 0 ? cores * 1e6 / perUnit(known) : Infinity,
+  };
+}
+
+/**
+ * Header and rows of the CPU table: component, CPU seconds, CPU µs per unit,
+ * share of the machine's busy time; a last row sums them. `detail` adds
+ * indented rows (CPU seconds by part, e.g. {@linkcode threadSplit}'s) under
+ * the row named `under`.
+ *
+ * @example
+ * ```ts
+ * import { cpuTable } from "./cpu.ts";
+ * const { header } = cpuTable({ rows: [], missing: [], wallSeconds: 1, busySeconds: 0,
+ *   busyShare: 0, cores: 2, units: 1, usPerUnit: 0, maxUnitsPerSec: Infinity,
+ *   componentsUsPerUnit: 0, componentsMaxUnitsPerSec: Infinity });
+ * console.log(header); // ["component", "CPU s", "CPU µs/event", "share"]
+ * ```
+ */
+export function cpuTable(
+  report: CpuReport,
+  unit = "event",
+  detail: { under: string; parts: Record<string, number> } | undefined = undefined,
+): { header: string[]; rows: string[][] } {
+  const row = (name: string, s: number, us: number, share: number) => [
+    name,
+    s.toFixed(2),
+    us.toFixed(1),
+    `${(share * 100).toFixed(0)}%`,
+  ];
+  const rows: string[][] = [];
+  for (const r of report.rows) {
+    rows.push(row(r.name, r.seconds, r.usPerUnit, r.share));
+    if (detail && r.name === detail.under) {
+      for (const [name, s] of Object.entries(detail.parts)) {
+        const us = report.units > 0 ? s * 1e6 / report.units : NaN;
+        rows.push(row(`  ${name}`, s, us, report.busySeconds > 0 ? s / report.busySeconds : 0));
+      }
+    }
+  }
+  rows.push(row("total (machine busy)", report.busySeconds, report.usPerUnit, 1));
+  return { header: ["component", "CPU s", `CPU µs/${unit}`, "share"], rows };
+}
+
+/**
+ * The limit the report implies, in two lines: at this CPU per unit, a machine
+ * with every core 100% busy does at most cores * 1e6 / (µs per unit) units/s;
+ * then the same for the listed components alone (as if nothing else ran).
+ *
+ * @example
+ * ```ts
+ * import { cpuLimitLine } from "./cpu.ts";
+ * console.log(cpuLimitLine({ rows: [], missing: [], wallSeconds: 10, busySeconds: 15,
+ *   busyShare: 0.75, cores: 2, units: 100_000, usPerUnit: 150, maxUnitsPerSec: 13_333,
+ *   componentsUsPerUnit: 90, componentsMaxUnitsPerSec: 22_222 }));
+ * ```
+ */
+export function cpuLimitLine(report: CpuReport, unit = "event"): string {
+  const r = report;
+  return `limit: ${r.cores} cores = ${(r.cores * 1e6).toLocaleString("en-US")} µs of CPU per ` +
+    `second; at ${r.usPerUnit.toFixed(1)} µs/${unit} the machine 100% busy does at most ` +
+    `${Math.round(r.maxUnitsPerSec).toLocaleString("en-US")} ${unit}s/s ` +
+    `(measured: ${(r.busyShare * 100).toFixed(0)}% busy over ${r.wallSeconds.toFixed(1)} s)\n` +
+    `without everything else: ${r.componentsUsPerUnit.toFixed(1)} µs/${unit}, at most ` +
+    `${Math.round(r.componentsMaxUnitsPerSec).toLocaleString("en-US")} ${unit}s/s`;
+}
+
+/**
+ * The stack's running services as CPU components (`kafka-1`, ..., `minio`,
+ * `schema-registry`), found as `deno task stack status` finds them, and the
+ * names of those it found no process for (all of them in Docker mode, where
+ * the stack reports no host pids).
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { stackComponents } from "./cpu.ts";
+ * const { found, notFound } = await stackComponents(loadConfig());
+ * console.log(found.map((c) => c.name), notFound);
+ * ```
+ */
+export async function stackComponents(
+  config: Config,
+): Promise<{ found: CpuComponent[]; notFound: string[] }> {
+  const stack = await openStack(config);
+  const found: CpuComponent[] = [], notFound: string[] = [];
+  for (const s of await stack.status()) {
+    if (s.pid !== undefined) found.push({ name: s.service, pid: s.pid });
+    else notFound.push(s.service);
+  }
+  return { found, notFound };
+}

@@ -1,0 +1,197 @@
+/**
+ * CPU by component from /proc: the stat-line and /proc/stat parsers on fixed
+ * text, the report's arithmetic, and this process's own counters growing over
+ * a busy loop (no timing assertions beyond "it grew").
+ */
+import assert from "node:assert/strict";
+import {
+  cpuLimitLine,
+  cpuReport,
+  type CpuSnapshot,
+  cpuSnapshot,
+  cpuTable,
+  parseMachineCpu,
+  parseProcStat,
+  threadSplit,
+} from "../lib/bench/cpu.ts";
+
+// A real line's shape, with a command name holding spaces and parentheses.
+const STAT_LINE = "9468 (java (x) y) S 1 9468 9468 0 -1 4194304 227980 0 3306 0 14007 4970 0 0 " +
+  "20 0 113 0 1132583 9555468288 196441 18446744073709551615 94451808587776";
+
+Deno.test("parseProcStat: fields after the last ')', whatever the command name holds", () => {
+  const s = parseProcStat(STAT_LINE);
+  assert.equal(s.pid, 9468);
+  assert.equal(s.comm, "java (x) y");
+  assert.equal(s.state, "S");
+  assert.equal(s.utime, 14007);
+  assert.equal(s.stime, 4970);
+  // The same line with a plain name parses to the same counters.
+  const plain = parseProcStat(STAT_LINE.replace("(java (x) y)", "(java)"));
+  assert.equal(plain.comm, "java");
+  assert.deepEqual([plain.utime, plain.stime], [14007, 4970]);
+  assert.throws(() => parseProcStat("not a stat line"), SyntaxError);
+  assert.throws(() => parseProcStat("12 (x) S 1"), SyntaxError);
+});
+
+Deno.test("parseMachineCpu: busy excludes idle and iowait, guest is not counted twice", () => {
+  const text = [
+    "cpu  100 5 50 800 20 1 2 3 7 0",
+    "cpu0 50 2 25 400 10 0 1 1 3 0",
+    "cpu1 50 3 25 400 10 1 1 2 4 0",
+    "intr 12345 0 0",
+    "ctxt 999",
+  ].join("\n");
+  const m = parseMachineCpu(text);
+  assert.equal(m.busy, 100 + 5 + 50 + 1 + 2 + 3);
+  assert.equal(m.total, m.busy + 800 + 20);
+  assert.equal(m.cores, 2);
+  assert.throws(() => parseMachineCpu("intr 1\n"), SyntaxError);
+});
+
+function snap(at: number, busy: number, ticks: [number, number][]): CpuSnapshot {
+  return {
+    at,
+    ticksPerSec: 100,
+    machine: { busy, total: 2 * at / 10, cores: 2 },
+    ticks: new Map(ticks),
+  };
+}
+
+Deno.test("cpuReport: seconds, µs per event, everything else and the 2-core limit", () => {
+  const before = snap(0, 1000, [[1, 0], [2, 500], [3, 10]]);
+  // 10 s wall; the machine busy 15 s of its 20; pid 1 used 6 s, pid 2 3 s, pid 3 vanished.
+  const after = snap(10_000, 2500, [[1, 600], [2, 800]]);
+  const r = cpuReport(
+    [{ name: "pipeline", pid: 1 }, { name: "kafka-1", pid: 2 }, { name: "minio", pid: 3 }],
+    before,
+    after,
+    100_000,
+  );
+  assert.deepEqual(r.rows.map((x) => x.name), ["pipeline", "kafka-1", "everything else"]);
+  assert.deepEqual(r.missing, ["minio"]);
+  assert.deepEqual(r.rows.map((x) => x.seconds), [6, 3, 6]);
+  assert.deepEqual(r.rows.map((x) => x.usPerUnit), [60, 30, 60]);
+  assert.deepEqual(r.rows.map((x) => x.share), [0.4, 0.2, 0.4]);
+  assert.equal(r.busySeconds, 15);
+  assert.equal(r.busyShare, 0.75);
+  assert.equal(r.wallSeconds, 10);
+  assert.equal(r.usPerUnit, 150);
+  // 2 cores = 2,000,000 µs of CPU per second; at 150 µs/event: 13,333 events/s at most.
+  assert.equal(Math.round(r.maxUnitsPerSec), 13_333);
+  assert.match(cpuLimitLine(r), /at 150\.0 µs\/event .* at most 13,333 events\/s/);
+  // Without everything else: 90 µs/event, 22,222 events/s at most.
+  assert.equal(r.componentsUsPerUnit, 90);
+  assert.equal(Math.round(r.componentsMaxUnitsPerSec), 22_222);
+  assert.match(
+    cpuLimitLine(r),
+    /without everything else: 90\.0 µs\/event, at most 22,222 events\/s/,
+  );
+  const { header, rows } = cpuTable(r);
+  assert.equal(header.length, 4);
+  assert.deepEqual(rows.at(-1), ["total (machine busy)", "15.00", "150.0", "100%"]);
+  assert.deepEqual(rows[0], ["pipeline", "6.00", "60.0", "40%"]);
+  const split = cpuTable(r, "event", { under: "pipeline", parts: { producer: 4.5, sink: 1.5 } });
+  assert.deepEqual(split.rows.map((x) => x[0]).slice(0, 4), [
+    "pipeline",
+    "  producer",
+    "  sink",
+    "kafka-1",
+  ]);
+  assert.deepEqual(split.rows[1], ["  producer", "4.50", "45.0", "30%"]);
+});
+
+function threadSnap(all: number, threads: [number, string, number][]): CpuSnapshot {
+  return {
+    at: 0,
+    ticksPerSec: 100,
+    machine: { busy: 0, total: 0, cores: 2 },
+    ticks: new Map([[9, all]]),
+    threads: new Map(threads.map(([tid, comm, ticks]) => [tid, { comm, ticks }])),
+  };
+}
+
+Deno.test("threadSplit: main thread, workers, runtime threads; an ended worker gets what ended", () => {
+  const before = threadSnap(1000, [[9, "deno", 500], [10, "V8 DefaultWorke", 100], [
+    11,
+    "worker-1",
+    400,
+  ]]);
+  // The worker is alive at the end: each thread's own delta.
+  const alive = threadSnap(1600, [[9, "deno", 700], [10, "V8 DefaultWorke", 150], [
+    11,
+    "worker-1",
+    750,
+  ]]);
+  assert.deepEqual(threadSplit(9, before, alive), { main: 2, workers: 3.5, runtime: 0.5 });
+  // The worker ended (the sink stopped): the 4 s no live thread accounts for are the worker's.
+  const ended = threadSnap(1600, [[9, "deno", 700], [10, "V8 DefaultWorke", 150], [
+    12,
+    "tokio-runtime-w",
+    0,
+  ]]);
+  assert.deepEqual(threadSplit(9, before, ended), { main: 2, workers: 3.5, runtime: 0.5 });
+  // Without thread readings there is no split.
+  const plain = { ...before, threads: undefined };
+  assert.equal(threadSplit(9, plain, alive), undefined);
+});
+
+Deno.test("threadSplit: a Worker's work is credited to the workers, also once it has ended", async () => {
+  // The worker's thread exists before the interval (as the pipeline's sink does), then
+  // does a fixed amount of work (not of wall time: the machine may be shared), ~0.3 s.
+  const code = "postMessage('ready'); onmessage = () => { let x = 0; " +
+    "for (let i = 0; i < 3e8; i++) x = (x + i) % 1000003; postMessage(x); };";
+  const w = new Worker(`data:text/javascript,${encodeURIComponent(code)}`, { type: "module" });
+  const next = () => new Promise((resolve) => w.onmessage = resolve);
+  await next();
+  const before = await cpuSnapshot([Deno.pid], { threadsOf: Deno.pid });
+  assert.ok([...before.threads!.values()].some((t) => t.comm.startsWith("worker-")));
+  const done = next();
+  w.postMessage("go");
+  await done;
+  const mid = await cpuSnapshot([Deno.pid], { threadsOf: Deno.pid });
+  w.terminate();
+  let after = mid;
+  for (let i = 0; i < 50; i++) { // until the thread has exited
+    await new Promise((r) => setTimeout(r, 20));
+    after = await cpuSnapshot([Deno.pid], { threadsOf: Deno.pid });
+    if (![...after.threads!.values()].some((t) => t.comm.startsWith("worker-"))) break;
+  }
+  assert.ok(![...after.threads!.values()].some((t) => t.comm.startsWith("worker-")));
+  for (const end of [mid, after]) {
+    const s = threadSplit(Deno.pid, before, end)!;
+    assert.ok(s.workers >= 0.1, `workers ${s.workers} s`);
+    assert.ok(s.workers > s.main, `workers ${s.workers} s, main ${s.main} s`);
+  }
+});
+Deno.test("cpuReport: the components never exceed the machine (everything else >= 0)", () => {
+  const r = cpuReport(
+    [{ name: "a", pid: 1 }],
+    snap(0, 0, [[1, 0]]),
+    snap(1000, 90, [[1, 100]]),
+    10,
+  );
+  assert.equal(r.rows.at(-1)!.seconds, 0);
+  assert.equal(r.busySeconds, 1);
+});
+
+Deno.test("cpuSnapshot: this process's CPU grows over a busy loop; a dead pid is left out", async () => {
+  const ghost = 2 ** 22 + 17; // above the default pid_max: no such process
+  const before = await cpuSnapshot([Deno.pid, ghost]);
+  assert.ok(before.ticks.has(Deno.pid));
+  assert.ok(!before.ticks.has(ghost));
+  assert.ok(before.machine.cores >= 1);
+  assert.ok(before.ticksPerSec > 0);
+  const until = performance.now() + 300;
+  let x = 0;
+  while (performance.now() < until) x += Math.sqrt(x + 1);
+  assert.ok(x > 0);
+  const after = await cpuSnapshot([Deno.pid]);
+  const r = cpuReport([{ name: "self", pid: Deno.pid }], before, after, 1);
+  const self = r.rows[0];
+  assert.equal(self.name, "self");
+  // 300 ms of spinning is at least 0.1 s of CPU even on a crowded machine.
+  assert.ok(self.seconds >= 0.1, `self used ${self.seconds} s`);
+  assert.ok(r.busySeconds >= self.seconds);
+  assert.ok(after.machine.busy > before.machine.busy);
+});
