@@ -245,8 +245,9 @@ Deno.test("comparison table and ratio", async (t) => {
     assert.equal(text.split("\n").length, 2 + rows.length);
   });
   await t.step("verdict against the 0.5 target", () => {
-    assert.match(verdict("producer", 0.4), /0\.40 .*NOT met/);
-    assert.match(verdict("consumer", 0.5), /met$/);
+    assert.match(verdict("producer", 0.85), /0\.85 \(target >= 0\.9\): NOT met/);
+    assert.match(verdict("producer", 0.9), /: met$/);
+    assert.match(verdict("consumer", 0.95), /target >= 1\): NOT met/);
     assert.match(verdict("consumer", undefined), /not compared/);
   });
   await t.step("bar chart: escaped labels, widths scale with values", () => {
