@@ -267,7 +267,8 @@ Deno.test({
 
 /**
  * Runs `deno task stream --only` on `base`; with `killAt`, SIGKILLs it once a
- * progress line shows that many records processed and a committed transaction.
+ * progress line shows that many records processed and a transaction committed
+ * after a window closed (so the windows topic holds a final result).
  */
 async function runProcessor(base: string, killAt?: number) {
   const child = new Deno.Command(Deno.execPath(), {
@@ -290,12 +291,18 @@ async function runProcessor(base: string, killAt?: number) {
   }).spawn();
   const stderr = new Response(child.stderr).text();
   let out = "", killedAt: number | undefined;
+  // The transactions committed when a window was first seen closed: one more commits its result.
+  let closedBy: number | undefined;
   const decoder = new TextDecoder();
   for await (const chunk of child.stdout) {
     out += decoder.decode(chunk, { stream: true });
-    const last = [...out.matchAll(/stream records (\d+) .* transactions (\d+)/g)].at(-1);
-    const read = Number(last?.[1] ?? 0), committed = Number(last?.[2] ?? 0);
-    if (killAt !== undefined && killedAt === undefined && read >= killAt && committed > 0) {
+    const last = [...out.matchAll(/stream records (\d+) +closed (\d+) .* transactions (\d+)/g)]
+      .at(-1);
+    const read = Number(last?.[1] ?? 0), closed = Number(last?.[2] ?? 0);
+    const committed = Number(last?.[3] ?? 0);
+    if (closed > 0) closedBy ??= committed;
+    const finalCommitted = closedBy !== undefined && committed > closedBy;
+    if (killAt !== undefined && killedAt === undefined && read >= killAt && finalCommitted) {
       child.kill("SIGKILL");
       killedAt = read;
     }
