@@ -2,7 +2,7 @@
  * Partition count vs throughput and consumer parallelism, measured on the
  * live cluster: for each partition count a fresh topic, `records` keyed
  * records produced into it, then a group of `consumers` members reading them
- * all (one kafkajs client per member). `deno task bench partitions` and notebook 02a run
+ * all. `deno task bench partitions` and notebook 02a run
  * {@linkcode benchPartitions}.
  *
  * The consumers share one Deno process (one thread), so reading itself does
@@ -162,7 +162,7 @@ export async function benchPartitionCount(
     log(
       `${partitions} partition(s): produced ${produced} records in ${produceSeconds.toFixed(2)} s`,
     );
-    const read = await consumeWithGroup(config, admin, topic, group, partitions, o);
+    const read = await consumeWithGroup(kafka, admin, topic, group, partitions, o);
     log(
       `${partitions} partition(s): ${read.busy} of ${o.consumers} consumers busy, ` +
         `consumed in ${read.seconds.toFixed(2)} s`,
@@ -225,7 +225,7 @@ interface GroupRead {
  * from the beginning, so the clock measures reading, not joining.
  */
 async function consumeWithGroup(
-  config: Config,
+  kafka: Kafka,
   admin: ClusterAdmin,
   topic: string,
   group: string,
@@ -241,13 +241,10 @@ async function consumeWithGroup(
   const perConsumer = new Array<number>(o.consumers).fill(0);
   let consumed = 0;
   let redelivered = 0;
-  // One kafkajs client per member: kafkajs keeps a group's committed offsets in a cache
-  // shared by every consumer of one client, and a member that loses its partitions in a
-  // rebalance clears that cache under a member still fetching, which then crashes.
   const members = Array.from(
     { length: o.consumers },
-    (_, i) =>
-      new GroupConsumer(createKafka(config, { clientId: `bench-partitions-${i}` }), {
+    () =>
+      new GroupConsumer(kafka, {
         groupId: group,
         topics: [topic],
         fromBeginning: true,
