@@ -127,6 +127,36 @@ Deno.test("kafka clients: producer, consumer group, dead letters", async (t) => 
       assert.ok(produceEncoderStats.ours > encodedBefore, "produce requests encoded by lib/kafka");
     });
 
+    await t.step("a batch over the topic's max.message.bytes is split, none lost", async () => {
+      // The broker refuses a record batch larger than the topic's max.message.bytes with
+      // MESSAGE_TOO_LARGE; the producer splits such a request in halves and sends them again.
+      const topic = uniqueName("test.kafka.too-large");
+      topics.push(topic);
+      await admin.createTopic(topic, {
+        partitions: 1,
+        replicationFactor: 3,
+        configs: { "max.message.bytes": "20000" },
+      });
+      const producer = new TopicProducer(kafka, { topic, lingerMs: 0, batchSize: 200 });
+      await producer.connect();
+      const value = (i: number) => `${i}:`.padEnd(1000, "x");
+      try {
+        const reports = await producer.send(
+          Array.from({ length: 100 }, (_, i) => ({ key: `k${i}`, value: value(i) })),
+        );
+        assert.deepEqual(reports.map((r) => Number(r.offset)), reports.map((_, i) => i));
+        await assert.rejects(
+          producer.send([{ value: "y".repeat(30_000) }]),
+          /larger than the max message size/,
+          "one record over the limit fails alone, with the broker's answer",
+        );
+      } finally {
+        await producer.disconnect();
+      }
+      const seen = await collect(kafka, topic, 100);
+      assert.deepEqual(seen.map((r) => r.value), Array.from({ length: 100 }, (_, i) => value(i)));
+    });
+
     await t.step("a group of three: disjoint partitions; one leaves, nothing is lost", async () => {
       const topic = await newTopic("test.kafka.group", 6);
       const groupId = uniqueName("test.kafka.group");

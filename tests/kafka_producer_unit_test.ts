@@ -4,7 +4,7 @@
  * rather than timing-dependent: at most one request in flight per partition
  * (kafkajs reorders concurrent sends to a partition), no more than
  * `maxInFlight` requests, at most `batchSize` records per partition per
- * request, linger, back-pressure, delivery-report offsets, failures reported
+ * request and within `maxRequestBytes`, too-large requests split, linger, back-pressure, delivery-report offsets, failures reported
  * by `flush()`. The live behaviour is pinned in kafka_clients_test.ts.
  */
 import assert from "node:assert/strict";
@@ -201,6 +201,60 @@ Deno.test("TopicProducer batching (no broker)", async (t) => {
     assert.ok(producer.metrics().errors >= 3);
     await producer.flush(); // the failure was reported once
     await ok.catch(() => {});
+    await producer.disconnect();
+  });
+
+  await t.step("records of large values leave in requests within maxRequestBytes", async () => {
+    const fake = fakeKafka(1);
+    const producer = new TopicProducer(fake.kafka, {
+      topic: "t",
+      batchSize: 100,
+      maxRequestBytes: 10_000,
+      lingerMs: 0,
+    });
+    await producer.connect();
+    const value = "x".repeat(1000);
+    const reports = Array.from({ length: 50 }, () => producer.enqueue({ value }));
+    const flushed = producer.flush();
+    await answerAll(fake, () => producer.buffered === 0);
+    await flushed;
+    for (const c of fake.calls) {
+      // 1,000 B of value and 64 B of framing each: 9 records are 9,576 B, 10 would be 10,640 B.
+      assert.ok(c.record.messages.length <= 9, `${c.record.messages.length} records in a request`);
+    }
+    const offsets = (await Promise.all(reports)).map((r) => Number(r.offset));
+    assert.deepEqual(offsets, Array.from({ length: 50 }, (_, i) => i));
+    await producer.disconnect();
+  });
+
+  await t.step("a request refused as too large is split and sent again, in order", async () => {
+    const fake = fakeKafka(1);
+    const producer = new TopicProducer(fake.kafka, { topic: "t", batchSize: 100, lingerMs: 0 });
+    await producer.connect();
+    const refuse = (c: Call) =>
+      c.fail(Object.assign(new Error("The request included a message larger than the max"), {
+        name: "KafkaJSProtocolError",
+        type: "MESSAGE_TOO_LARGE",
+      }));
+    const sent = producer.send(Array.from({ length: 20 }, (_, i) => ({ value: `v${i}` })));
+    let reports: Awaited<typeof sent> | undefined;
+    sent.then((r) => reports = r, () => reports = []);
+    while (reports === undefined) {
+      for (const c of [...fake.open]) c.record.messages.length > 4 ? refuse(c) : c.answer();
+      await tick();
+    }
+    assert.deepEqual(reports.map((r) => Number(r.offset)), Array.from({ length: 20 }, (_, i) => i));
+    const written = fake.calls.filter((c) => c.record.messages.length <= 4);
+    assert.deepEqual(
+      written.flatMap((c) => c.record.messages.map((m) => String(m.value))),
+      Array.from({ length: 20 }, (_, i) => `v${i}`),
+      "the halves are written in the records' order",
+    );
+    // One record that is too large on its own fails, with the broker's answer.
+    const single = producer.send([{ value: "big" }]);
+    await tick();
+    for (const c of [...fake.open]) refuse(c);
+    await assert.rejects(single, /larger than the max/);
     await producer.disconnect();
   });
 

@@ -267,6 +267,7 @@ export async function ourProducerPerf(
     maxBuffered: Math.max(batchSize, Math.floor(s.bufferMemory / s.recordSize)),
     // Java's max.request.size is 1 MiB: what Java keeps in flight as several batches of a
     // partition, ours (one request per partition at a time) sends as one request.
+    carryPiledUp: true,
     maxRequestBytes: MAX_BATCH_BYTES,
   });
   await producer.connect();

@@ -201,8 +201,11 @@ export const BOUNDED_RETRIES_NOTE: string =
  * election, a rebalance, a topic the broker does not know yet, a transaction
  * whose previous one is still completing. They are expected on a fresh cluster, after a
  * broker restart and in every rebalance; if the retries run out, the call
- * fails with the error anyway. Shown only with KAFKAJS_LOG_LEVEL=debug, like
- * the consumer's own re-join in a rebalance.
+ * fails with the error anyway. Also a produce request refused as too large
+ * for the topic's `max.message.bytes`: `TopicProducer` splits it and sends
+ * the halves again, and a single record too large fails with the error.
+ * Shown only with KAFKAJS_LOG_LEVEL=debug, like the consumer's own re-join in
+ * a rebalance.
  */
 const RETRIED = [
   /coordinator is loading/,
@@ -214,6 +217,8 @@ const RETRIED = [
   /group is rebalancing/,
   // CONCURRENT_TRANSACTIONS: the previous transaction's markers are still being written.
   /another concurrent operation on the same transaction/,
+  // MESSAGE_TOO_LARGE, answered to a produce request.
+  /larger than the max message size the server will accept/,
 ];
 
 /**

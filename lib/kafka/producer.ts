@@ -186,16 +186,25 @@ export interface TopicProducerOptions {
   /** Records buffered or in flight before {@linkcode TopicProducer.ready} waits (default 4 batches more than in flight). */
   maxBuffered?: number;
   /**
-   * When more than `batchSize` records of a partition piled up while its
-   * previous request travelled, one `enqueue` request may carry them all, up
-   * to about this many bytes (keys, values and a 64 B allowance per record
-   * for its framing and small headers; keep it under the broker's
-   * `message.max.bytes`, 1 MiB by default). Java's producer keeps several
-   * batches of a partition in flight instead; this producer keeps one
-   * request per partition (for order), so it sends them together. Default 0:
-   * at most `batchSize` records per request.
+   * Bytes one request may carry at most: its records' keys, values and
+   * headers plus 64 B each for their framing (default 1,000,000). The broker
+   * refuses a record batch larger than the topic's `max.message.bytes`
+   * (`message.max.bytes`, 1 MiB + 12 B by default) with MESSAGE_TOO_LARGE, so
+   * `batchSize` records of large values leave as several requests. Should the
+   * broker still refuse a request of several records as too large, it is
+   * split in halves and sent again, as Java's producer does; a single record
+   * that is too large fails alone.
    */
   maxRequestBytes?: number;
+  /**
+   * When more than `batchSize` records of a partition piled up while its
+   * previous request travelled, send them in one request, up to
+   * `maxRequestBytes` (default false: at most `batchSize` records per
+   * request). Java's producer keeps several batches of a partition in flight
+   * instead; this producer keeps one request per partition (for order), so it
+   * sends them together.
+   */
+  carryPiledUp?: boolean;
   /** A custom partitioner for records without an explicit partition. */
   partitioner?: Partitioner;
   /** How keyless records are spread by the default partitioner (default `sticky`). */
@@ -324,7 +333,10 @@ export function refusedForGood(error: unknown): boolean {
 
 interface Pending {
   message: PartitionedMessage;
+  /** Key and value bytes (what the metrics count). */
   bytes: number;
+  /** What the record counts against `maxRequestBytes`. */
+  framed: number;
   at: number;
   resolve: (r: DeliveryReport) => void;
   reject: (e: unknown) => void;
@@ -332,8 +344,29 @@ interface Pending {
 
 const noop = () => {};
 
-/** What `maxRequestBytes` allows per record beyond its key and value (framing, small headers). */
+/** What `maxRequestBytes` allows per record beyond its key, value and headers (framing). */
 const REQUEST_BYTES_PER_RECORD = 64;
+/** Default `maxRequestBytes`: a little under the broker's default `message.max.bytes`. */
+const DEFAULT_MAX_REQUEST_BYTES = 1_000_000;
+/** The broker's answers that a request's record batch is too large for it. */
+const TOO_LARGE = new Set(["MESSAGE_TOO_LARGE", "RECORD_LIST_TOO_LARGE"]);
+
+function tooLarge(error: unknown): boolean {
+  const e = error as { name?: string; type?: string } | undefined;
+  return e?.name === "KafkaJSProtocolError" && TOO_LARGE.has(e.type ?? "");
+}
+
+function headerBytes(headers: IHeaders | undefined): number {
+  if (!headers) return 0;
+  let bytes = 0;
+  for (const [k, v] of Object.entries(headers)) {
+    bytes += Buffer.byteLength(k) + 8;
+    for (const x of Array.isArray(v) ? v : [v]) {
+      if (x !== undefined) bytes += typeof x === "string" ? Buffer.byteLength(x) : x.byteLength;
+    }
+  }
+  return bytes;
+}
 
 function toBuffer(v: string | Uint8Array | null | undefined): string | Buffer | null {
   if (v === undefined || v === null) return null;
@@ -400,8 +433,10 @@ export class TopicProducer {
   readonly maxInFlight: number;
   /** Records buffered or in flight before `ready()` waits. */
   readonly maxBuffered: number;
-  /** Bytes one `enqueue` request may carry when records piled up (0: `batchSize` records at most). */
+  /** Bytes one request may carry at most (keys, values, headers, 64 B framing per record). */
   readonly maxRequestBytes: number;
+  /** Whether records that piled up beyond `batchSize` leave in one request. */
+  readonly carryPiledUp: boolean;
   readonly #kafka: Kafka;
   readonly #producerConfig: ProducerConfig;
   #producer: Producer;
@@ -456,14 +491,15 @@ export class TopicProducer {
     this.batchSize = options.batchSize ?? 1000;
     this.maxInFlight = options.maxInFlight ?? 8;
     this.maxBuffered = options.maxBuffered ?? this.batchSize * (this.maxInFlight + 4);
-    this.maxRequestBytes = options.maxRequestBytes ?? 0;
+    this.maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+    this.carryPiledUp = options.carryPiledUp ?? false;
     for (
       const [name, v, min] of [
         ["lingerMs", this.lingerMs, 0],
         ["batchSize", this.batchSize, 1],
         ["maxInFlight", this.maxInFlight, 1],
         ["maxBuffered", this.maxBuffered, 1],
-        ["maxRequestBytes", this.maxRequestBytes, 0],
+        ["maxRequestBytes", this.maxRequestBytes, 1],
       ] as const
     ) {
       if (!Number.isInteger(v) || v < min) {
@@ -659,6 +695,12 @@ export class TopicProducer {
       this.#metrics.resent += sent.resent;
       metadata = sent.metadata;
     } catch (e) {
+      if (messages.length > 1 && tooLarge(e)) {
+        // Nothing of a refused request was written (kafkajs takes its sequence numbers back).
+        const half = Math.ceil(messages.length / 2);
+        const head = await this.#deliverPartition(messages.slice(0, half));
+        return head.concat(await this.#deliverPartition(messages.slice(half)));
+      }
       if (this.idempotent && !this.#poisoned && !refusedForGood(e)) {
         this.#poisoned = new ProducerPoisonedError(this.topic, e);
       }
@@ -710,9 +752,11 @@ export class TopicProducer {
     const partition = kafkaMessage.partition;
     let queue = this.#queues.get(partition);
     if (!queue) this.#queues.set(partition, queue = []);
+    const bytes = sizeOf(message.key) + sizeOf(message.value);
     queue.push({
       message: kafkaMessage,
-      bytes: sizeOf(message.key) + sizeOf(message.value),
+      bytes,
+      framed: bytes + headerBytes(kafkaMessage.headers) + REQUEST_BYTES_PER_RECORD,
       at: performance.now(),
       resolve,
       reject,
@@ -781,16 +825,16 @@ export class TopicProducer {
     if (this.#queued > 0 && this.#timer === undefined && !this.#lingerDue) this.#armLinger();
   }
 
-  /** How many of `queue`'s records the next request carries (see `maxRequestBytes`). */
+  /** How many of `queue`'s records the next request carries: `batchSize` (or all that piled up, with `carryPiledUp`) within `maxRequestBytes`, at least one. */
   #requestSize(queue: Pending[]): number {
-    if (this.maxRequestBytes === 0 || queue.length <= this.batchSize) return this.batchSize;
-    let bytes = 0;
-    let n = 0;
-    for (; n < queue.length; n++) {
-      bytes += queue[n].bytes + REQUEST_BYTES_PER_RECORD;
+    const most = this.carryPiledUp ? queue.length : Math.min(this.batchSize, queue.length);
+    let bytes = queue[0].framed;
+    let n = 1;
+    for (; n < most; n++) {
+      bytes += queue[n].framed;
       if (bytes > this.maxRequestBytes) break;
     }
-    return Math.max(this.batchSize, n);
+    return n;
   }
 
   async #dispatch(batch: Pending[]): Promise<void> {
