@@ -41,6 +41,9 @@ export interface PartitionInfo {
   offline: number[];
 }
 
+/** How long describes must show a config change before `alterTopicConfig` resolves, ms. */
+const CONFIG_SETTLE_MS = 500;
+
 /** A broker of the cluster. */
 export interface BrokerInfo {
   /** Broker id. */
@@ -274,10 +277,14 @@ export class ClusterAdmin {
    * topic or by the brokers' configuration); `all` includes the defaults too.
    */
   async topicConfig(name: string, all = false): Promise<Record<string, ConfigValue>> {
-    const res = await this.#admin.describeConfigs({
-      includeSynonyms: false,
-      resources: [{ type: ConfigResourceTypes.TOPIC, name }],
-    });
+    // A broker that has not replayed a new topic yet answers UNKNOWN_TOPIC_OR_PARTITION, which
+    // kafkajs's describeConfigs does not retry.
+    const res = await retryRetriable(() =>
+      this.#admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name }],
+      })
+    );
     const out: Record<string, ConfigValue> = {};
     for (const e of res.resources[0].configEntries) {
       if (!all && e.isDefault) continue;
@@ -296,6 +303,8 @@ export class ClusterAdmin {
    * Sets topic configs, keeping the others. (kafkajs speaks the legacy
    * AlterConfigs request, which replaces the whole set, so the current
    * overrides are read and sent along.) A value of `null` removes an override.
+   * Resolves once describes have shown the change for half a second (the
+   * brokers replay the controller's change a moment apart).
    */
   async alterTopicConfig(name: string, changes: Record<string, string | null>): Promise<void> {
     const current = await this.topicConfig(name);
@@ -305,14 +314,33 @@ export class ClusterAdmin {
       if (v === null) delete merged[k];
       else merged[k] = v;
     }
-    await this.#admin.alterConfigs({
-      validateOnly: false,
-      resources: [{
-        type: ConfigResourceTypes.TOPIC,
-        name,
-        configEntries: Object.entries(merged).map(([k, value]) => ({ name: k, value })),
-      }],
-    });
+    await retryRetriable(() =>
+      this.#admin.alterConfigs({
+        validateOnly: false,
+        resources: [{
+          type: ConfigResourceTypes.TOPIC,
+          name,
+          configEntries: Object.entries(merged).map(([k, value]) => ({ name: k, value })),
+        }],
+      })
+    );
+    // The controller has the change when this answers; each broker replays it a moment later,
+    // and kafkajs sends each describe to whichever broker its metadata last named. So wait
+    // until the describes have shown the change for a while without a miss.
+    let shownSince: number | undefined;
+    await pollUntil(
+      `topic ${name}'s config change to show on the brokers`,
+      async () => {
+        const now = await this.topicConfig(name);
+        const shown = Object.entries(changes).every(([k, v]) =>
+          v === null ? now[k]?.source !== "topic" : now[k]?.value === v
+        );
+        shownSince = shown ? shownSince ?? Date.now() : undefined;
+        return shownSince !== undefined && Date.now() - shownSince >= CONFIG_SETTLE_MS;
+      },
+      30_000,
+      { intervalMs: 100 },
+    );
   }
 
   /**
