@@ -1,13 +1,14 @@
 /**
  * `deno task test [<deno test args>]`: bring the stack up if needed, run
  * every test (unit, integration, notebooks) with the permissions in deno.json,
- * and finish with a plain `N passed, N failed` line for CI.
+ * and finish with why each failure failed (its error's first lines) and a
+ * plain `N passed, N failed` line for CI.
  *
  * @module
  */
 import { loadConfig } from "../lib/config.ts";
 import { openStack } from "../lib/stack/mod.ts";
-import { defineCli, parseDenoTestSummary } from "../lib/util/mod.ts";
+import { defineCli, failureReasons, parseDenoTestSummary } from "../lib/util/mod.ts";
 
 /** The command line of `deno task test`: everything but `--help` goes to `deno test`. */
 export const CLI = defineCli({
@@ -62,6 +63,15 @@ async function run({ rest }: ReturnType<typeof CLI.parse>): Promise<number> {
     console.log(`\ndeno test ended (exit ${status.code}) without a summary after ${seconds} s`);
     console.log("0 passed, 1 failed");
     return status.code || 1;
+  }
+  const reasons = failureReasons(output);
+  if (reasons.length > 0) {
+    // A CI log is read from its end: why each test failed, without scrolling up.
+    console.log("\n== why each failed (the first lines of each error)");
+    for (const r of reasons) {
+      console.log(`- ${r.name} (${r.at})`);
+      for (const line of r.lines) console.log(`    ${line}`);
+    }
   }
   console.log(`\n${summary.steps} steps; total wall time ${seconds} s`);
   console.log(`${summary.passed} passed, ${summary.failed} failed`);

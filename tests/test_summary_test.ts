@@ -1,6 +1,6 @@
 /** The summary `deno task test` prints: deno test's last line parsed into passed, failed and steps. No services. */
 import assert from "node:assert/strict";
-import { parseDenoTestSummary } from "../lib/util/test_summary.ts";
+import { failureReasons, parseDenoTestSummary } from "../lib/util/test_summary.ts";
 
 Deno.test("parseDenoTestSummary", async (t) => {
   await t.step("a green run", () => {
@@ -25,4 +25,43 @@ Deno.test("parseDenoTestSummary", async (t) => {
   await t.step("no summary", () => {
     assert.equal(parseDenoTestSummary("error: Module not found"), undefined);
   });
+});
+
+Deno.test("failureReasons: each failure's first error lines, stack frames left out", () => {
+  const out = [
+    "\x1b[0m\x1b[1m\x1b[37m\x1b[41m ERRORS \x1b[0m",
+    "",
+    "admin: topicConfig names the source \x1b[38;5;245m=> ./tests/kafka_admin_test.ts:11:6\x1b[0m",
+    "\x1b[1m\x1b[31merror\x1b[0m: KafkaJSProtocolError: This server does not host this topic-partition",
+    "  return new KafkaJSProtocolError(errorCodes.find(e => e.code === code))",
+    "    at createErrorFromCode (file:///x/error.js:581:10)",
+    "    at Object.parse (file:///x/response.js:45:11)",
+    "",
+    "notebooks execute ... notebooks/03.ipynb ... no cell raised => ./tests/notebooks_test.ts:151:17",
+    "error: AssertionError: cell 41 raised: Error: read 3 of 7 records",
+    "  assert.ok(raised.length === 0, raised.join());",
+    "\x1b[31m         ^\x1b[0m",
+    "",
+    "\x1b[0m\x1b[1m\x1b[37m\x1b[41m FAILURES \x1b[0m",
+    "",
+    "admin: topicConfig names the source => ./tests/kafka_admin_test.ts:11:6",
+    "FAILED | 1 passed | 2 failed (1s)",
+  ].join("\n");
+  assert.deepEqual(failureReasons(out), [
+    {
+      name: "admin: topicConfig names the source",
+      at: "./tests/kafka_admin_test.ts:11:6",
+      lines: [
+        "error: KafkaJSProtocolError: This server does not host this topic-partition",
+        "  return new KafkaJSProtocolError(errorCodes.find(e => e.code === code))",
+      ],
+    },
+    {
+      name: "notebooks execute ... notebooks/03.ipynb ... no cell raised",
+      at: "./tests/notebooks_test.ts:151:17",
+      lines: ["error: AssertionError: cell 41 raised: Error: read 3 of 7 records"],
+    },
+  ]);
+  assert.equal(failureReasons(out, 1)[0].lines.length, 1);
+  assert.deepEqual(failureReasons("ok | 3 passed | 0 failed (1s)"), []);
 });
