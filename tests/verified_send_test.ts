@@ -1,7 +1,12 @@
-/** Unit tests (no broker): the coverage check and the re-send path of sendVerified. */
+/** Unit tests (no broker): the coverage check and the re-send path of sendVerified; sendByPartition's split. */
 import assert from "node:assert/strict";
 import type { Producer, ProducerRecord, RecordMetadata } from "kafkajs";
-import { missingPartitions, sendVerified, UnacknowledgedError } from "../lib/kafka/verified.ts";
+import {
+  missingPartitions,
+  sendByPartition,
+  sendVerified,
+  UnacknowledgedError,
+} from "../lib/kafka/verified.ts";
 
 function meta(topicName: string, partition: number, errorCode = 0): RecordMetadata {
   return { topicName, partition, errorCode, baseOffset: "0" };
@@ -110,4 +115,37 @@ Deno.test("sendVerified", async (t) => {
     );
     assert.equal(calls.length, 0);
   });
+});
+
+Deno.test("sendByPartition: one send per partition, in order, answers merged", async () => {
+  const messages = [0, 1, 2, 0, 1, 2, 0].map((partition, i) => ({
+    partition,
+    key: `k${i}`,
+    value: `${i}`,
+  }));
+  // The first send of partition 1 comes back without it: only that partition is sent again.
+  const calls: ProducerRecord[] = [];
+  let dropped = false;
+  const producer = {
+    send(record: ProducerRecord) {
+      calls.push(record);
+      const parts = [...new Set(record.messages.map((m) => m.partition!))];
+      const drop = parts[0] === 1 && !dropped;
+      dropped ||= drop;
+      return Promise.resolve(drop ? [] : parts.map((p) => meta(record.topic, p)));
+    },
+  } as unknown as Producer;
+  const r = await sendByPartition(producer, { topic: "t", acks: -1, messages });
+  for (const c of calls) {
+    assert.equal(new Set(c.messages.map((m) => m.partition)).size, 1, "one partition per send");
+    assert.equal(c.acks, -1);
+  }
+  const keysOf = (p: number) =>
+    calls.filter((c) => c.messages[0].partition === p).map((c) => c.messages.map((m) => m.key));
+  assert.deepEqual(keysOf(0), [["k0", "k3", "k6"]]);
+  assert.deepEqual(keysOf(1), [["k1", "k4"], ["k1", "k4"]]);
+  assert.deepEqual(keysOf(2), [["k2", "k5"]]);
+  assert.deepEqual(r.metadata.map((m) => m.partition).sort(), [0, 1, 2]);
+  assert.equal(r.resent, 2);
+  assert.equal(r.attempts, 2);
 });

@@ -23,7 +23,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { IHeaders, Kafka, Message, Producer } from "./upstream.ts";
-import { type PartitionedMessage, sendVerified, type VerifiedResult } from "./verified.ts";
+import { type PartitionedMessage, sendByPartition, type VerifiedResult } from "./verified.ts";
 
 /** Why a record went to the dead-letter topic. */
 export type DeadLetterReason =
@@ -170,7 +170,7 @@ export function readDeadLetter(
 }
 
 /**
- * Sends dead letters with {@linkcode sendVerified} (acks=all). Each goes to
+ * Sends dead letters with {@linkcode sendByPartition} (acks=all). Each goes to
  * partition `origin partition % partitions` so one source partition's failures
  * stay in order; pass the dead-letter topic's partition count.
  *
@@ -200,7 +200,7 @@ export function sendDeadLetters(
     }
     return { ...m, partition: origin % partitions };
   });
-  return sendVerified(producer, { topic, acks: -1, messages });
+  return sendByPartition(producer, { topic, acks: -1, messages });
 }
 
 /**

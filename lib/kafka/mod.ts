@@ -55,13 +55,16 @@
  * running cluster: 13 to 38 extra copies in some drill runs
  * (`deno task drill producer-task` with the old producer, BENCHMARKS.md).
  *
- * Both holes need a send that spans several leaders. So
- * {@linkcode TopicProducer} makes one kafkajs send per partition (several
- * run at once): each send has one leader at a time, one request per
+ * Both holes need a send that spans several leaders. So every send this
+ * library makes has one partition: {@linkcode TopicProducer} sends each
+ * partition's batch on its own, and dead letters, the delivery-semantics
+ * processors and the stream processor's transactions go through
+ * {@linkcode sendByPartition} (one {@linkcode sendVerified} per partition,
+ * all at once). Each send has one leader at a time, one request per
  * attempt, nothing left to drop or to send twice. The guard above stays,
- * for every send, as a check. (Dead letters and the delivery-semantics
- * processors call kafkajs directly, through the guard, with sends that can
- * span leaders: their readers count by id.)
+ * for every send, as a check. A transaction is no shield: the second copy
+ * is written inside it and committed with it (for the stream processor, a
+ * window's final result twice in its compacted topic).
  *
  * ### Bounded retries and idempotence
  *

@@ -36,7 +36,7 @@ import type { TopicOffsets } from "kafkajs";
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, Producer } from "./upstream.ts";
 import { withDeadline } from "../util/deadline.ts";
 import { retryRetriable } from "./errors.ts";
-import { type PartitionedMessage, sendVerified } from "./verified.ts";
+import { type PartitionedMessage, sendByPartition } from "./verified.ts";
 
 /** A delivery guarantee. */
 export type Semantics = "at-most-once" | "at-least-once" | "exactly-once";
@@ -311,14 +311,14 @@ export class DeliveryProcessor {
     if (o.semantics === "at-most-once") {
       await payload.commitOffsetsIfNecessary({ topics: offsets });
       crashPoint(); // committed, never produced: lost
-      await sendVerified(run.producer, { topic: o.output, acks: -1, messages: out });
+      await sendByPartition(run.producer, { topic: o.output, acks: -1, messages: out });
     } else if (o.semantics === "at-least-once") {
-      await sendVerified(run.producer, { topic: o.output, acks: -1, messages: out });
+      await sendByPartition(run.producer, { topic: o.output, acks: -1, messages: out });
       crashPoint(); // produced, never committed: re-read after the restart
       await payload.commitOffsetsIfNecessary({ topics: offsets });
     } else {
       const tx = await run.producer.transaction();
-      await sendVerified(tx, { topic: o.output, messages: out });
+      await sendByPartition(tx, { topic: o.output, messages: out });
       await tx.sendOffsets({ consumerGroupId: o.groupId, topics: offsets });
       crashPoint(); // transaction left open: the restart fences and aborts it
       await tx.commit();
@@ -381,7 +381,7 @@ export async function readOutput(
     const producer = kafka.producer({ idempotent: true });
     await producer.connect();
     try {
-      await sendVerified(producer, {
+      await sendByPartition(producer, {
         topic,
         acks: -1,
         messages: partitions.map((partition) => ({

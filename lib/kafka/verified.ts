@@ -122,3 +122,45 @@ export async function sendVerified(
   const missing = [...new Set(pending.map((m) => m.partition))].sort((a, b) => a - b);
   throw new UnacknowledgedError(record.topic, missing, pending.length);
 }
+
+/**
+ * {@linkcode sendVerified} with one kafkajs send per partition, all at once:
+ * each send has one leader, so neither hole of kafkajs's bookkeeping across
+ * several leaders in one send can open (a partition dropped, or written
+ * twice, when a leader moves mid-send; see the facts in lib/kafka/mod.ts).
+ * A duplicate matters wherever a reader does not count by id: a
+ * transaction's outputs, a compacted topic's last value per key. The
+ * answers are merged: `resent` summed, `attempts` the most any partition
+ * took. Order within a partition is kept (one send each).
+ *
+ * @example
+ * ```ts
+ * import { sendByPartition } from "./verified.ts";
+ * declare const tx: import("kafkajs").Transaction;
+ * await sendByPartition(tx, { topic: "t", messages: [{ partition: 0, value: "a" }, { partition: 1, value: "b" }] });
+ * ```
+ */
+export async function sendByPartition(
+  producer: Sender,
+  record: VerifiedRecord,
+  options: { maxAttempts?: number; onResend?: (partitions: number[], records: number) => void } =
+    {},
+): Promise<VerifiedResult> {
+  const byPartition = new Map<number, PartitionedMessage[]>();
+  for (const m of record.messages) {
+    const list = byPartition.get(m.partition);
+    if (list) list.push(m);
+    else byPartition.set(m.partition, [m]);
+  }
+  if (byPartition.size <= 1) return await sendVerified(producer, record, options);
+  const results = await Promise.all(
+    [...byPartition.values()].map((messages) =>
+      sendVerified(producer, { ...record, messages }, options)
+    ),
+  );
+  return {
+    metadata: results.flatMap((r) => r.metadata),
+    resent: results.reduce((n, r) => n + r.resent, 0),
+    attempts: Math.max(...results.map((r) => r.attempts)),
+  };
+}

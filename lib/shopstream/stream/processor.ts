@@ -14,9 +14,11 @@
  * `read_committed` readers and the group moves on, or none of it and the
  * records are read again. A window updated several times within one
  * transaction is written once, with its latest result. Every send is a
- * verified send (see the facts in lib/kafka/mod.ts): kafkajs can resolve a
- * send that left a partition out when a leader moves, and inside a
- * transaction that would commit a result with records missing. (A
+ * verified send of one partition (`sendByPartition`; see the facts in
+ * lib/kafka/mod.ts): a kafkajs send that spans leaders can leave a
+ * partition out, or write one twice, when a leader moves, and inside a
+ * transaction that would commit a result with records missing, or a
+ * window's final result twice. (A
  * transaction per batch would cost too much: a new transaction waits for
  * the previous one's commit markers, about 100 ms on the course's
  * cluster.)
@@ -57,7 +59,7 @@ import { createKafka } from "../../kafka/client.ts";
 import { retryRetriable } from "../../kafka/errors.ts";
 import { javaPartition } from "../../kafka/partitioners.ts";
 import type { Consumer, EachBatchPayload, Kafka, Producer } from "../../kafka/upstream.ts";
-import { sendVerified } from "../../kafka/verified.ts";
+import { sendByPartition } from "../../kafka/verified.ts";
 import { loadCatalog } from "../../schema/catalog.ts";
 import { ContractDecoder } from "../../schema/decoder.ts";
 import { AvroSerde } from "../../schema/serde.ts";
@@ -706,7 +708,7 @@ export class StreamProcessor {
       for (const [topic, records] of batches) {
         if (records.length === 0) continue;
         const n = this.#outPartitions.get(topic)!;
-        await sendVerified(tx, {
+        await sendByPartition(tx, {
           topic,
           messages: records.map((r) => ({
             key: r.key,
