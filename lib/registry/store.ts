@@ -6,7 +6,8 @@
  *   `min.insync.replicas` from config) and checked if present;
  * - a reader consumes it from the beginning and applies every record to a
  *   {@linkcode RegistryState}; it uses a throw-away consumer group that never
- *   commits and is deleted on close;
+ *   commits and is deleted on close, and a reader that crashes is replaced
+ *   by a new one in a new group;
  * - writes go one at a time ({@linkcode SchemaStore.exclusive}) to partition 0
  *   with acks=-1; the returned metadata must list partition 0 (kafkajs can
  *   resolve a send whose partition was never written: see the facts in
@@ -120,7 +121,11 @@ export class SchemaStore {
   readonly state: RegistryState;
   readonly #admin: Admin;
   readonly #producer: Producer;
-  readonly #consumer: Consumer;
+  readonly #kafka: Kafka;
+  /** The reader now; each start makes a new one, in a group of its own. */
+  #reader: Consumer | undefined;
+  /** Every group a reader of this store joined (deleted on close). */
+  readonly #groups: string[] = [];
   readonly #groupId: string;
   readonly #writeTimeoutMs: number;
   readonly #log: (message: string) => void;
@@ -138,6 +143,7 @@ export class SchemaStore {
     log: (message: string) => void,
   ) {
     this.#groupId = groupId;
+    this.#kafka = kafka;
     this.#writeTimeoutMs = writeTimeoutMs;
     this.#log = log;
     this.state = new RegistryState((m) => log(`schema registry: ${m}`));
@@ -148,15 +154,6 @@ export class SchemaStore {
       createPartitioner: Partitioners.DefaultPartitioner,
       maxInFlightRequests: 1,
       idempotent: false,
-    });
-    this.#consumer = kafka.consumer({
-      groupId,
-      allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 500,
-      // Writes wait for the reader; kafkajs's default backoff restarts a reader that lost
-      // its broker after up to 30 s (seen: 8-10 s per restart after the fault drills, and a
-      // registry test that took 109 s instead of 1 s). Restart within 2 s instead.
-      retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 8 },
     });
   }
 
@@ -194,38 +191,64 @@ export class SchemaStore {
     await this.#retry("connect to Kafka", deadline, () => this.#admin.connect());
     await this.#retry("create or check the topic", deadline, () => this.#ensureTopic(config));
     await this.#retry("connect the producer", deadline, () => this.#producer.connect());
-    this.#consumer.on(this.#consumer.events.CRASH, (event) => {
-      const { error, restart } = event.payload;
-      this.#log(
-        `schema registry: reader of ${this.topic} crashed (${message(error)}), ` +
-          (restart ? "kafkajs restarts it" : "starting it again"),
-      );
-      // kafkajs gives up on non-retriable errors; the registry must keep reading.
-      if (!restart && !this.#closed) {
-        this.#retry("restart the reader", Infinity, () => this.#startReader()).catch(() => {});
-      }
-    });
     await this.#retry("start the reader", deadline, () => this.#startReader());
     // Confluent's trick to find the end of the log: write a NOOP, wait to read it.
     await this.#write(encodeKey({ keytype: "NOOP" }), null, deadline);
   }
 
-  /** Connect, subscribe from the beginning and apply every record of partition 0. */
+  /**
+   * A new reader in a group of its own: connect, subscribe from the
+   * beginning and apply every record of partition 0. When it crashes, it is
+   * replaced by a new one (never restarted in its old group): a member that
+   * rejoins its group after a broker restart can wait for its own previous
+   * incarnation to leave (the session timeout, then the rebalance), and
+   * every write waits for the reader. Seen: writes timing out for over a
+   * minute after one broker kill. A new group has nobody to wait for; it
+   * reads the topic again from the start, and `state.apply` skips what it
+   * has.
+   */
   async #startReader(): Promise<void> {
     if (this.#closed) return;
-    await this.#consumer.connect();
-    await this.#consumer.subscribe({ topics: [this.topic], fromBeginning: true });
-    await this.#consumer.run({
-      autoCommit: false,
-      eachMessage: ({ partition, message: m }) => {
-        // A restarted reader starts again at offset 0; state.apply skips what it has.
-        if (partition === 0) {
-          this.state.apply(m.key ?? null, m.value ?? null, Number(m.offset));
-          this.#wake();
-        }
-        return Promise.resolve();
-      },
+    const groupId = `${this.#groupId}.${this.#groups.length + 1}`;
+    this.#groups.push(groupId);
+    const reader = this.#kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 500,
+      // One group member: no rebalance to wait for.
+      rebalanceTimeout: 10_000,
+      sessionTimeout: 10_000,
+      retry: { retries: 0, restartOnFailure: () => Promise.resolve(false) },
     });
+    reader.on(reader.events.CRASH, (event) => {
+      if (this.#reader !== reader || this.#closed) return;
+      this.#reader = undefined;
+      this.#log(
+        `schema registry: reader of ${this.topic} crashed (${message(event.payload.error)}), ` +
+          "starting a new one",
+      );
+      reader.disconnect().catch(() => {});
+      this.#retry("start a new reader", Infinity, () => this.#startReader()).catch(() => {});
+    });
+    try {
+      await reader.connect();
+      await reader.subscribe({ topics: [this.topic], fromBeginning: true });
+      this.#reader = reader;
+      await reader.run({
+        autoCommit: false,
+        eachMessage: ({ partition, message: m }) => {
+          if (partition === 0) {
+            this.state.apply(m.key ?? null, m.value ?? null, Number(m.offset));
+            this.#wake();
+          }
+          return Promise.resolve();
+        },
+      });
+    } catch (e) {
+      if (this.#reader === reader) this.#reader = undefined;
+      await reader.disconnect().catch(() => {});
+      throw e;
+    }
   }
 
   async #retry<T>(what: string, deadline: number, fn: () => Promise<T>): Promise<T> {
@@ -447,12 +470,16 @@ export class SchemaStore {
         this.#log(`schema registry: ${what} failed on close (${message(e)})`);
       }
     };
-    await quietly("consumer disconnect", () => this.#consumer.disconnect());
+    const reader = this.#reader;
+    this.#reader = undefined;
+    if (reader) await quietly("consumer disconnect", () => reader.disconnect());
     await quietly("producer disconnect", () => this.#producer.disconnect());
-    try {
-      await this.#admin.deleteGroups([this.#groupId]);
-    } catch {
-      // The group may never have been created (startup failed) or is already gone.
+    for (const group of this.#groups) {
+      try {
+        await this.#admin.deleteGroups([group]);
+      } catch {
+        // The group may never have been created (startup failed) or is already gone.
+      }
     }
     await quietly("admin disconnect", () => this.#admin.disconnect());
   }
