@@ -23,6 +23,7 @@ import { AssignerProtocol, ConfigResourceTypes, type ITopicMetadata, type Kafka 
 import type { Admin } from "./upstream.ts";
 import { pollUntil } from "../util/probe.ts";
 import { retryRetriable } from "./errors.ts";
+import { type TopicOffsetRows, topicOffsets } from "./topic_offsets.ts";
 import type { Assignment, SeekTarget } from "./consumer.ts";
 
 /** One partition's replication state. */
@@ -182,11 +183,18 @@ function partitionsOf(topic: ITopicMetadata): PartitionInfo[] {
  * ```
  */
 export class ClusterAdmin {
+  readonly #kafka: Kafka;
   readonly #admin: Admin;
 
   /** An admin client made from `kafka`; call `connect()` before using it. */
   constructor(kafka: Kafka) {
+    this.#kafka = kafka;
     this.#admin = kafka.admin();
+  }
+
+  /** Each partition's low and high offsets of `topic` (see {@linkcode topicOffsets}). */
+  topicOffsets(topic: string): Promise<TopicOffsetRows> {
+    return topicOffsets(this.#kafka, this.#admin, topic);
   }
 
   /** The underlying kafkajs admin, for what this class does not wrap. */
@@ -412,7 +420,7 @@ export class ClusterAdmin {
    * log-end offsets (a count from the brokers, not from any client).
    */
   async recordsAppended(topic: string): Promise<number> {
-    const offsets = await this.#admin.fetchTopicOffsets(topic);
+    const offsets = await this.topicOffsets(topic);
     return offsets.reduce((sum, o) => sum + Number(o.high), 0);
   }
 
@@ -427,7 +435,7 @@ export class ClusterAdmin {
     const rows: PartitionLag[] = [];
     for (const t of committed) {
       const ends = new Map(
-        (await this.#admin.fetchTopicOffsets(t.topic)).map((o) => [o.partition, o]),
+        (await this.topicOffsets(t.topic)).map((o) => [o.partition, o]),
       );
       for (const p of t.partitions) {
         const end = ends.get(p.partition);
@@ -455,7 +463,7 @@ export class ClusterAdmin {
   async resetOffsets(groupId: string, topic: string, target: SeekTarget): Promise<void> {
     let partitions: { partition: number; offset: string }[];
     if (target === "earliest" || target === "latest") {
-      const offsets = await this.#admin.fetchTopicOffsets(topic);
+      const offsets = await this.topicOffsets(topic);
       partitions = offsets.map((o) => ({
         partition: o.partition,
         offset: target === "earliest" ? o.low : o.high,

@@ -27,6 +27,7 @@
  * @module
  */
 import type { Admin, Consumer, EachBatchPayload, EachMessagePayload, Kafka } from "./upstream.ts";
+import { topicOffsets } from "./topic_offsets.ts";
 import { DeadLetterWriter } from "./dlq.ts";
 import { classifyError, deadLetterReason } from "./errors.ts";
 import { ClientMetrics, type MetricsSnapshot } from "./metrics.ts";
@@ -396,7 +397,7 @@ export class GroupConsumer {
   async #resolve(topic: string, target: SeekTarget): Promise<Map<number, string>> {
     const admin = this.#admin!;
     if (target === "earliest" || target === "latest") {
-      const offsets = await admin.fetchTopicOffsets(topic);
+      const offsets = await topicOffsets(this.#kafka, admin, topic);
       return new Map(offsets.map((o) => [o.partition, target === "earliest" ? o.low : o.high]));
     }
     if ("timestamp" in target) {

@@ -152,5 +152,6 @@ export * from "./partitioners.ts";
 export * from "./produce_encoder.ts";
 export * from "./producer.ts";
 export * from "./semantics.ts";
+export * from "./topic_offsets.ts";
 export * from "./varint.ts";
 export * from "./verified.ts";

@@ -37,6 +37,7 @@ import type { Consumer, EachBatchPayload, IHeaders, Kafka, Producer } from "./up
 import { withDeadline } from "../util/deadline.ts";
 import { retryRetriable } from "./errors.ts";
 import { type PartitionedMessage, sendByPartition } from "./verified.ts";
+import { topicOffsets } from "./topic_offsets.ts";
 
 /** A delivery guarantee. */
 export type Semantics = "at-most-once" | "at-least-once" | "exactly-once";
@@ -194,7 +195,7 @@ export class DeliveryProcessor {
     try {
       const outPartitions = (await admin.fetchTopicMetadata({ topics: [o.output] })).topics[0]
         .partitions.length;
-      const ends = await admin.fetchTopicOffsets(o.input);
+      const ends = await topicOffsets(this.#kafka, admin, o.input);
       // kafkajs does not retry an offset fetch whose group coordinator just moved (NOT_COORDINATOR,
       // e.g. while leadership settles after a broker restart): ask again a few times.
       const committed = await retryRetriable(() =>

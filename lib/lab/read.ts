@@ -18,6 +18,7 @@
  */
 import type { Buffer } from "node:buffer";
 import type { IHeaders, Kafka } from "../kafka/upstream.ts";
+import { topicOffsets } from "../kafka/topic_offsets.ts";
 import { withDeadline } from "../util/deadline.ts";
 
 /** One record as read back. */
@@ -47,7 +48,7 @@ export async function readOutputMessages(
   await raw.connect();
   let ends: Map<number, { low: bigint; high: bigint }>;
   try {
-    const offsets = await raw.fetchTopicOffsets(topic);
+    const offsets = await topicOffsets(kafka, raw, topic);
     ends = new Map(offsets.map((o) => [o.partition, { low: BigInt(o.low), high: BigInt(o.high) }]));
   } finally {
     await raw.disconnect();

@@ -248,7 +248,7 @@ export async function endOffsets(kafka: Kafka, topic: string): Promise<Cutover> 
   const admin = new ClusterAdmin(kafka);
   await admin.connect();
   try {
-    const offsets = await admin.raw.fetchTopicOffsets(topic);
+    const offsets = await admin.topicOffsets(topic);
     return Object.fromEntries(offsets.map((o) => [o.partition, Number(o.high)]));
   } finally {
     await admin.disconnect();

@@ -55,6 +55,7 @@
 import { Buffer } from "node:buffer";
 import type { Config } from "../../config.ts";
 import { ClusterAdmin } from "../../kafka/admin.ts";
+import { topicOffsets } from "../../kafka/topic_offsets.ts";
 import { createKafka } from "../../kafka/client.ts";
 import { retryRetriable } from "../../kafka/errors.ts";
 import { javaPartition } from "../../kafka/partitioners.ts";
@@ -473,7 +474,7 @@ export class StreamProcessor {
     const topics = [];
     try {
       for (const topic of this.inputs) {
-        const ends = await admin.fetchTopicOffsets(topic);
+        const ends = await topicOffsets(this.#kafka, admin, topic);
         topics.push({
           topic,
           partitions: ends.map((o) => ({
@@ -541,7 +542,7 @@ export class StreamProcessor {
     try {
       for (const topic of this.inputs) {
         const low = new Map(
-          (await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.low)]),
+          (await topicOffsets(this.#kafka, admin, topic)).map((o) => [o.partition, BigInt(o.low)]),
         );
         const committed = await retryRetriable(() =>
           admin.fetchOffsets({ groupId: this.groupId, topics: [topic] })
@@ -755,7 +756,7 @@ export class StreamProcessor {
     const ends = new Map<string, bigint>();
     try {
       for (const topic of this.inputs) {
-        for (const o of await admin.fetchTopicOffsets(topic)) {
+        for (const o of await topicOffsets(this.#kafka, admin, topic)) {
           ends.set(`${topic}/${o.partition}`, BigInt(o.high));
         }
       }

@@ -32,6 +32,7 @@
 import type { Config } from "../../config.ts";
 import { createKafka } from "../../kafka/client.ts";
 import type { Kafka } from "../../kafka/upstream.ts";
+import { topicOffsets } from "../../kafka/topic_offsets.ts";
 import { withDeadline } from "../../util/deadline.ts";
 import type { JoinOutcome } from "./join.ts";
 import { decodeJoined, decodeLate, decodeWindow, type LateRecord } from "./records.ts";
@@ -83,7 +84,7 @@ export async function readTopic(
   await admin.connect();
   const groupId = `shopstream.read-topic.${crypto.randomUUID()}`;
   try {
-    const offsets = await admin.fetchTopicOffsets(topic);
+    const offsets = await topicOffsets(kafka, admin, topic);
     const ends = new Map<number, bigint>();
     for (const o of offsets) {
       if (BigInt(o.high) > BigInt(o.low)) ends.set(o.partition, BigInt(o.high));
