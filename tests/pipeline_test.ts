@@ -54,6 +54,9 @@ Deno.test("pipeline: N events in, the lake holds exactly the tally", async (t) =
       metricsPort: 0,
     });
     const running = pipeline.run();
+    // Awaited below; until then a failed run must not surface as an unhandled rejection
+    // (which fails the whole file without the run's own message).
+    running.catch(() => {});
     // While it runs, /metrics serves the contract's names.
     const url = await waitFor("the metrics endpoint", () => pipeline.metricsUrl, 60_000, 50);
     const scraped = await waitFor(

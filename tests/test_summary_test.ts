@@ -37,6 +37,10 @@ Deno.test("failureReasons: each failure's first error lines, stack frames left o
     "    at createErrorFromCode (file:///x/error.js:581:10)",
     "    at Object.parse (file:///x/response.js:45:11)",
     "",
+    "./tests/pipeline_test.ts (uncaught error)",
+    "error: (in promise) KafkaJSProtocolError: This server is not the leader for that topic-partition",
+    "This error was not caught from a test and caused the test runner to fail on the referenced module.",
+    "",
     "notebooks execute ... notebooks/03.ipynb ... no cell raised => ./tests/notebooks_test.ts:151:17",
     "error: AssertionError: cell 41 raised: Error: read 3 of 7 records",
     "  assert.ok(raised.length === 0, raised.join());",
@@ -54,6 +58,14 @@ Deno.test("failureReasons: each failure's first error lines, stack frames left o
       lines: [
         "error: KafkaJSProtocolError: This server does not host this topic-partition",
         "  return new KafkaJSProtocolError(errorCodes.find(e => e.code === code))",
+      ],
+    },
+    {
+      name: "uncaught error",
+      at: "./tests/pipeline_test.ts",
+      lines: [
+        "error: (in promise) KafkaJSProtocolError: This server is not the leader for that topic-partition",
+        "This error was not caught from a test and caused the test runner to fail on the referenced module.",
       ],
     },
     {

@@ -78,6 +78,11 @@ export function failureReasons(output: string, maxLines = 8): FailureReason[] {
       out.push({ name: line.slice(0, head.index), at: head[1], lines: [] });
       continue;
     }
+    const uncaught = /^(\.\/\S+) \(uncaught error\)$/.exec(line);
+    if (uncaught) {
+      out.push({ name: "uncaught error", at: uncaught[1], lines: [] });
+      continue;
+    }
     const current = out.at(-1);
     if (!current || current.lines.length >= maxLines) continue;
     if (/^\s*\^\s*$/.test(line)) { // a caret under the source line deno echoes: drop both
