@@ -327,8 +327,13 @@ const DEFINITE_REFUSALS = new Set([
  * ```
  */
 export function refusedForGood(error: unknown): boolean {
+  return brokerAnswerIn(error, DEFINITE_REFUSALS);
+}
+
+/** Whether `error` is a broker's answer (a kafkajs protocol error) of one of `types`. */
+function brokerAnswerIn(error: unknown, types: ReadonlySet<string>): boolean {
   const e = error as { name?: string; type?: string } | undefined;
-  return e?.name === "KafkaJSProtocolError" && DEFINITE_REFUSALS.has(e.type ?? "");
+  return e?.name === "KafkaJSProtocolError" && types.has(e.type ?? "");
 }
 
 interface Pending {
@@ -350,11 +355,6 @@ const REQUEST_BYTES_PER_RECORD = 64;
 const DEFAULT_MAX_REQUEST_BYTES = 1_000_000;
 /** The broker's answers that a request's record batch is too large for it. */
 const TOO_LARGE = new Set(["MESSAGE_TOO_LARGE", "RECORD_LIST_TOO_LARGE"]);
-
-function tooLarge(error: unknown): boolean {
-  const e = error as { name?: string; type?: string } | undefined;
-  return e?.name === "KafkaJSProtocolError" && TOO_LARGE.has(e.type ?? "");
-}
 
 function headerBytes(headers: IHeaders | undefined): number {
   if (!headers) return 0;
@@ -695,7 +695,7 @@ export class TopicProducer {
       this.#metrics.resent += sent.resent;
       metadata = sent.metadata;
     } catch (e) {
-      if (messages.length > 1 && tooLarge(e)) {
+      if (messages.length > 1 && brokerAnswerIn(e, TOO_LARGE)) {
         // Nothing of a refused request was written (kafkajs takes its sequence numbers back).
         const half = Math.ceil(messages.length / 2);
         const head = await this.#deliverPartition(messages.slice(0, half));

@@ -43,10 +43,11 @@ export async function topicOffsets(
   admin: Admin,
   topic: string,
 ): Promise<TopicOffsetRows> {
+  const stale = (e: unknown) => STALE_LEADER.has((e as { type?: string }).type ?? "");
   try {
     return await admin.fetchTopicOffsets(topic);
   } catch (e) {
-    if (!STALE_LEADER.has((e as { type?: string }).type ?? "")) throw e;
+    if (!stale(e)) throw e;
   }
   for (let attempt = 1;; attempt++) {
     const fresh = kafka.admin();
@@ -54,7 +55,7 @@ export async function topicOffsets(
       await fresh.connect();
       return await fresh.fetchTopicOffsets(topic);
     } catch (e) {
-      if (attempt >= 5 || !STALE_LEADER.has((e as { type?: string }).type ?? "")) throw e;
+      if (attempt >= 5 || !stale(e)) throw e;
     } finally {
       await fresh.disconnect().catch(() => {});
     }

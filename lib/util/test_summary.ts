@@ -7,6 +7,12 @@
  * @module
  */
 
+/** `text` without its ANSI colour codes. */
+function withoutColour(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/\x1b\[[0-9;]*m/g, "");
+}
+
 /** Top-level tests passed and failed, and the steps that passed. */
 export interface TestSummary {
   /** Top-level tests that passed. */
@@ -28,8 +34,7 @@ export interface TestSummary {
  * ```
  */
 export function parseDenoTestSummary(output: string): TestSummary | undefined {
-  // deno-lint-ignore no-control-regex
-  const plain = output.replace(/\x1b\[[0-9;]*m/g, "");
+  const plain = withoutColour(output);
   const re = /^(?:ok|FAILED) \| (\d+) passed(?: \((\d+) steps?\))? \| (\d+) failed/gm;
   let last: RegExpExecArray | null = null;
   for (let m; (m = re.exec(plain));) last = m;
@@ -63,8 +68,7 @@ export interface FailureReason {
  * ```
  */
 export function failureReasons(output: string, maxLines = 8): FailureReason[] {
-  // deno-lint-ignore no-control-regex
-  const plain = output.replace(/\x1b\[[0-9;]*m/g, "");
+  const plain = withoutColour(output);
   const starts = [...plain.matchAll(/^ ERRORS $/gm)];
   if (starts.length === 0) return [];
   const from = starts.at(-1)!.index! + " ERRORS ".length;
