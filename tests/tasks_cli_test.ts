@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import type { Cli } from "../lib/util/cli.ts";
+import { taskV8Flags } from "../lib/util/repo.ts";
 import { CLI as stack } from "../tasks/stack.ts";
 import { CLI as health } from "../tasks/health.ts";
 import { CLI as registry } from "../tasks/registry.ts";
@@ -249,4 +250,31 @@ Deno.test("every task: the usage text names each declared flag, and declares eac
     }
   }
   assert.deepEqual(problems, []);
+});
+
+Deno.test("taskV8Flags: a task's --v8-flags from deno.json; none, or an unknown task", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const file = `${dir}/deno.json`;
+    Deno.writeTextFileSync(
+      file,
+      JSON.stringify({
+        tasks: {
+          plain: "deno run -A --v8-flags=--max-old-space-size=64 x.ts --v8-flags=ignored",
+          described: { description: "d", command: "deno run --v8-flags=--a,--b -A y.ts" },
+          bare: "deno run -A z.ts",
+        },
+      }),
+    );
+    assert.equal(taskV8Flags("plain", file), "--v8-flags=--max-old-space-size=64");
+    assert.equal(taskV8Flags("described", file), "--v8-flags=--a,--b");
+    assert.equal(taskV8Flags("bare", file), undefined);
+    assert.throws(() => taskV8Flags("missing", file), /no task "missing"/);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+  // The pipeline runs with both heap limits; its benchmark reads them from here.
+  const pipelineFlags = taskV8Flags("pipeline") ?? "";
+  assert.match(pipelineFlags, /--max-old-space-size=\d+/);
+  assert.match(pipelineFlags, /--max-semi-space-size=\d+/);
 });

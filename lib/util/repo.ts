@@ -34,3 +34,24 @@ export async function pathExists(path: string): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * The `--v8-flags=...` argument of a `deno task` in the repository's
+ * deno.json (undefined when the task has none), so a benchmark can run code
+ * under the same V8 heap settings as the task it measures.
+ *
+ * @example
+ * ```ts
+ * import { taskV8Flags } from "./repo.ts";
+ * console.log(taskV8Flags("pipeline")); // --v8-flags=--max-semi-space-size=8,--max-old-space-size=512
+ * ```
+ */
+export function taskV8Flags(task: string, denoJson = `${REPO_ROOT}/deno.json`): string | undefined {
+  const tasks = (JSON.parse(Deno.readTextFileSync(denoJson)) as {
+    tasks?: Record<string, string | { command?: string }>;
+  }).tasks ?? {};
+  const entry = tasks[task];
+  if (entry === undefined) throw new Error(`${denoJson}: no task "${task}"`);
+  const command = typeof entry === "string" ? entry : entry.command ?? "";
+  return command.match(/(?:^|\s)(--v8-flags=\S+)/)?.[1];
+}

@@ -4,8 +4,10 @@
  * events/s from generator to bronze, sink flush latency, peak memory, then
  * CPU per event by component (this process, each broker, MinIO, the registry,
  * everything else on the machine) and the events/s limit that CPU implies.
- * The course's targets: >= 20,000 events/s end to end on a 2-core machine, sink
- * peak memory < 300 MB at default batching. Logic: lib/bench/pipeline.ts.
+ * It runs in a child process with the V8 flags of `deno task pipeline` (read
+ * from deno.json), so the memory figures are the task's. The targets: >= 40,000
+ * events/s end to end on a 2-core machine with every service on it, the process
+ * (producer + sink) at <= 450 MB peak RSS. Logic: lib/bench/pipeline.ts.
  *
  * @example
  * ```sh
@@ -15,7 +17,7 @@
  * @module
  */
 import { loadConfig } from "../../lib/config.ts";
-import { defineCli, formatTable } from "../../lib/util/mod.ts";
+import { defineCli, formatTable, taskV8Flags } from "../../lib/util/mod.ts";
 import { benchPipeline, cpuLimitLine, cpuTable, PIPELINE_ROW } from "../../lib/bench/mod.ts";
 import { formatPipelineSummary } from "../../lib/shopstream/mod.ts";
 
@@ -24,7 +26,9 @@ const USAGE = `usage: deno task bench pipeline [--events N] [--sample N] [--seed
   --events N   records of the end-to-end run (default 300000)
   --sample N   records for the generator and encoding figures (default 200000)
   --seed N     generator seed (default 42)
-  --keep       keep the bench topics, subjects and lake folders`;
+  --keep       keep the bench topics, subjects and lake folders
+
+Runs in a child process under the V8 flags of \`deno task pipeline\` (deno.json).`;
 
 /** The command line of `deno task bench pipeline`. */
 export const CLI = defineCli({
@@ -35,8 +39,25 @@ export const CLI = defineCli({
     sample: { type: "int", min: 1, default: 200000 },
     seed: { type: "int", min: 1, default: 42 },
     keep: { type: "boolean" },
+    // internal: this process runs the benchmark under the pipeline task's V8 flags
+    child: { type: "boolean", hidden: true },
   },
 });
+
+/**
+ * Runs this file again in a child process with the V8 flags of `deno task
+ * pipeline` (its heap limits), so the memory and CPU figures are those of the
+ * task measured; returns the child's exit code.
+ */
+async function inPipelineChild(args: string[]): Promise<number> {
+  const flags = taskV8Flags("pipeline");
+  const child = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", ...(flags ? [flags] : []), import.meta.filename!, ...args, "--child"],
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  return child.code;
+}
 
 /**
  * Runs the benchmark with command-line `args`; returns the exit code.
@@ -48,7 +69,8 @@ export const CLI = defineCli({
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  return await CLI.run(args, async ({ values: o }) => {
+  return await CLI.run(args, async ({ values: { child, ...o } }) => {
+    if (!child) return await inPipelineChild(args);
     const r = await benchPipeline({
       config: loadConfig(),
       ...o,
@@ -62,11 +84,11 @@ export async function main(args: string[]): Promise<number> {
       [
         "end to end (generator -> bronze)",
         `${Math.round(s.endToEndPerSec)} events/s`,
-        ">= 20000 events/s",
+        ">= 40000 events/s",
       ],
       ["produce only", `${Math.round(s.producedPerSec)} events/s`, ""],
       ["sink flush p50 / p99", `${s.flushP50Ms.toFixed(0)} / ${s.flushP99Ms.toFixed(0)} ms`, ""],
-      ["peak RSS (producer + sink)", `${(s.peakRss / 1e6).toFixed(0)} MB`, "< 300 MB (sink)"],
+      ["peak RSS (producer + sink)", `${(s.peakRss / 1e6).toFixed(0)} MB`, "<= 450 MB"],
     ]));
     if (r.cpu) {
       const detail = r.cpuThreads && { under: PIPELINE_ROW, parts: r.cpuThreads };
