@@ -2,9 +2,9 @@
  * The lake sink's benchmark: fill fresh topics with the generator, then time
  * the sink alone from `run()` until every record is in bronze or the
  * dead-letter topic, sampling the process's resident memory. Figures:
- * records/s over that whole time and from the sink's first record on (the
- * group join and first fetch take a fixed 1-3 s, which dominates a short
- * run), CPU per record, flush latency, objects, peak RSS.
+ * records/s over that whole time and from the sink's first record on (so a
+ * slow group join or first fetch shows apart from the work), CPU per record,
+ * flush latency, objects, peak RSS.
  *
  * @example
  * ```ts
