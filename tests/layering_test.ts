@@ -128,3 +128,42 @@ Deno.test("layering: the import reader skips JSDoc examples and finds re-exports
     `import { y } from "../util/mod.ts";\nconst m = await import("./lazy.ts");\n`;
   assert.deepEqual(importsOf(src), ["./a.ts", "../util/mod.ts", "./lazy.ts"]);
 });
+
+/** Module specifiers `entry` loads when it runs: static imports only, type-only and dynamic ones left out. */
+async function runtimeGraph(entry: string): Promise<Set<string>> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", join(ROOT, entry)],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    roots: string[];
+    redirects?: Record<string, string>;
+    modules: {
+      specifier: string;
+      dependencies?: { isDynamic?: boolean; code?: { specifier: string } }[];
+    }[];
+  };
+  const modules = new Map(info.modules.map((m) => [m.specifier, m]));
+  const seen = new Set<string>();
+  const todo = [...info.roots];
+  while (todo.length) {
+    let spec = todo.pop()!;
+    while (info.redirects?.[spec]) spec = info.redirects[spec];
+    if (seen.has(spec)) continue;
+    seen.add(spec);
+    for (const dep of modules.get(spec)?.dependencies ?? []) {
+      if (!dep.isDynamic && dep.code) todo.push(dep.code.specifier);
+    }
+  }
+  return seen;
+}
+
+Deno.test("layering: the sink's processes load no Faker (the library's entry point does)", async () => {
+  const faker = (graph: Set<string>) => [...graph].filter((s) => s.includes("@faker-js/faker"));
+  // The control: the walk finds Faker where it is loaded.
+  assert.notDeepEqual(faker(await runtimeGraph("lib/shopstream/mod.ts")), []);
+  // The pipeline's sink worker and the sink benchmark's child measure a sink without it.
+  assert.deepEqual(faker(await runtimeGraph("lib/shopstream/sink_worker.ts")), []);
+  assert.deepEqual(faker(await runtimeGraph("lib/bench/sink_child.ts")), []);
+});

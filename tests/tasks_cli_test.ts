@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import type { Cli } from "../lib/util/cli.ts";
 import { taskV8Flags } from "../lib/util/repo.ts";
+import { heapFlags } from "../lib/bench/sink_child.ts";
 import { CLI as stack } from "../tasks/stack.ts";
 import { CLI as health } from "../tasks/health.ts";
 import { CLI as registry } from "../tasks/registry.ts";
@@ -277,4 +278,9 @@ Deno.test("taskV8Flags: a task's --v8-flags from deno.json; none, or an unknown 
   const pipelineFlags = taskV8Flags("pipeline") ?? "";
   assert.match(pipelineFlags, /--max-old-space-size=\d+/);
   assert.match(pipelineFlags, /--max-semi-space-size=\d+/);
+});
+
+Deno.test("heapFlags: the sink bench child's V8 flags; 0 leaves the old space to V8", () => {
+  assert.equal(heapFlags(512, 8), "--v8-flags=--max-old-space-size=512,--max-semi-space-size=8");
+  assert.equal(heapFlags(0, 4), "--v8-flags=--max-semi-space-size=4");
 });

@@ -22,3 +22,4 @@ export * from "./perf.ts";
 export * from "./perf_java.ts";
 export * from "./pipeline.ts";
 export * from "./sink.ts";
+export * from "./sink_child.ts";

@@ -2,7 +2,9 @@
  * `deno task bench sink [flags]`: the lake sink alone: records/s from Kafka
  * to bronze, flush latency and peak resident memory at a batching policy
  * (default: the sink's). Fills fresh topics first; deletes them afterwards
- * unless `--keep`. Logic: lib/bench/sink.ts.
+ * unless `--keep`. The sink runs in a child process of its own, under the
+ * heap limits of `deno task pipeline`. Logic: lib/bench/sink.ts and
+ * lib/bench/sink_child.ts.
  *
  * @example
  * ```sh
@@ -11,14 +13,9 @@
  *
  * @module
  */
-import { loadConfig } from "../../lib/config.ts";
 import { defineCli, formatTable, runCommand, taskV8Flags } from "../../lib/util/mod.ts";
-// Modules, not the mod.ts entry points: the sink's process loads what a deployed
-// sink loads (the entry points pull in the generator's Faker pools, ~20 MB RSS).
-import { DEFAULT_BATCH_POLICY } from "../../lib/shopstream/batcher.ts";
-import type { ShopTopics } from "../../lib/shopstream/topics.ts";
-import type { Totals } from "../../lib/shopstream/tally.ts";
-import { benchSink, produceBenchRecords } from "../../lib/bench/sink.ts";
+import { DEFAULT_BATCH_POLICY } from "../../lib/shopstream/mod.ts";
+import { benchSinkInChild } from "../../lib/bench/mod.ts";
 
 /** A V8 flag's number in `deno task pipeline` (deno.json), else `fallback`. */
 function pipelineV8(name: string, fallback: number): number {
@@ -55,10 +52,6 @@ export const CLI = defineCli({
     "max-age-ms": { type: "int", min: 1, default: DEFAULT_BATCH_POLICY.maxAgeMs },
     seed: { type: "int", min: 1, default: 42 },
     keep: { type: "boolean" },
-    // internal: the child process that fills the topics (JSON topic names), prints the tally
-    "produce-into": { type: "string", hidden: true },
-    // internal: this process is the sink's, started with the heap limit
-    "sink-child": { type: "boolean", hidden: true },
     "heap-mb": { type: "int", min: 0, default: HEAP_MB },
     "semi-space-mb": { type: "int", min: 1, default: SEMI_SPACE_MB },
   },
@@ -67,8 +60,6 @@ export const CLI = defineCli({
 function parse(args: string[]) {
   const { values } = CLI.parse(args);
   return {
-    produceInto: values["produce-into"],
-    sinkChild: values["sink-child"],
     heapMb: values["heap-mb"],
     semiSpaceMb: values["semi-space-mb"],
     events: values.events,
@@ -82,28 +73,6 @@ function parse(args: string[]) {
   };
 }
 
-/** Fills the topics in a child process, so the sink's memory figures are its own. */
-async function produceInChild(topics: ShopTopics, events: number, seed: number): Promise<Totals> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      import.meta.filename!,
-      "--produce-into",
-      JSON.stringify(topics),
-      "--events",
-      String(events),
-      "--seed",
-      String(seed),
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
-  if (!out.success) throw new Error(`bench sink: producing failed (exit ${out.code})`);
-  return JSON.parse(lines[lines.length - 1]) as Totals;
-}
-
 /**
  * Parses flags, runs the benchmark, prints the figures; returns the exit code.
  *
@@ -114,32 +83,9 @@ async function produceInChild(topics: ShopTopics, events: number, seed: number):
  * ```
  */
 export function main(args: string[]): Promise<number> {
-  return runCommand(CLI.name, CLI.usage, args, parse, async (
-    { produceInto, sinkChild, heapMb, semiSpaceMb, ...o },
-  ) => {
-    const config = loadConfig();
-    if (!produceInto && !sinkChild && heapMb > 0) {
-      // The sink runs in a child with a V8 heap limit: its figures are what a deployed sink sees.
-      const child = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          `--v8-flags=--max-old-space-size=${heapMb},--max-semi-space-size=${semiSpaceMb}`,
-          import.meta.filename!,
-          ...args,
-          "--sink-child",
-        ],
-        stdout: "inherit",
-        stderr: "inherit",
-      }).output();
-      return child.code;
-    }
-    if (produceInto) {
-      const totals = await produceBenchRecords(config, JSON.parse(produceInto), o.events, o.seed);
-      console.log(JSON.stringify(totals));
-      return 0;
-    }
-    const r = await benchSink({ config, ...o, produce: produceInChild, log: console.log });
+  return runCommand(CLI.name, CLI.usage, args, parse, async (o) => {
+    // The sink runs in a child process under the heap limits: its figures are a deployed sink's.
+    const r = await benchSinkInChild(o);
     const n = (x: number) => Math.round(x).toLocaleString("en-US");
     console.log();
     console.log(formatTable(["figure", "value", "target"], [
