@@ -291,17 +291,20 @@ async function runProcessor(base: string, killAt?: number) {
   }).spawn();
   const stderr = new Response(child.stderr).text();
   let out = "", killedAt: number | undefined;
-  // The transactions committed when a window was first seen closed: one more commits its result.
+  // The transactions committed when a window was first seen closed: the next one commits its
+  // result; the kill waits for one more, so a final result is committed whatever the timing.
   let closedBy: number | undefined;
   const decoder = new TextDecoder();
   for await (const chunk of child.stdout) {
     out += decoder.decode(chunk, { stream: true });
-    const last = [...out.matchAll(/stream records (\d+) +closed (\d+) .* transactions (\d+)/g)]
-      .at(-1);
+    const complete = out.slice(0, out.lastIndexOf("\n") + 1); // never half a progress line
+    const last = [
+      ...complete.matchAll(/stream records (\d+) +closed (\d+) .* transactions (\d+)/g),
+    ].at(-1);
     const read = Number(last?.[1] ?? 0), closed = Number(last?.[2] ?? 0);
     const committed = Number(last?.[3] ?? 0);
     if (closed > 0) closedBy ??= committed;
-    const finalCommitted = closedBy !== undefined && committed > closedBy;
+    const finalCommitted = closedBy !== undefined && committed > closedBy + 1;
     if (killAt !== undefined && killedAt === undefined && read >= killAt && finalCommitted) {
       child.kill("SIGKILL");
       killedAt = read;
@@ -341,7 +344,12 @@ Deno.test({
       const output = streamTopicsFor(topics);
       const before = (await readTopic(kafka, output.windows)).map((r) => decodeWindow(r.value!));
       const finalsBefore = before.filter((w) => w.final).length;
-      assert.ok(finalsBefore > 0, "the first run had closed some windows");
+      const progress = first.out.trim().split("\n").filter((l) => l.includes("stream records"));
+      assert.ok(
+        finalsBefore > 0,
+        `the first run had closed some windows (killed at ${first.killedAt}; its last progress ` +
+          `lines:\n${progress.slice(-4).join("\n")})`,
+      );
       assert.ok(finalsBefore < want.windows.size, "the first run was killed before the end");
 
       const started = performance.now();
