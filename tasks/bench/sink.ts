@@ -17,9 +17,12 @@ import { defineCli, formatTable, runCommand, taskV8Flags } from "../../lib/util/
 import { DEFAULT_BATCH_POLICY } from "../../lib/shopstream/mod.ts";
 import { benchSinkInChild } from "../../lib/bench/mod.ts";
 
-/** A V8 flag's number in `deno task pipeline` (deno.json), else `fallback`. */
+/** The V8 flags of `deno task pipeline`, read from deno.json once. */
+const PIPELINE_FLAGS = taskV8Flags("pipeline") ?? "";
+
+/** A V8 flag's number in {@linkcode PIPELINE_FLAGS}, else `fallback`. */
 function pipelineV8(name: string, fallback: number): number {
-  const match = (taskV8Flags("pipeline") ?? "").match(new RegExp(`--${name}=(\\d+)`));
+  const match = PIPELINE_FLAGS.match(new RegExp(`--${name}=(\\d+)`));
   return match ? Number(match[1]) : fallback;
 }
 /** The sink's heap limits by default: those `deno task pipeline` runs its sink worker with. */
