@@ -5,15 +5,24 @@
  * until `connect()` makes a new one; a batch the broker refuses for good
  * (too large) does not poison it. kafkajs's warning that bounded retries may
  * invalidate idempotence is shown once per process, with the explanation.
+ * Why that matters, pinned on the live cluster: after a send that gave up,
+ * kafkajs reuses sequence numbers the broker already holds, and the broker
+ * refuses that producer's next batch (OUT_OF_ORDER_SEQUENCE_NUMBER) for
+ * good; the dead-letter writer gets past it with a fresh producer, and an
+ * independent reader finds the letter.
  */
 import assert from "node:assert/strict";
 import { logLevel } from "kafkajs";
+import type { Kafka, Producer } from "kafkajs";
 import {
   brokerUnreachable,
   ClusterAdmin,
   createKafka,
+  DeadLetterWriter,
   ProducerPoisonedError,
+  readDeadLetter,
   refusedForGood,
+  sequenceLost,
   TopicProducer,
 } from "../lib/kafka/mod.ts";
 import { config, requireKafka, uniqueName, waitFor } from "./support.ts";
@@ -32,6 +41,153 @@ Deno.test("which failures leave a send's outcome unknown", () => {
   };
   assert.equal(brokerUnreachable(wrapped), true);
   assert.equal(brokerUnreachable({ name: "KafkaJSProtocolError" }), false);
+  const outOfOrder = { name: "KafkaJSProtocolError", type: "OUT_OF_ORDER_SEQUENCE_NUMBER" };
+  assert.equal(sequenceLost(outOfOrder), true);
+  assert.equal(sequenceLost({ name: "KafkaJSNonRetriableError", cause: outOfOrder }), true);
+  assert.equal(sequenceLost({ name: "KafkaJSProtocolError", type: "NOT_ENOUGH_REPLICAS" }), false);
+  assert.equal(sequenceLost(new Error("OUT_OF_ORDER_SEQUENCE_NUMBER")), false);
+});
+
+/**
+ * Makes `producer` (idempotent, one retry) give up on a send the broker did
+ * write: a produce timeout of 0 ms has the leader answer REQUEST_TIMED_OUT
+ * before the followers copy the batch, although the leader appended it.
+ * kafkajs then rolls the batch's sequence numbers back. Returns the sends it took.
+ */
+async function giveUpOnAWrittenSend(producer: Producer, topic: string): Promise<number> {
+  for (let i = 1; i <= 200; i++) {
+    const messages = [0, 1, 2].map((j) => ({ partition: 0, value: `timed-out ${i}.${j}` }));
+    const gaveUp = await producer.send({ topic, acks: -1, timeout: 0, messages })
+      .then(() => false, () => true);
+    if (gaveUp) return i;
+  }
+  throw new Error("200 sends with a 0 ms produce timeout were all acknowledged");
+}
+
+/** A kafkajs idempotent producer whose sends give up after one retry. */
+function givingUpProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: true,
+    retry: { retries: 1, initialRetryTime: 1, maxRetryTime: 2 },
+  });
+}
+
+/** Every record of `topic` (one partition), read to its end by a consumer of its own. */
+async function readAll(kafka: Kafka, admin: ClusterAdmin, topic: string) {
+  const end = Number(await admin.recordsAppended(topic));
+  const consumer = kafka.consumer({ groupId: uniqueName("test.seq-reader") });
+  const records: { offset: number; value: string; origin?: string }[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: ({ message }) => {
+        const info = readDeadLetter(message);
+        records.push({
+          offset: Number(message.offset),
+          value: message.value?.toString() ?? "",
+          origin: info ? `${info.topic}/${info.partition}/${info.offset}` : undefined,
+        });
+        return Promise.resolve();
+      },
+    });
+    await waitFor(`${end} records of ${topic}`, () => records.length >= end, 30_000, 50);
+  } finally {
+    await consumer.disconnect();
+  }
+  return records;
+}
+
+Deno.test("after a send that gave up, the broker refuses the producer's sequence numbers for good", async () => {
+  await requireKafka();
+  const kafka = createKafka(config, { clientId: "test-sequence", level: logLevel.NOTHING });
+  const admin = new ClusterAdmin(kafka);
+  await admin.connect();
+  const topic = uniqueName("test.sequence");
+  await admin.createTopic(topic, { partitions: 1 });
+  const producer = givingUpProducer(kafka);
+  try {
+    await producer.connect();
+    await producer.send({ topic, acks: -1, messages: [{ partition: 0, value: "first" }] });
+    await giveUpOnAWrittenSend(producer, topic);
+    // The batch that gave up is in the log; kafkajs numbers the next one as if it were not.
+    const next = () => producer.send({ topic, acks: -1, messages: [{ partition: 0, value: "x" }] });
+    await assert.rejects(next(), (e: Error) => sequenceLost(e));
+    await assert.rejects(next(), (e: Error) => sequenceLost(e), "and every later batch too");
+    const values = (await readAll(kafka, admin, topic)).map((r) => r.value);
+    assert.equal(values[0], "first");
+    assert.ok(values.some((v) => v.startsWith("timed-out")), "the send that gave up was written");
+    assert.ok(!values.includes("x"), "the refused batches were not");
+  } finally {
+    await producer.disconnect().catch(() => {});
+    await admin.deleteTopics([topic]).catch(() => {});
+    await admin.disconnect();
+  }
+});
+
+Deno.test("the dead-letter writer gets past refused sequence numbers with a fresh producer", async () => {
+  await requireKafka();
+  const kafka = createKafka(config, { clientId: "test-dlq-renew", level: logLevel.NOTHING });
+  const admin = new ClusterAdmin(kafka);
+  await admin.connect();
+  const topic = uniqueName("test.dlq-renew");
+  await admin.createTopic(topic, { partitions: 1 });
+  const made: Producer[] = [];
+  const renewedFor: unknown[] = [];
+  const open = (renewals: number) => {
+    const writer = new DeadLetterWriter(kafka, topic, {
+      renewals,
+      // The first producer is one the test can make give up; the fresh ones are the default kind.
+      producer: () => {
+        const p = made.length === 0
+          ? givingUpProducer(kafka)
+          : kafka.producer({ idempotent: true });
+        made.push(p);
+        return p;
+      },
+      onRenew: (e) => renewedFor.push(e),
+    });
+    return writer;
+  };
+  const origin = (offset: number) => ({
+    topic: "orders",
+    partition: 0,
+    offset: String(offset),
+    message: { key: `k${offset}`, value: "bad bytes" },
+  });
+  let writer = open(0);
+  try {
+    // Without a fresh producer the letter is refused: the write fails and nothing is written.
+    await writer.connect();
+    await giveUpOnAWrittenSend(made[0], topic);
+    await assert.rejects(writer.write(origin(1), "deserialization", "no magic byte"), sequenceLost);
+    assert.equal(writer.renewed, 1, "but the refused producer is dropped");
+    await writer.write(origin(2), "deserialization", "no magic byte"); // a fresh producer sends
+    assert.equal(made.length, 2);
+    await writer.disconnect();
+
+    // With renewals the same failure is invisible to the caller: one write, one fresh producer.
+    made.length = 0;
+    renewedFor.length = 0;
+    writer = open(3);
+    await writer.connect();
+    await giveUpOnAWrittenSend(made[0], topic);
+    await writer.write(origin(3), "validation", "qty < 1");
+    assert.equal(writer.renewed, 1);
+    assert.equal(made.length, 2);
+    assert.ok(sequenceLost(renewedFor[0]), `renewed for ${renewedFor[0]}`);
+
+    const origins = (await readAll(kafka, admin, topic)).flatMap((r) => r.origin ?? []);
+    assert.deepEqual(
+      origins,
+      ["orders/0/2", "orders/0/3"],
+      "each letter once, the refused one never",
+    );
+  } finally {
+    await writer.disconnect().catch(() => {});
+    await admin.deleteTopics([topic]).catch(() => {});
+    await admin.disconnect();
+  }
 });
 
 Deno.test("a send that exhausts its retries poisons the producer until it connects again", async () => {

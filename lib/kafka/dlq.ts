@@ -23,6 +23,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { IHeaders, Kafka, Message, Producer } from "./upstream.ts";
+import { refusedForGood, sequenceLost } from "./errors.ts";
 import { type PartitionedMessage, sendByPartition, type VerifiedResult } from "./verified.ts";
 
 /** Why a record went to the dead-letter topic. */
@@ -203,12 +204,38 @@ export function sendDeadLetters(
   return sendByPartition(producer, { topic, acks: -1, messages });
 }
 
+/** Options of a {@linkcode DeadLetterWriter}. */
+export interface DeadLetterWriterOptions {
+  /**
+   * Makes the writer's idempotent producer, now and after a send that left
+   * the old one unusable (default: `kafka.producer({ idempotent: true })`).
+   */
+  producer?: () => Producer;
+  /**
+   * How many fresh producers one write may take when the broker refuses its
+   * producer's sequence numbers (default 3); then the write fails.
+   */
+  renewals?: number;
+  /** Called each time the writer drops its producer for a fresh one, with the reason. */
+  onRenew?: (error: unknown) => void;
+}
+
 /**
  * The writing end of a dead-letter topic, for consumers: `connect()` checks
  * that the topic exists (a consumer that could not keep its bad records must
  * not start) and connects an idempotent producer; `write()` sends one dead
  * letter and resolves once it is acknowledged, so the caller may then commit
  * the original.
+ *
+ * Writes go one at a time (kafkajs can reorder concurrent sends to one
+ * partition, and a failed one rolls back sequence numbers the other may
+ * already use). A write whose outcome is unknown retires the producer: its
+ * sequence numbers may no longer match the broker's (see
+ * {@linkcode sequenceLost}), so the next write makes a fresh one, with a new
+ * producer id. A write the broker refused for its sequence numbers is sent
+ * again at once with a fresh producer: that is how the writer gets past a
+ * broker failure without losing the letter. A letter whose first attempt
+ * did land may then be in the topic twice; readers count by origin.
  *
  * @example
  * ```ts
@@ -224,10 +251,25 @@ export function sendDeadLetters(
  */
 export class DeadLetterWriter {
   #producer?: Producer;
+  #connected = false;
   #partitions = 0;
+  #queue: Promise<unknown> = Promise.resolve();
+  #renewed = 0;
+  readonly #options: DeadLetterWriterOptions;
 
   /** A writer to `topic` over `kafka`; call `connect()` first. */
-  constructor(readonly kafka: Kafka, readonly topic: string) {}
+  constructor(
+    readonly kafka: Kafka,
+    readonly topic: string,
+    options: DeadLetterWriterOptions = {},
+  ) {
+    this.#options = options;
+  }
+
+  /** Times the writer replaced its producer with a fresh one (0 in a healthy run). */
+  get renewed(): number {
+    return this.#renewed;
+  }
 
   /** Checks the topic exists and learns its partition count; connects the producer. */
   async connect(): Promise<void> {
@@ -244,19 +286,14 @@ export class DeadLetterWriter {
     } finally {
       await admin.disconnect();
     }
-    this.#producer = this.kafka.producer({ idempotent: true });
-    await this.#producer.connect();
+    await this.#ready();
+    this.#connected = true;
   }
 
   /** Sends the dead letter for `origin` (see {@linkcode deadLetter}); resolves once acknowledged. */
   async write(origin: DeadLetterOrigin, reason: DeadLetterReason, error: unknown): Promise<void> {
-    if (!this.#producer) throw new Error("DeadLetterWriter.write(): call connect() first");
-    await sendDeadLetters(
-      this.#producer,
-      this.topic,
-      [deadLetter(origin, reason, error)],
-      this.#partitions,
-    );
+    if (!this.#connected) throw new Error("DeadLetterWriter.write(): call connect() first");
+    await this.#serial([deadLetter(origin, reason, error)]);
   }
 
   /**
@@ -281,19 +318,57 @@ export class DeadLetterWriter {
   async writeAll(
     entries: readonly { origin: DeadLetterOrigin; reason: DeadLetterReason; error: unknown }[],
   ): Promise<void> {
-    if (!this.#producer) throw new Error("DeadLetterWriter.writeAll(): call connect() first");
+    if (!this.#connected) throw new Error("DeadLetterWriter.writeAll(): call connect() first");
     if (entries.length === 0) return;
-    await sendDeadLetters(
-      this.#producer,
-      this.topic,
-      entries.map((e) => deadLetter(e.origin, e.reason, e.error)),
-      this.#partitions,
-    );
+    await this.#serial(entries.map((e) => deadLetter(e.origin, e.reason, e.error)));
   }
 
   /** Disconnects the producer (safe to call twice). */
   async disconnect(): Promise<void> {
-    await this.#producer?.disconnect();
+    this.#connected = false;
+    await this.#queue;
+    const producer = this.#producer;
     this.#producer = undefined;
+    await producer?.disconnect();
+  }
+
+  /** Runs `#send(letters)` after every write queued before it. */
+  #serial(letters: Message[]): Promise<void> {
+    const run = this.#queue.then(() => this.#send(letters));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async #send(letters: Message[]): Promise<void> {
+    const renewals = this.#options.renewals ?? 3;
+    for (let renewed = 0;; renewed++) {
+      const producer = await this.#ready();
+      try {
+        await sendDeadLetters(producer, this.topic, letters, this.#partitions);
+        return;
+      } catch (e) {
+        if (!refusedForGood(e)) await this.#retire(e);
+        if (!sequenceLost(e) || renewed >= renewals) throw e;
+      }
+    }
+  }
+
+  /** The current producer, or a fresh connected one. */
+  async #ready(): Promise<Producer> {
+    if (this.#producer) return this.#producer;
+    const producer = this.#options.producer?.() ?? this.kafka.producer({ idempotent: true });
+    await producer.connect();
+    this.#producer = producer;
+    return producer;
+  }
+
+  /** Drops the producer after a send whose outcome is unknown; the next send makes a new one. */
+  async #retire(error: unknown): Promise<void> {
+    const producer = this.#producer;
+    if (!producer) return;
+    this.#producer = undefined;
+    this.#renewed++;
+    this.#options.onRenew?.(error);
+    await producer.disconnect().catch(() => {});
   }
 }

@@ -148,3 +148,87 @@ export function deadLetterReason(error: unknown): DeadLetterReason {
   if (classifyError(error) === "retriable") return "retries-exhausted";
   return "processing";
 }
+
+/** Broker answers that refuse a batch for good: nothing was appended, on any attempt. */
+const DEFINITE_REFUSALS = new Set([
+  "MESSAGE_TOO_LARGE",
+  "RECORD_LIST_TOO_LARGE",
+  "INVALID_RECORD",
+  "INVALID_REQUIRED_ACKS",
+  "INVALID_TIMESTAMP",
+  "INVALID_TOPIC_EXCEPTION",
+  "TOPIC_AUTHORIZATION_FAILED",
+  "CLUSTER_AUTHORIZATION_FAILED",
+  "UNSUPPORTED_FOR_MESSAGE_FORMAT",
+]);
+
+/**
+ * Whether a failed send's records are certainly not in the log: the broker
+ * refused the batch for a reason that holds on every attempt (too large,
+ * invalid, not authorised). Anything else (retries exhausted, a timeout, a
+ * broken connection, a partition left unacknowledged) leaves the outcome
+ * unknown, and an idempotent `TopicProducer` then stops sending
+ * (see `ProducerPoisonedError`).
+ *
+ * @example
+ * ```ts
+ * import { refusedForGood } from "./errors.ts";
+ * console.log(refusedForGood({ name: "KafkaJSProtocolError", type: "MESSAGE_TOO_LARGE" })); // true
+ * console.log(refusedForGood({ name: "KafkaJSNumberOfRetriesExceeded" })); // false
+ * ```
+ */
+export function refusedForGood(error: unknown): boolean {
+  return brokerAnswerIn(error, DEFINITE_REFUSALS);
+}
+
+/** Broker answers that say it no longer agrees with the producer's sequence numbers. */
+const SEQUENCE_LOST = new Set([
+  "OUT_OF_ORDER_SEQUENCE_NUMBER",
+  "UNKNOWN_PRODUCER_ID",
+  "INVALID_PRODUCER_EPOCH",
+]);
+
+/**
+ * Whether `error` (or an error it was caused by) is a broker saying that an
+ * idempotent producer's sequence numbers no longer match its own: after a
+ * send whose outcome was unknown, kafkajs has rolled the numbers back although
+ * the records may be in the log, and the next batch of another size lands on
+ * numbers already used. The batch was refused (nothing of it was written),
+ * and every later batch to that partition is refused too: kafkajs has no way
+ * back, unlike Java's producer, which bumps its epoch and starts the
+ * sequences again. Only a new producer (a new producer id) sends again.
+ *
+ * @example
+ * ```ts
+ * import { sequenceLost } from "./errors.ts";
+ * console.log(sequenceLost({ name: "KafkaJSProtocolError", type: "OUT_OF_ORDER_SEQUENCE_NUMBER" })); // true
+ * console.log(sequenceLost({ name: "KafkaJSProtocolError", type: "NOT_ENOUGH_REPLICAS" })); // false
+ * ```
+ */
+export function sequenceLost(error: unknown): boolean {
+  for (
+    let e = error as { name?: string; type?: string; cause?: unknown } | undefined, depth = 0;
+    e && depth < 8;
+  ) {
+    if (brokerAnswerIn(e, SEQUENCE_LOST)) return true;
+    e = e.cause as typeof e;
+    depth++;
+  }
+  return false;
+}
+
+/**
+ * Whether `error` is a broker's answer (a kafkajs protocol error) of one of
+ * `types`, kafkajs's names for Kafka's error codes.
+ *
+ * @example
+ * ```ts
+ * import { brokerAnswerIn } from "./errors.ts";
+ * const e = { name: "KafkaJSProtocolError", type: "MESSAGE_TOO_LARGE" };
+ * console.log(brokerAnswerIn(e, new Set(["MESSAGE_TOO_LARGE"]))); // true
+ * ```
+ */
+export function brokerAnswerIn(error: unknown, types: ReadonlySet<string>): boolean {
+  const e = error as { name?: string; type?: string } | undefined;
+  return e?.name === "KafkaJSProtocolError" && types.has(e.type ?? "");
+}

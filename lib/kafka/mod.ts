@@ -79,6 +79,17 @@
  * (a new producer id). `client.ts` shows kafkajs's warning once per process,
  * with that explanation.
  *
+ * When the next batch differs in size from the one that gave up, the broker
+ * sees sequence numbers it already holds for other records and answers
+ * OUT_OF_ORDER_SEQUENCE_NUMBER, for that batch and every later one: Java's
+ * producer bumps its epoch and numbers from 0 again, kafkajs has no way
+ * back ({@linkcode sequenceLost}; `tests/producer_faults_test.ts` makes a
+ * send give up with a 0 ms produce timeout and pins the broker's answer). The
+ * dead-letter writer (`dlq.ts`) retires its producer after any send whose
+ * outcome is unknown and sends a refused letter again with a fresh one, so a
+ * consumer that dead-letters does not crash on it (a leader SIGKILLed under
+ * the pipeline once crashed the sink this way).
+ *
  * ### kafkajs reorders concurrent sends to one partition
  *
  * Two `send()` calls in flight to the same partition can reach the broker in

@@ -58,6 +58,7 @@ import { ClientMetrics, type MetricsSnapshot } from "./metrics.ts";
 import { defaultPartitioner, type KeylessStrategy, type Partitioner } from "./partitioners.ts";
 import { type PartitionedMessage, sendVerified } from "./verified.ts";
 import { sleep } from "../util/deadline.ts";
+import { brokerAnswerIn, refusedForGood } from "./errors.ts";
 
 /** How long a topic may stay unknown to the broker asked before `connect()` gives up. */
 const UNKNOWN_TOPIC_GRACE_MS = 5_000;
@@ -296,44 +297,6 @@ export class ProducerPoisonedError extends Error {
     );
     this.name = "ProducerPoisonedError";
   }
-}
-
-/** Broker answers that refuse a batch for good: nothing was appended, on any attempt. */
-const DEFINITE_REFUSALS = new Set([
-  "MESSAGE_TOO_LARGE",
-  "RECORD_LIST_TOO_LARGE",
-  "INVALID_RECORD",
-  "INVALID_REQUIRED_ACKS",
-  "INVALID_TIMESTAMP",
-  "INVALID_TOPIC_EXCEPTION",
-  "TOPIC_AUTHORIZATION_FAILED",
-  "CLUSTER_AUTHORIZATION_FAILED",
-  "UNSUPPORTED_FOR_MESSAGE_FORMAT",
-]);
-
-/**
- * Whether a failed send's records are certainly not in the log: the broker
- * refused the batch for a reason that holds on every attempt (too large,
- * invalid, not authorised). Anything else (retries exhausted, a timeout, a
- * broken connection, a partition left unacknowledged) leaves the outcome
- * unknown, and an idempotent {@linkcode TopicProducer} then stops sending
- * (see {@linkcode ProducerPoisonedError}).
- *
- * @example
- * ```ts
- * import { refusedForGood } from "./producer.ts";
- * console.log(refusedForGood({ name: "KafkaJSProtocolError", type: "MESSAGE_TOO_LARGE" })); // true
- * console.log(refusedForGood({ name: "KafkaJSNumberOfRetriesExceeded" })); // false
- * ```
- */
-export function refusedForGood(error: unknown): boolean {
-  return brokerAnswerIn(error, DEFINITE_REFUSALS);
-}
-
-/** Whether `error` is a broker's answer (a kafkajs protocol error) of one of `types`. */
-function brokerAnswerIn(error: unknown, types: ReadonlySet<string>): boolean {
-  const e = error as { name?: string; type?: string } | undefined;
-  return e?.name === "KafkaJSProtocolError" && types.has(e.type ?? "");
 }
 
 interface Pending {

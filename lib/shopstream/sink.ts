@@ -436,7 +436,18 @@ export class LakeSink {
       });
       this.#metrics.flushLatencyMs[topic] = new LatencyHistogram();
     }
-    this.#dlq = new DeadLetterWriter(this.#kafka, o.deadLetterTopic ?? o.config.topics.deadLetter);
+    this.#dlq = new DeadLetterWriter(
+      this.#kafka,
+      o.deadLetterTopic ?? o.config.topics.deadLetter,
+      {
+        onRenew: (e) =>
+          console.error(
+            `lake sink: a fresh dead-letter producer after a send whose outcome is unknown: ${
+              (e as Error)?.message ?? e
+            }`,
+          ),
+      },
+    );
     await this.#dlq.connect();
     this.#consumer = new GroupConsumer(this.#kafka, {
       groupId: this.groupId,
