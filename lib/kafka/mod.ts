@@ -84,11 +84,18 @@
  * OUT_OF_ORDER_SEQUENCE_NUMBER, for that batch and every later one: Java's
  * producer bumps its epoch and numbers from 0 again, kafkajs has no way
  * back ({@linkcode sequenceLost}; `tests/producer_faults_test.ts` makes a
- * send give up with a 0 ms produce timeout and pins the broker's answer). The
+ * send give up with a 0 ms produce timeout and pins the broker's answer).
+ *
+ * And every producer gives up sooner than kafkajs's documentation says:
+ * `Kafka.producer()` passes the client's retry options down as an object,
+ * so an idempotent producer made without `retry` gets the retrier's default
+ * of 5 retries, not the unlimited retries documented for idempotence, and
+ * no warning. With a leader SIGKILLed under the pipeline, the sink's
+ * dead-letter send ran out of them (connection refused), its consumer
+ * restarted and fetched the batch again with more bad records, and the
+ * bigger batch of letters was refused as above: the sink crashed. So the
  * dead-letter writer (`dlq.ts`) retires its producer after any send whose
- * outcome is unknown and sends a refused letter again with a fresh one, so a
- * consumer that dead-letters does not crash on it (a leader SIGKILLed under
- * the pipeline once crashed the sink this way).
+ * outcome is unknown, and sends a refused letter again with a fresh one.
  *
  * ### kafkajs reorders concurrent sends to one partition
  *
