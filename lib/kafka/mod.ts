@@ -92,8 +92,8 @@
  * of 5 retries, not the unlimited retries documented for idempotence, and
  * no warning. With a leader SIGKILLed under the pipeline, the sink's
  * dead-letter send ran out of them (connection refused), its consumer
- * restarted and fetched the batch again with more bad records, and the
- * bigger batch of letters was refused as above: the sink crashed. So the
+ * restarted and read again from its last commit, and the next letters,
+ * a batch of another size, were refused as above: the sink crashed. So the
  * dead-letter writer (`dlq.ts`) retires its producer after any send whose
  * outcome is unknown, and sends a refused letter again with a fresh one.
  *
