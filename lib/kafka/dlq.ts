@@ -252,6 +252,7 @@ export interface DeadLetterWriterOptions {
 export class DeadLetterWriter {
   #producer?: Producer;
   #connected = false;
+  #closed = false;
   #partitions = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #renewed = 0;
@@ -273,6 +274,7 @@ export class DeadLetterWriter {
 
   /** Checks the topic exists and learns its partition count; connects the producer. */
   async connect(): Promise<void> {
+    this.#closed = false;
     const admin = this.kafka.admin();
     await admin.connect();
     try {
@@ -323,10 +325,13 @@ export class DeadLetterWriter {
     await this.#serial(entries.map((e) => deadLetter(e.origin, e.reason, e.error)));
   }
 
-  /** Disconnects the producer (safe to call twice). */
+  /**
+   * Disconnects the producer (safe to call twice). A write still under way
+   * fails (its caller commits nothing for it); one queued behind it is not sent.
+   */
   async disconnect(): Promise<void> {
     this.#connected = false;
-    await this.#queue;
+    this.#closed = true;
     const producer = this.#producer;
     this.#producer = undefined;
     await producer?.disconnect();
@@ -342,6 +347,9 @@ export class DeadLetterWriter {
   async #send(letters: Message[]): Promise<void> {
     const renewals = this.#options.renewals ?? 3;
     for (let renewed = 0;; renewed++) {
+      if (this.#closed) {
+        throw new Error("DeadLetterWriter: disconnected before the letters were sent");
+      }
       const producer = await this.#ready();
       try {
         await sendDeadLetters(producer, this.topic, letters, this.#partitions);
@@ -358,6 +366,10 @@ export class DeadLetterWriter {
     if (this.#producer) return this.#producer;
     const producer = this.#options.producer?.() ?? this.kafka.producer({ idempotent: true });
     await producer.connect();
+    if (this.#closed) {
+      await producer.disconnect();
+      throw new Error("DeadLetterWriter: disconnected while a producer was connecting");
+    }
     this.#producer = producer;
     return producer;
   }
