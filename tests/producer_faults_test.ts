@@ -25,6 +25,7 @@ import {
   sequenceLost,
   TopicProducer,
 } from "../lib/kafka/mod.ts";
+import { readOutputMessages } from "../lib/lab/mod.ts";
 import { config, requireKafka, uniqueName, waitFor } from "./support.ts";
 
 Deno.test("which failures leave a send's outcome unknown", () => {
@@ -72,123 +73,112 @@ function givingUpProducer(kafka: Kafka): Producer {
   });
 }
 
-/** Every record of `topic` (one partition), read to its end by a consumer of its own. */
-async function readAll(kafka: Kafka, admin: ClusterAdmin, topic: string) {
-  const end = Number(await admin.recordsAppended(topic));
-  const consumer = kafka.consumer({ groupId: uniqueName("test.seq-reader") });
-  const records: { offset: number; value: string; origin?: string }[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: ({ message }) => {
-        const info = readDeadLetter(message);
-        records.push({
-          offset: Number(message.offset),
-          value: message.value?.toString() ?? "",
-          origin: info ? `${info.topic}/${info.partition}/${info.offset}` : undefined,
-        });
-        return Promise.resolve();
-      },
-    });
-    await waitFor(`${end} records of ${topic}`, () => records.length >= end, 30_000, 50);
-  } finally {
-    await consumer.disconnect();
-  }
-  return records;
+/** Every record of `topic`, read to its end by a consumer of its own: values and dead-letter origins. */
+async function readAll(kafka: Kafka, topic: string) {
+  return (await readOutputMessages(kafka, topic)).map((m) => {
+    const info = readDeadLetter(m);
+    return {
+      value: m.value?.toString() ?? "",
+      origin: info ? `${info.topic}/${info.partition}/${info.offset}` : undefined,
+    };
+  });
 }
 
-Deno.test("after a send that gave up, the broker refuses the producer's sequence numbers for good", async () => {
+/** A fresh one-partition topic on a client of its own for `use`; deleted afterwards. */
+async function withTopic(prefix: string, use: (kafka: Kafka, topic: string) => Promise<void>) {
   await requireKafka();
-  const kafka = createKafka(config, { clientId: "test-sequence", level: logLevel.NOTHING });
+  const kafka = createKafka(config, { clientId: prefix, level: logLevel.NOTHING });
   const admin = new ClusterAdmin(kafka);
   await admin.connect();
-  const topic = uniqueName("test.sequence");
-  await admin.createTopic(topic, { partitions: 1 });
-  const producer = givingUpProducer(kafka);
+  const topic = uniqueName(prefix);
   try {
-    await producer.connect();
-    await producer.send({ topic, acks: -1, messages: [{ partition: 0, value: "first" }] });
-    await giveUpOnAWrittenSend(producer, topic);
-    // The batch that gave up is in the log; kafkajs numbers the next one as if it were not.
-    const next = () => producer.send({ topic, acks: -1, messages: [{ partition: 0, value: "x" }] });
-    await assert.rejects(next(), (e: Error) => sequenceLost(e));
-    await assert.rejects(next(), (e: Error) => sequenceLost(e), "and every later batch too");
-    const values = (await readAll(kafka, admin, topic)).map((r) => r.value);
-    assert.equal(values[0], "first");
-    assert.ok(values.some((v) => v.startsWith("timed-out")), "the send that gave up was written");
-    assert.ok(!values.includes("x"), "the refused batches were not");
+    await admin.createTopic(topic, { partitions: 1 });
+    await use(kafka, topic);
   } finally {
-    await producer.disconnect().catch(() => {});
     await admin.deleteTopics([topic]).catch(() => {});
     await admin.disconnect();
   }
-});
+}
 
-Deno.test("the dead-letter writer gets past refused sequence numbers with a fresh producer", async () => {
-  await requireKafka();
-  const kafka = createKafka(config, { clientId: "test-dlq-renew", level: logLevel.NOTHING });
-  const admin = new ClusterAdmin(kafka);
-  await admin.connect();
-  const topic = uniqueName("test.dlq-renew");
-  await admin.createTopic(topic, { partitions: 1 });
-  const made: Producer[] = [];
-  const renewedFor: unknown[] = [];
-  const open = (renewals: number) => {
-    const writer = new DeadLetterWriter(kafka, topic, {
-      renewals,
-      // The first producer is one the test can make give up; the fresh ones are the default kind.
-      producer: () => {
-        const p = made.length === 0
-          ? givingUpProducer(kafka)
-          : kafka.producer({ idempotent: true });
-        made.push(p);
-        return p;
-      },
-      onRenew: (e) => renewedFor.push(e),
+Deno.test("after a send that gave up, the broker refuses the producer's sequence numbers for good", () =>
+  withTopic("test.sequence", async (kafka, topic) => {
+    const producer = givingUpProducer(kafka);
+    try {
+      await producer.connect();
+      await producer.send({ topic, acks: -1, messages: [{ partition: 0, value: "first" }] });
+      await giveUpOnAWrittenSend(producer, topic);
+      // The batch that gave up is in the log; kafkajs numbers the next one as if it were not.
+      const next = () =>
+        producer.send({ topic, acks: -1, messages: [{ partition: 0, value: "x" }] });
+      await assert.rejects(next(), (e: Error) => sequenceLost(e));
+      await assert.rejects(next(), (e: Error) => sequenceLost(e), "and every later batch too");
+      const values = (await readAll(kafka, topic)).map((r) => r.value);
+      assert.equal(values[0], "first");
+      assert.ok(values.some((v) => v.startsWith("timed-out")), "the send that gave up was written");
+      assert.ok(!values.includes("x"), "the refused batches were not");
+    } finally {
+      await producer.disconnect().catch(() => {});
+    }
+  }));
+
+Deno.test("the dead-letter writer gets past refused sequence numbers with a fresh producer", () =>
+  withTopic("test.dlq-renew", async (kafka, topic) => {
+    const made: Producer[] = [];
+    const renewedFor: unknown[] = [];
+    const open = (renewals: number) =>
+      new DeadLetterWriter(kafka, topic, {
+        renewals,
+        // The first producer is one the test can make give up; the fresh ones are the default kind.
+        producer: () => {
+          const p = made.length === 0
+            ? givingUpProducer(kafka)
+            : kafka.producer({ idempotent: true });
+          made.push(p);
+          return p;
+        },
+        onRenew: (e) => renewedFor.push(e),
+      });
+    const origin = (offset: number) => ({
+      topic: "orders",
+      partition: 0,
+      offset: String(offset),
+      message: { key: `k${offset}`, value: "bad bytes" },
     });
-    return writer;
-  };
-  const origin = (offset: number) => ({
-    topic: "orders",
-    partition: 0,
-    offset: String(offset),
-    message: { key: `k${offset}`, value: "bad bytes" },
-  });
-  let writer = open(0);
-  try {
-    // Without a fresh producer the letter is refused: the write fails and nothing is written.
-    await writer.connect();
-    await giveUpOnAWrittenSend(made[0], topic);
-    await assert.rejects(writer.write(origin(1), "deserialization", "no magic byte"), sequenceLost);
-    assert.equal(writer.renewed, 1, "but the refused producer is dropped");
-    await writer.write(origin(2), "deserialization", "no magic byte"); // a fresh producer sends
-    assert.equal(made.length, 2);
-    await writer.disconnect();
+    let writer = open(0);
+    try {
+      // Without a fresh producer the letter is refused: the write fails and nothing is written.
+      await writer.connect();
+      await giveUpOnAWrittenSend(made[0], topic);
+      await assert.rejects(
+        writer.write(origin(1), "deserialization", "no magic byte"),
+        sequenceLost,
+      );
+      assert.equal(writer.renewed, 1, "but the refused producer is dropped");
+      await writer.write(origin(2), "deserialization", "no magic byte"); // a fresh producer sends
+      assert.equal(made.length, 2);
+      await writer.disconnect();
 
-    // With renewals the same failure is invisible to the caller: one write, one fresh producer.
-    made.length = 0;
-    renewedFor.length = 0;
-    writer = open(3);
-    await writer.connect();
-    await giveUpOnAWrittenSend(made[0], topic);
-    await writer.write(origin(3), "validation", "qty < 1");
-    assert.equal(writer.renewed, 1);
-    assert.equal(made.length, 2);
-    assert.ok(sequenceLost(renewedFor[0]), `renewed for ${renewedFor[0]}`);
+      // With renewals the same failure is invisible to the caller: one write, one fresh producer.
+      made.length = 0;
+      renewedFor.length = 0;
+      writer = open(3);
+      await writer.connect();
+      await giveUpOnAWrittenSend(made[0], topic);
+      await writer.write(origin(3), "validation", "qty < 1");
+      assert.equal(writer.renewed, 1);
+      assert.equal(made.length, 2);
+      assert.ok(sequenceLost(renewedFor[0]), `renewed for ${renewedFor[0]}`);
 
-    const origins = (await readAll(kafka, admin, topic)).flatMap((r) => r.origin ?? []);
-    assert.deepEqual(
-      origins,
-      ["orders/0/2", "orders/0/3"],
-      "each letter once, the refused one never",
-    );
-  } finally {
-    await writer.disconnect().catch(() => {});
-    await admin.deleteTopics([topic]).catch(() => {});
-    await admin.disconnect();
-  }
-});
+      const origins = (await readAll(kafka, topic)).flatMap((r) => r.origin ?? []);
+      assert.deepEqual(
+        origins,
+        ["orders/0/2", "orders/0/3"],
+        "each letter once, the refused never",
+      );
+    } finally {
+      await writer.disconnect().catch(() => {});
+    }
+  }));
 
 Deno.test("a send that exhausts its retries poisons the producer until it connects again", async () => {
   await requireKafka();
