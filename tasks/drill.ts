@@ -30,6 +30,9 @@ import {
   minioFreezeSummary,
   minioFreezeTable,
   openDrill,
+  pipelineKillDrill,
+  pipelineKillSummary,
+  pipelineKillTable,
   poisonDrill,
   poisonSummary,
   poisonTable,
@@ -41,7 +44,7 @@ import {
 
 /** The usage text `--help` prints. */
 export const USAGE =
-  `usage: deno task drill <broker-kill|consumer-kill|broker-freeze|producer-task|poison|minio-freeze> [flags]
+  `usage: deno task drill <broker-kill|consumer-kill|broker-freeze|producer-task|poison|minio-freeze|pipeline-kill> [flags]
 
   broker-kill     a keyed produce stream (acks=all, RF 3, min ISR 2); before a
                   seeded send, SIGKILL the leader of a seeded partition; the
@@ -60,11 +63,16 @@ export const USAGE =
                   region's currency) through the lake sink, silver and gold
   minio-freeze    SIGSTOP MinIO while the lake sink reads, SIGCONT after
                   --freeze seconds; the sink must wait visibly and resume
+  pipeline-kill   the whole pipeline (malformed records and duplicates
+                  included); SIGKILL a seeded broker at a seeded point of
+                  the stream and start it again later; the pipeline must end
+                  by itself with every check of the lake passing
 
   --runs N        runs, each on a fresh topic (default 1)
   --seed S        seed of kill points and victims (default 1)
   --records N     records per run (default 1500 for broker-kill, 3000 for
-                  poison, 6000 for minio-freeze, 2000 for the others)
+                  poison, 6000 for minio-freeze, 10000 for pipeline-kill,
+                  2000 for the others)
   --freeze S      minio-freeze only: seconds MinIO stays frozen (default 60)
   --client C      broker-kill only: guarded (our verified producer, default)
                   or raw (kafkajs unguarded, to show the records it drops)
@@ -73,13 +81,16 @@ export const USAGE =
 The verdict comes from an independent reader: Kafka's GetOffsetShell for the
 log size and a fresh consumer that reads every record id back; for poison
 and minio-freeze, every bronze, silver and gold object read back from MinIO
-by event id, the DLQ read back, and the group's committed offsets.
+by event id, the DLQ read back, and the group's committed offsets; for
+pipeline-kill, the pipeline's own checks of the lake read back from MinIO
+and the DLQ read back by a fresh consumer.
 Run it alone on the cluster: flock -x /tmp/shopstream-fault.lock deno task drill ...
 Exit status 0 when nothing was lost (broker-kill: no acknowledged record
 missing from the log, for either client; consumer-kill: no record in the log
 left unprocessed; poison and minio-freeze: nothing lost, doubled, misfiled or
-stuck, no consumer restart), 1 on any loss or failure, 2 on a usage error. With
---client raw, status 1 is the expected outcome: it shows kafkajs's loss.`;
+stuck, no consumer restart; pipeline-kill: no crash, every check passed,
+every malformed record in the DLQ), 1 on any loss or failure, 2 on a usage
+error. With --client raw, status 1 is the expected outcome: it shows kafkajs's loss.`;
 
 /** Parsed `deno task drill` arguments. */
 export interface DrillArgs {
@@ -89,7 +100,8 @@ export interface DrillArgs {
     | "broker-freeze"
     | "producer-task"
     | "poison"
-    | "minio-freeze";
+    | "minio-freeze"
+    | "pipeline-kill";
   runs: number;
   seed: number;
   /** Default: the drill's own. */
@@ -118,6 +130,7 @@ export const CLI = defineCommands({
     "producer-task": {},
     poison: {},
     "minio-freeze": { flags: { freeze: { type: "int", min: 1, default: 60 } } },
+    "pipeline-kill": {},
   },
 });
 
@@ -189,6 +202,21 @@ export function runDrill(args: string[]): Promise<number> {
         });
         console.log(minioFreezeTable(report.rows));
         console.log(`\n${minioFreezeSummary(report)}`);
+        return report.failedRuns > 0 ? 1 : 0;
+      }
+      if (o.drill === "pipeline-kill") {
+        const report = await pipelineKillDrill(drill, {
+          runs: o.runs,
+          seed: o.seed,
+          records: o.records,
+          onRun: (row) =>
+            console.error(
+              `run ${row.run}: ${row.crashed ? "crashed" : "ended"}, ` +
+                `${row.failedChecks.length} failed checks, ${row.inDlq}/${row.malformed} in the DLQ`,
+            ),
+        });
+        console.log(pipelineKillTable(report.rows));
+        console.log(`\n${pipelineKillSummary(report)}`);
         return report.failedRuns > 0 ? 1 : 0;
       }
       if (o.drill === "producer-task" || o.drill === "broker-freeze") {

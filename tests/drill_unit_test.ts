@@ -1,7 +1,8 @@
 /**
  * Unit tests (no broker): the drills' seeded kill points, GetOffsetShell
  * parsing, verdicts by record id, the pass rules of the producer-task and
- * broker-freeze drills, and the drill's command line.
+ * broker-freeze drills, the pipeline-kill drill's plan and pass rule, and the
+ * drill's command line.
  */
 import assert from "node:assert/strict";
 import {
@@ -11,6 +12,10 @@ import {
   compareProcessed,
   offsetShellArgs,
   parseOffsetShell,
+  pipelineKillPlan,
+  type PipelineKillRow,
+  pipelineKillRunOk,
+  pipelineKillSummary,
   producerTaskPassed,
   type ProducerTaskRow,
   producerTaskSummary,
@@ -127,6 +132,7 @@ Deno.test("drill: command line", async (t) => {
     assert.equal(parseDrillArgs(["producer-task"]).drill, "producer-task");
     assert.equal(parseDrillArgs(["poison", "--runs", "2"]).drill, "poison");
     assert.equal(parseDrillArgs(["minio-freeze", "--freeze", "15"]).freezeSeconds, 15);
+    assert.equal(parseDrillArgs(["pipeline-kill", "--runs", "5"]).runs, 5);
   });
 
   await t.step("mistakes exit 2 before touching the cluster", async () => {
@@ -143,14 +149,68 @@ Deno.test("drill: command line", async (t) => {
       assert.equal(await runDrill(["poison", "--freeze", "10"]), 2);
       assert.equal(await runDrill(["minio-freeze", "--freeze", "0"]), 2);
       assert.equal(await runDrill(["poison", "--client", "raw"]), 2);
+      assert.equal(await runDrill(["pipeline-kill", "--freeze", "10"]), 2);
     } finally {
       console.error = original;
     }
     assert.match(
       errors[0],
-      /name a drill: broker-kill, consumer-kill, broker-freeze, producer-task, poison or minio-freeze/,
+      /name a drill: broker-kill, consumer-kill, broker-freeze, producer-task, poison, minio-freeze or pipeline-kill/,
     );
     assert.match(errors[1], /--client/);
+  });
+});
+
+Deno.test("drill: pipeline-kill's seeded plan and pass rule", async (t) => {
+  await t.step("the same seed and run give the same plan, inside the stream", () => {
+    for (let run = 1; run <= 20; run++) {
+      const plan = pipelineKillPlan(7, run, 10_000, 3);
+      assert.deepEqual(pipelineKillPlan(7, run, 10_000, 3), plan);
+      assert.ok(plan.victim >= 1 && plan.victim <= 3, `victim ${plan.victim}`);
+      assert.ok(plan.killAt >= 2000 && plan.killAt <= 5000, `kill at ${plan.killAt}`);
+      assert.equal(plan.restartAt, plan.killAt + 4000);
+    }
+    const victims = new Set(
+      Array.from({ length: 20 }, (_, i) => pipelineKillPlan(7, i + 1, 10_000, 3).victim),
+    );
+    assert.equal(victims.size, 3, "every broker is a victim in some run");
+  });
+
+  const row: PipelineKillRow = {
+    run: 1,
+    victim: 2,
+    killedAt: 3000,
+    restartedAt: 7000,
+    produced: 10_000,
+    deadLetters: 40,
+    malformed: 40,
+    inDlq: 40,
+    failedChecks: [],
+    endLag: 0,
+    seconds: 20,
+  };
+  await t.step("a run passes only if killed mid-stream, ended clean, every letter kept", () => {
+    assert.equal(pipelineKillRunOk(row), true);
+    for (
+      const bad of [
+        { crashed: "the lake sink crashed: out of order sequence number" },
+        { killedAt: -1 },
+        { failedChecks: ["bronze rows: expected 9960, got 9950"] },
+        { endLag: 3 },
+        { inDlq: 39 },
+      ]
+    ) {
+      assert.equal(pipelineKillRunOk({ ...row, ...bad }), false, JSON.stringify(bad));
+    }
+    const line = pipelineKillSummary({
+      seed: 1,
+      rows: [row, { ...row, run: 2, inDlq: 39, crashed: "boom" }],
+      failedRuns: 1,
+      wallSeconds: 40,
+    });
+    assert.match(line, /2 runs \(seed 1\).*20000 records produced, 80 malformed, 79 of them/);
+    assert.match(line, /run 2: crashed: boom/);
+    assert.match(line, /run 2: 39 of 40 malformed in the DLQ/);
   });
 });
 

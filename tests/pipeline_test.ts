@@ -13,7 +13,6 @@
 import assert from "node:assert/strict";
 import { ClusterAdmin } from "../lib/kafka/admin.ts";
 import { createKafka } from "../lib/kafka/client.ts";
-import { readDeadLetter } from "../lib/kafka/dlq.ts";
 import { layerPrefix } from "../lib/lake/paths.ts";
 import { LakeStore } from "../lib/lake/store.ts";
 import { tableRows } from "../lib/lake/table.ts";
@@ -21,7 +20,12 @@ import { RegistryClient } from "../lib/schema/rest.ts";
 import { LakeReader } from "../lib/shopstream/lake_reader.ts";
 import { compareGold, formatPipelineSummary, Pipeline } from "../lib/shopstream/pipeline.ts";
 import { type ShopTopics, TOPIC_KEYS, topicsUnder } from "../lib/shopstream/mod.ts";
-import { openStack } from "../lib/stack/mod.ts";
+import {
+  openDrill,
+  pipelineKillRun,
+  pipelineKillRunOk,
+  pipelineKillSummary,
+} from "../lib/drill/mod.ts";
 import {
   config,
   requireKafka,
@@ -143,50 +147,17 @@ Deno.test("pipeline: a broker SIGKILLed mid-run and restarted, nothing lost", as
   await requireKafka();
   await requireRegistry();
   await requireMinio();
-  const { topics, groupId } = pipelineNames("test.pipe-kill");
-  const n = 10_000;
-  const victim = 2;
-  const store = LakeStore.fromConfig(config);
-  const stack = await openStack(config);
-  const faults: Promise<void>[] = [];
-  let stopped = false;
-  let started = false;
+  // One run of `deno task drill pipeline-kill`: the pipeline's checks read the lake back,
+  // a fresh consumer reads the dead-letter topic back (many runs: the drill itself).
+  const drill = await openDrill(config, { log: (l) => console.error(l) });
   try {
-    const summary = await new Pipeline({
-      config,
-      topics,
-      groupId,
-      fresh: false,
-      events: n,
-      rate: 2000, // about 5 s of producing, so the kill lands mid-stream
-      seed: 11,
-      policy: { maxRecords: 10_000, maxBytes: 8 * 1024 * 1024, maxAgeMs: 1000 },
-      metricsPort: 0,
-      progressMs: 200,
-      onProgress: (p) => {
-        if (!stopped && p.produced >= n * 0.3) {
-          stopped = true;
-          faults.push(stack.stopBroker(victim, { kill: true }));
-        } else if (stopped && !started && p.produced >= n * 0.8) {
-          started = true;
-          faults.push(Promise.all(faults).then(() => stack.startBroker(victim)));
-        }
-      },
-    }).run();
-    await Promise.all(faults);
-    assert.ok(stopped && started, "the broker was killed and restarted during the run");
-    // The pipeline's checks read the lake back and compare it with what the generator made.
-    assert.ok(summary.ok, formatPipelineSummary(summary));
-    assert.equal(summary.produced, n);
-    assert.equal(summary.endLag, 0);
-    // Every malformed record is in the DLQ, counted by origin topic and key with a fresh
-    // reader (a re-read after a rebalance, or a copy in the log, dead-letters one twice).
-    const origins = await deadLetterOrigins(topics.deadLetter, summary.dlqAppended);
-    assert.equal(origins.size, summary.tally.totals().malformed);
+    const row = await pipelineKillRun(drill, 1, { seed: 11, records: 10_000 });
+    const report = { seed: 11, rows: [row], failedRuns: 1, wallSeconds: row.seconds };
+    assert.ok(pipelineKillRunOk(row), pipelineKillSummary(report));
+    assert.equal(row.produced, 10_000);
+    assert.ok(row.malformed > 0, "the run had malformed records to dead-letter");
   } finally {
-    await Promise.allSettled(faults);
-    await stack.startBroker(victim).catch(() => {}); // a no-op when it runs
-    await removePipelineRun(store, topics, groupId);
+    await drill.close();
   }
 });
 
@@ -213,30 +184,4 @@ async function removePipelineRun(store: LakeStore, topics: ShopTopics, groupId: 
       await store.removeAll(layerPrefix(layer, topics[k])).catch(() => {});
     }
   }
-}
-
-/** Distinct `topic/key` origins of the first `count` records of a dead-letter topic. */
-async function deadLetterOrigins(topic: string, count: number): Promise<Set<string>> {
-  const kafka = createKafka(config, { clientId: "test-pipe-dlq" });
-  const consumer = kafka.consumer({ groupId: uniqueName("test.pipe-dlq") });
-  const origins = new Set<string>();
-  let seen = 0;
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: ({ message }) => {
-        const info = readDeadLetter(message);
-        // By key (unique per malformed record), not offset: a retried send can leave a copy
-        // of a record at a second offset, and both copies are dead-lettered.
-        if (info) origins.add(`${info.topic}/${message.key?.toString()}`);
-        seen++;
-        return Promise.resolve();
-      },
-    });
-    await waitFor(`${count} dead letters read from ${topic}`, () => seen >= count, 60_000, 100);
-  } finally {
-    await consumer.disconnect();
-  }
-  return origins;
 }

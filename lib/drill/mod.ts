@@ -23,6 +23,7 @@ export * from "./freeze.ts";
 export * from "./lake_drill.ts";
 export * from "./minio_freeze.ts";
 export * from "./offsets.ts";
+export * from "./pipeline_kill.ts";
 export * from "./poison.ts";
 export * from "./producer_task.ts";
 export * from "./repeat.ts";
