@@ -44,7 +44,7 @@ import {
   regenerate,
   waitCaughtUp,
 } from "./lake_drill.ts";
-import { repeatRuns } from "./repeat.ts";
+import { repeatDrill } from "./repeat.ts";
 
 /** Settings of {@linkcode minioFreezeDrill}. */
 export interface MinioFreezeOptions {
@@ -308,19 +308,12 @@ export async function minioFreezeDrill(
   drill: DrillContext,
   options: MinioFreezeOptions = {},
 ): Promise<MinioFreezeReport> {
-  const started = performance.now();
-  const rows = await repeatRuns<MinioFreezeRow>(
-    options.runs ?? 1,
+  const report = await repeatDrill(
+    options,
     (run) => minioFreezeRun(drill, run, options),
-    options.onRun,
+    minioFreezeRunOk,
   );
-  return {
-    seed: options.seed ?? 1,
-    freezeMs: options.freezeMs ?? 60_000,
-    rows,
-    failedRuns: rows.filter((r) => !minioFreezeRunOk(r)).length,
-    wallSeconds: (performance.now() - started) / 1000,
-  };
+  return { ...report, freezeMs: options.freezeMs ?? 60_000 };
 }
 
 /** Column names of the minio-freeze table. */

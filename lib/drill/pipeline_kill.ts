@@ -33,7 +33,7 @@ import { Pipeline, type PipelineSummary, TOPIC_KEYS } from "../shopstream/mod.ts
 import { formatTable } from "../util/table.ts";
 import type { DrillContext } from "./context.ts";
 import { cleanupLakeDrill, lakeDrillNames, readDeadLetterTopic } from "./lake_drill.ts";
-import { repeatRuns } from "./repeat.ts";
+import { type DrillRuns, repeatDrill } from "./repeat.ts";
 import { randomInt, seededRandom } from "./seeded.ts";
 
 /** Settings of {@linkcode pipelineKillDrill}. */
@@ -76,17 +76,8 @@ export interface PipelineKillRow {
   readonly seconds: number;
 }
 
-/** Every run and the totals. */
-export interface PipelineKillReport {
-  /** The seed of the runs. */
-  readonly seed: number;
-  /** One row per run. */
-  readonly rows: readonly PipelineKillRow[];
-  /** Runs that failed (see {@linkcode pipelineKillRunOk}). */
-  readonly failedRuns: number;
-  /** Wall time of all runs, seconds. */
-  readonly wallSeconds: number;
-}
+/** Every run and the totals (failed runs: see {@linkcode pipelineKillRunOk}). */
+export type PipelineKillReport = DrillRuns<PipelineKillRow>;
 
 /**
  * Whether a run is clean: the broker was killed mid-stream, the pipeline
@@ -187,11 +178,11 @@ export async function pipelineKillRun(
       }).run();
     } catch (e) {
       crashed = (e as Error).message;
+    } finally {
+      // The broker runs again before anything is read back or deleted, whatever happened.
+      await Promise.allSettled(faults);
+      await drill.stack.startBroker(plan.victim).catch(() => {}); // a no-op when it runs
     }
-    await Promise.allSettled(faults);
-    await drill.stack.startBroker(plan.victim); // a no-op when it runs
-    const malformed = summary?.tally.totals().malformed ?? 0;
-    const inDlq = summary ? await dlqOrigins(drill, topics.deadLetter) : 0;
     return {
       run,
       victim: plan.victim,
@@ -199,8 +190,8 @@ export async function pipelineKillRun(
       restartedAt,
       produced: summary?.produced ?? 0,
       deadLetters: summary?.deadLetters ?? 0,
-      malformed,
-      inDlq,
+      malformed: summary?.tally.totals().malformed ?? 0,
+      inDlq: summary ? await dlqOrigins(drill, topics.deadLetter) : 0,
       failedChecks: summary?.checks.filter((c) =>
         !c.ok
       ).map((c) => `${c.name}: expected ${c.expected}, got ${c.actual}`) ?? [],
@@ -209,8 +200,6 @@ export async function pipelineKillRun(
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
-    await Promise.allSettled(faults);
-    await drill.stack.startBroker(plan.victim).catch(() => {});
     await cleanupLakeDrill(drill, store, names);
     const registry = new RegistryClient(drill.config.schemaRegistry.url);
     for (const k of TOPIC_KEYS) await registry.deleteSubject(`${topics[k]}-value`).catch(() => {});
@@ -240,18 +229,11 @@ export async function pipelineKillDrill(
   drill: DrillContext,
   options: PipelineKillOptions = {},
 ): Promise<PipelineKillReport> {
-  const started = performance.now();
-  const rows = await repeatRuns<PipelineKillRow>(
-    options.runs ?? 1,
+  return await repeatDrill(
+    options,
     (run) => pipelineKillRun(drill, run, options),
-    options.onRun,
+    pipelineKillRunOk,
   );
-  return {
-    seed: options.seed ?? 1,
-    rows,
-    failedRuns: rows.filter((r) => !pipelineKillRunOk(r)).length,
-    wallSeconds: (performance.now() - started) / 1000,
-  };
 }
 
 /** Column names of the pipeline-kill table. */

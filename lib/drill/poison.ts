@@ -66,7 +66,7 @@ import {
   regenerate,
   waitCaughtUp,
 } from "./lake_drill.ts";
-import { repeatRuns } from "./repeat.ts";
+import { repeatDrill } from "./repeat.ts";
 
 /** The kinds of poison records (see the module doc). */
 export type PoisonKind =
@@ -463,18 +463,7 @@ export async function poisonDrill(
   drill: DrillContext,
   options: PoisonOptions = {},
 ): Promise<PoisonReport> {
-  const started = performance.now();
-  const rows = await repeatRuns<PoisonRow>(
-    options.runs ?? 1,
-    (run) => poisonRun(drill, run, options),
-    options.onRun,
-  );
-  return {
-    seed: options.seed ?? 1,
-    rows,
-    failedRuns: rows.filter((r) => !poisonRunOk(r)).length,
-    wallSeconds: (performance.now() - started) / 1000,
-  };
+  return await repeatDrill(options, (run) => poisonRun(drill, run, options), poisonRunOk);
 }
 
 /** Column names of the poison table. */

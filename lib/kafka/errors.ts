@@ -206,15 +206,30 @@ const SEQUENCE_LOST = new Set([
  * ```
  */
 export function sequenceLost(error: unknown): boolean {
-  for (
-    let e = error as { name?: string; type?: string; cause?: unknown } | undefined, depth = 0;
-    e && depth < 8;
-  ) {
-    if (brokerAnswerIn(e, SEQUENCE_LOST)) return true;
+  return causeChain(error).some((e) => brokerAnswerIn(e, SEQUENCE_LOST));
+}
+
+/**
+ * `error` and the errors it was caused by (its `cause`, that one's, ...),
+ * outermost first, at most 8: kafkajs wraps a broker's answer in its retry
+ * errors.
+ *
+ * @example
+ * ```ts
+ * import { causeChain } from "./errors.ts";
+ * const e = { name: "KafkaJSNumberOfRetriesExceeded", cause: { name: "KafkaJSConnectionError" } };
+ * console.log(causeChain(e).map((x) => x.name)); // ["KafkaJSNumberOfRetriesExceeded", "KafkaJSConnectionError"]
+ * ```
+ */
+export function causeChain(
+  error: unknown,
+): { name?: string; type?: string; cause?: unknown }[] {
+  const chain: { name?: string; type?: string; cause?: unknown }[] = [];
+  for (let e = error as (typeof chain)[number] | undefined; e && chain.length < 8;) {
+    chain.push(e);
     e = e.cause as typeof e;
-    depth++;
   }
-  return false;
+  return chain;
 }
 
 /**

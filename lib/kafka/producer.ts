@@ -58,7 +58,7 @@ import { ClientMetrics, type MetricsSnapshot } from "./metrics.ts";
 import { defaultPartitioner, type KeylessStrategy, type Partitioner } from "./partitioners.ts";
 import { type PartitionedMessage, sendVerified } from "./verified.ts";
 import { sleep } from "../util/deadline.ts";
-import { brokerAnswerIn, refusedForGood } from "./errors.ts";
+import { brokerAnswerIn, causeChain, refusedForGood } from "./errors.ts";
 
 /** How long a topic may stay unknown to the broker asked before `connect()` gives up. */
 const UNKNOWN_TOPIC_GRACE_MS = 5_000;
@@ -91,15 +91,7 @@ const UNREACHABLE = new Set([
  * ```
  */
 export function brokerUnreachable(error: unknown): boolean {
-  for (
-    let e = error as { name?: string; cause?: unknown } | undefined, depth = 0;
-    e && depth < 8;
-  ) {
-    if (UNREACHABLE.has(e.name ?? "")) return true;
-    e = e.cause as typeof e;
-    depth++;
-  }
-  return false;
+  return causeChain(error).some((e) => UNREACHABLE.has(e.name ?? ""));
 }
 
 /** How many replicas must have a record before the send is acknowledged. */
