@@ -5,13 +5,16 @@
  */
 import assert from "node:assert/strict";
 import {
+  brokerThreadKind,
   cpuLimitLine,
+  cpuLimitWithout,
   cpuReport,
   type CpuSnapshot,
   cpuSnapshot,
   cpuTable,
   parseMachineCpu,
   parseProcStat,
+  threadKinds,
   threadSplit,
 } from "../lib/bench/cpu.ts";
 
@@ -194,4 +197,110 @@ Deno.test("cpuSnapshot: this process's CPU grows over a busy loop; a dead pid is
   assert.ok(self.seconds >= 0.1, `self used ${self.seconds} s`);
   assert.ok(r.busySeconds >= self.seconds);
   assert.ok(after.machine.busy > before.machine.busy);
+});
+
+Deno.test("brokerThreadKind: a Kafka JVM's threads by the 15 characters Linux keeps of their names", () => {
+  const kinds = Object.fromEntries([
+    "data-plane-kafk", // data-plane-kafka-request-handler-N, data-plane-kafka-network-thread-...
+    "ReplicaFetcherT",
+    "C2 CompilerThre",
+    "C1 CompilerThre",
+    "GC Thread#0",
+    "G1 Conc#0",
+    "G1 Refine#0",
+    "VM Thread",
+    "kafka-scheduler",
+    "group-coordinat",
+  ].map((comm) => [comm, brokerThreadKind(comm)]));
+  assert.deepEqual(kinds, {
+    "data-plane-kafk": "requests",
+    "ReplicaFetcherT": "replication",
+    "C2 CompilerThre": "JIT",
+    "C1 CompilerThre": "JIT",
+    "GC Thread#0": "GC",
+    "G1 Conc#0": "GC",
+    "G1 Refine#0": "GC",
+    "VM Thread": "GC",
+    "kafka-scheduler": "other",
+    "group-coordinat": "other",
+  });
+});
+
+function jvmSnap(processes: [number, number, [number, string, number][]][]): CpuSnapshot {
+  return {
+    at: 0,
+    ticksPerSec: 100,
+    machine: { busy: 0, total: 0, cores: 2 },
+    ticks: new Map(processes.map(([pid, all]) => [pid, all])),
+    threadsByPid: new Map(processes.map(([pid, _, threads]) => [
+      pid,
+      new Map(threads.map(([tid, comm, ticks]) => [tid, { comm, ticks }])),
+    ])),
+  };
+}
+
+Deno.test("threadKinds: several processes summed by kind; a thread that ended counts as ended", () => {
+  const before = jvmSnap([
+    [1, 100, [[11, "data-plane-kafk", 50], [12, "C2 CompilerThre", 40], [
+      13,
+      "kafka-scheduler",
+      10,
+    ]]],
+    [2, 10, [[21, "data-plane-kafk", 10]]],
+  ]);
+  const after = jvmSnap([
+    // pid 1: requests +100, JIT +50, thread 13 gone (it had 10; the process grew 200 in all)
+    [1, 300, [[11, "data-plane-kafk", 150], [12, "C2 CompilerThre", 90]]],
+    // pid 2: requests +40, a new thread with 20
+    [2, 70, [[21, "data-plane-kafk", 50], [22, "ReplicaFetcherT", 20]]],
+  ]);
+  assert.deepEqual(threadKinds([1, 2], before, after, brokerThreadKind), {
+    requests: 1.4,
+    JIT: 0.5,
+    ended: 0.5, // pid 1: 200 - (100 + 50) ticks
+    replication: 0.2,
+  });
+  // A snapshot without the threads of a listed pid: no split.
+  assert.equal(threadKinds([1, 3], before, after, brokerThreadKind), undefined);
+  assert.equal(
+    threadKinds([1], { ...before, threadsByPid: undefined }, after, brokerThreadKind),
+    undefined,
+  );
+});
+
+Deno.test("cpuSnapshot: threadsOfEach reads each listed process's threads", async () => {
+  const s = await cpuSnapshot([Deno.pid], { threadsOf: Deno.pid, threadsOfEach: [Deno.pid] });
+  const mine = s.threadsByPid?.get(Deno.pid);
+  assert.ok(mine && mine.size > 1, `threads: ${mine?.size}`);
+  assert.deepEqual([...s.threads!.keys()], [...mine.keys()]);
+  assert.ok(mine.has(Deno.pid), "the main thread's tid is the pid");
+  // Without threadsOfEach, no per-pid threads.
+  assert.equal((await cpuSnapshot([Deno.pid])).threadsByPid, undefined);
+});
+
+Deno.test("cpuTable and cpuLimitWithout: detail rows under several rows; the limit without a part", () => {
+  const r = cpuReport(
+    [{ name: "pipeline", pid: 1 }, { name: "kafka-1", pid: 2 }],
+    snap(0, 0, [[1, 0], [2, 0]]),
+    snap(10_000, 1500, [[1, 600], [2, 400]]),
+    100_000,
+  );
+  const { rows } = cpuTable(r, "event", [
+    { under: "pipeline", parts: { producer: 4 } },
+    { under: "kafka-1", parts: { "brokers: JIT": 1, "brokers: requests": 3 } },
+  ]);
+  assert.deepEqual(rows.map((x) => x[0]), [
+    "pipeline",
+    "  producer",
+    "kafka-1",
+    "  brokers: JIT",
+    "  brokers: requests",
+    "everything else",
+    "total (machine busy)",
+  ]);
+  // 15 s busy for 100,000 events: 150 µs/event; without 1 s of it: 140 µs/event, 14,286 events/s.
+  assert.equal(
+    cpuLimitWithout(r, 1, "the JIT"),
+    "without the JIT: 140.0 µs/event, at most 14,286 events/s",
+  );
 });

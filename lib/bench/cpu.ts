@@ -110,6 +110,8 @@ export interface CpuSnapshot {
   readonly ticks: ReadonlyMap<number, number>;
   /** With `threadsOf`: that process's live threads, tid to name and utime + stime ticks. */
   readonly threads?: ReadonlyMap<number, { comm: string; ticks: number }>;
+  /** With `threadsOfEach`: each listed pid's live threads, as `threads`. */
+  readonly threadsByPid?: ReadonlyMap<number, ReadonlyMap<number, { comm: string; ticks: number }>>;
 }
 
 let ticksPerSecCache: number | undefined;
@@ -130,9 +132,9 @@ async function ticksPerSec(): Promise<number> {
 
 /**
  * Reads `/proc/stat` and `/proc/<pid>/stat` of each pid in one `cat`, and with
- * `threadsOf` that process's threads (`/proc/<pid>/task/<tid>/stat`). A pid
- * that no longer exists is left out of `ticks` (its CPU then counts as
- * everything else).
+ * `threadsOf` that process's threads (`/proc/<pid>/task/<tid>/stat`), with
+ * `threadsOfEach` those of each listed process. A pid that no longer exists
+ * is left out of `ticks` (its CPU then counts as everything else).
  *
  * @example
  * ```ts
@@ -143,12 +145,13 @@ async function ticksPerSec(): Promise<number> {
  */
 export async function cpuSnapshot(
   pids: readonly number[],
-  options: { threadsOf?: number } = {},
+  options: { threadsOf?: number; threadsOfEach?: readonly number[] } = {},
 ): Promise<CpuSnapshot> {
   const hz = await ticksPerSec();
   const t = options.threadsOf;
+  const each = [...new Set([...(t === undefined ? [] : [t]), ...(options.threadsOfEach ?? [])])];
   const script = 'cat /proc/stat "$@"' +
-    (t === undefined ? "" : `; echo "--threads--"; cat /proc/${t}/task/*/stat`);
+    each.map((p) => `; echo "--threads ${p}--"; cat /proc/${p}/task/*/stat`).join("");
   const out = await new Deno.Command("sh", {
     args: ["-c", script, "sh", ...pids.map((p) => `/proc/${p}/stat`)],
     stdout: "piped",
@@ -156,24 +159,102 @@ export async function cpuSnapshot(
   }).output();
   const at = performance.now();
   const text = new TextDecoder().decode(out.stdout);
-  const cut = text.indexOf("--threads--\n");
+  const [head, ...sections] = text.split(/^--threads (?=\d+--$)/m);
   const ticks = new Map<number, number>();
   // /proc/stat's lines start with a word; a /proc/<pid>/stat line starts with its pid.
-  for (const line of (cut < 0 ? text : text.slice(0, cut)).split("\n")) {
+  for (const line of head.split("\n")) {
     if (!/^\d+ \(/.test(line)) continue;
     const s = parseProcStat(line);
     if (s.state !== "Z") ticks.set(s.pid, s.utime + s.stime);
   }
-  let threads: Map<number, { comm: string; ticks: number }> | undefined;
-  if (cut >= 0) {
-    threads = new Map();
-    for (const line of text.slice(cut).split("\n")) {
+  const threadsByPid = new Map<number, Map<number, { comm: string; ticks: number }>>();
+  for (const section of sections) {
+    const threads = new Map<number, { comm: string; ticks: number }>();
+    const [pid, ...lines] = section.split("\n");
+    for (const line of lines) {
       if (!/^\d+ \(/.test(line)) continue;
       const s = parseProcStat(line);
       threads.set(s.pid, { comm: s.comm, ticks: s.utime + s.stime });
     }
+    threadsByPid.set(parseInt(pid), threads);
   }
-  return { at, ticksPerSec: hz, machine: parseMachineCpu(text), ticks, threads };
+  return {
+    at,
+    ticksPerSec: hz,
+    machine: parseMachineCpu(head),
+    ticks,
+    threads: t === undefined ? undefined : threadsByPid.get(t),
+    threadsByPid: options.threadsOfEach ? threadsByPid : undefined,
+  };
+}
+
+/**
+ * What a thread of a Kafka broker's JVM does, from its name (Linux keeps a
+ * name's first 15 characters): `requests` (the `data-plane-kafka-*` network
+ * and request handler threads that serve produce and fetch requests),
+ * `replication` (the follower's `ReplicaFetcherThread`s), `JIT` (HotSpot's
+ * C1 and C2 compiler threads), `GC` (G1's and the VM thread), else `other`.
+ *
+ * @example
+ * ```ts
+ * import { brokerThreadKind } from "./cpu.ts";
+ * console.log(brokerThreadKind("C2 CompilerThre"), brokerThreadKind("data-plane-kafk")); // JIT requests
+ * ```
+ */
+export function brokerThreadKind(comm: string): BrokerThreadKind {
+  if (comm.startsWith("data-plane-kafk")) return "requests";
+  if (comm.startsWith("ReplicaFetcher")) return "replication";
+  if (/^C[12] CompilerThre/.test(comm)) return "JIT";
+  if (/^(GC Thread|G1 |VM Thread)/.test(comm)) return "GC";
+  return "other";
+}
+
+/** The kinds {@linkcode brokerThreadKind} tells apart. */
+export type BrokerThreadKind = "requests" | "replication" | "JIT" | "GC" | "other";
+
+/**
+ * CPU seconds of processes `pids` over an interval, summed by thread kind
+ * (`kindOf` of a thread's name). What threads that ended during the interval
+ * used (a process's CPU minus that of its threads alive at the end) counts
+ * as `ended`. Needs both snapshots taken with every pid in `threadsOfEach`;
+ * undefined otherwise.
+ *
+ * @example
+ * ```ts
+ * import { brokerThreadKind, threadKinds, type CpuSnapshot } from "./cpu.ts";
+ * const snap = (jit: number, req: number): CpuSnapshot => ({
+ *   at: 0, ticksPerSec: 100, machine: { busy: 0, total: 0, cores: 2 },
+ *   ticks: new Map([[7, jit + req]]),
+ *   threadsByPid: new Map([[7, new Map([[8, { comm: "C2 CompilerThre", ticks: jit }],
+ *     [9, { comm: "data-plane-kafk", ticks: req }]])]]),
+ * });
+ * console.log(threadKinds([7], snap(0, 0), snap(50, 150), brokerThreadKind)); // { JIT: 0.5, requests: 1.5 }
+ * ```
+ */
+export function threadKinds(
+  pids: readonly number[],
+  before: CpuSnapshot,
+  after: CpuSnapshot,
+  kindOf: (comm: string) => string,
+): Record<string, number> | undefined {
+  const hz = after.ticksPerSec;
+  const out: Record<string, number> = {};
+  const add = (kind: string, ticks: number) => {
+    if (ticks > 0) out[kind] = (out[kind] ?? 0) + ticks / hz;
+  };
+  for (const pid of pids) {
+    const t0 = before.threadsByPid?.get(pid), t1 = after.threadsByPid?.get(pid);
+    const p0 = before.ticks.get(pid), p1 = after.ticks.get(pid);
+    if (!t0 || !t1 || p0 === undefined || p1 === undefined) return undefined;
+    let alive = 0;
+    for (const [tid, t] of t1) {
+      const d = t.ticks - (t0.get(tid)?.ticks ?? 0);
+      alive += d;
+      add(kindOf(t.comm), d);
+    }
+    add("ended", p1 - p0 - alive);
+  }
+  return out;
 }
 
 /**
@@ -340,9 +421,17 @@ export function cpuReport(
   };
 }
 
+/** Indented rows of a {@linkcode cpuTable}: CPU seconds by part, under the row named `under`. */
+export interface CpuDetail {
+  /** The row the parts go under. */
+  readonly under: string;
+  /** CPU seconds by part name. */
+  readonly parts: Record<string, number>;
+}
+
 /**
  * Header and rows of the CPU table: component, CPU seconds, CPU µs per unit,
- * share of the machine's busy time; a last row sums them. `detail` adds
+ * share of the machine's busy time; a last row sums them. Each `detail` adds
  * indented rows (CPU seconds by part, e.g. {@linkcode threadSplit}'s) under
  * the row named `under`.
  *
@@ -358,8 +447,13 @@ export function cpuReport(
 export function cpuTable(
   report: CpuReport,
   unit = "event",
-  detail: { under: string; parts: Record<string, number> } | undefined = undefined,
+  detail: CpuDetail | readonly CpuDetail[] | undefined = undefined,
 ): { header: string[]; rows: string[][] } {
+  const details: readonly CpuDetail[] = detail === undefined
+    ? []
+    : "under" in detail
+    ? [detail as CpuDetail]
+    : detail as readonly CpuDetail[];
   const row = (name: string, s: number, us: number, share: number) => [
     name,
     s.toFixed(2),
@@ -369,8 +463,8 @@ export function cpuTable(
   const rows: string[][] = [];
   for (const r of report.rows) {
     rows.push(row(r.name, r.seconds, r.usPerUnit, r.share));
-    if (detail && r.name === detail.under) {
-      for (const [name, s] of Object.entries(detail.parts)) {
+    for (const d of details.filter((d) => d.under === r.name)) {
+      for (const [name, s] of Object.entries(d.parts)) {
         const us = report.units > 0 ? s * 1e6 / report.units : NaN;
         rows.push(row(`  ${name}`, s, us, report.busySeconds > 0 ? s / report.busySeconds : 0));
       }
@@ -401,6 +495,32 @@ export function cpuLimitLine(report: CpuReport, unit = "event"): string {
     `(measured: ${(r.busyShare * 100).toFixed(0)}% busy over ${r.wallSeconds.toFixed(1)} s)\n` +
     `without everything else: ${r.componentsUsPerUnit.toFixed(1)} µs/${unit}, at most ` +
     `${Math.round(r.componentsMaxUnitsPerSec).toLocaleString("en-US")} ${unit}s/s`;
+}
+
+/**
+ * One more limit line: the machine's limit were `seconds` of the report's
+ * CPU not spent (e.g. the brokers' JIT compilers, work a warm broker no longer
+ * does), named `label`.
+ *
+ * @example
+ * ```ts
+ * import { cpuLimitWithout } from "./cpu.ts";
+ * const r = { rows: [], missing: [], wallSeconds: 10, busySeconds: 15, busyShare: 0.75,
+ *   cores: 2, units: 100_000, usPerUnit: 150, maxUnitsPerSec: 13_333,
+ *   componentsUsPerUnit: 90, componentsMaxUnitsPerSec: 22_222 };
+ * console.log(cpuLimitWithout(r, 5, "the JIT")); // without the JIT: 100.0 µs/event, at most 20,000 events/s
+ * ```
+ */
+export function cpuLimitWithout(
+  report: CpuReport,
+  seconds: number,
+  label: string,
+  unit = "event",
+): string {
+  const us = report.usPerUnit - (report.units > 0 ? seconds * 1e6 / report.units : 0);
+  const max = us > 0 ? report.cores * 1e6 / us : Infinity;
+  return `without ${label}: ${us.toFixed(1)} µs/${unit}, at most ` +
+    `${Math.round(max).toLocaleString("en-US")} ${unit}s/s`;
 }
 
 /**

@@ -21,11 +21,13 @@
 import type { Config } from "../config.ts";
 import { ClusterAdmin } from "../kafka/admin.ts";
 import {
+  brokerThreadKind,
   type CpuComponent,
   type CpuReport,
   cpuReport,
   cpuSnapshot,
   stackComponents,
+  threadKinds,
   threadSplit,
 } from "./cpu.ts";
 import { createKafka } from "../kafka/client.ts";
@@ -76,6 +78,12 @@ export interface PipelineBenchResult {
    * compiler, I/O), keyed by row name.
    */
   cpuThreads?: Record<string, number>;
+  /**
+   * The brokers' CPU seconds in the same window, all brokers together, by
+   * thread kind ({@linkcode brokerThreadKind}): `requests`, `replication`,
+   * `JIT`, `GC`, `other`, `ended`.
+   */
+  brokerThreads?: Record<string, number>;
 }
 
 /**
@@ -126,7 +134,9 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
     const pids = components.map((c) => c.pid);
     // The pipeline logs "producing" as it starts the clock and "silver" once the
     // sink has stopped: the CPU window is the end-to-end figure's.
-    const snap = () => cpuSnapshot(pids, { threadsOf: Deno.pid }).catch((e: Error) => e);
+    const brokers = components.filter((c) => c.name.startsWith("kafka-")).map((c) => c.pid);
+    const snap = () =>
+      cpuSnapshot(pids, { threadsOf: Deno.pid, threadsOfEach: brokers }).catch((e: Error) => e);
     let before: ReturnType<typeof snap> | undefined;
     let after: ReturnType<typeof snap> | undefined;
     const summary = await new Pipeline({
@@ -146,6 +156,7 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
     }).run();
     let cpu: CpuReport | undefined;
     let cpuThreads: Record<string, number> | undefined;
+    let brokerThreads: Record<string, number> | undefined;
     const [b, a] = [await before, await after];
     if (b instanceof Error || a instanceof Error) {
       log(`CPU by component: not measured (${(b instanceof Error ? b : a as Error).message})`);
@@ -161,8 +172,9 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
           "V8 GC, compiler and I/O threads": split.runtime,
         };
       }
+      if (brokers.length) brokerThreads = threadKinds(brokers, b, a, brokerThreadKind);
     }
-    return { generatorPerSec, encodePerSec, summary, cpu, cpuThreads };
+    return { generatorPerSec, encodePerSec, summary, cpu, cpuThreads, brokerThreads };
   } finally {
     if (!options.keep) {
       const admin = new ClusterAdmin(kafka);
