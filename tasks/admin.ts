@@ -8,6 +8,7 @@
  * deno task admin topics create orders --partitions 6 --config min.insync.replicas=2
  * deno task admin topics describe orders
  * deno task admin lag shopstream-sink
+ * deno task admin groups reset-offsets shopstream-sink --topic orders --to latest --execute
  * deno task admin cluster
  * ```
  *
@@ -15,7 +16,7 @@
  */
 import { defineCommands, formatTable, runCommand, UsageError } from "../lib/util/mod.ts";
 import { loadConfig } from "../lib/config.ts";
-import { ClusterAdmin, createKafka, parsePairs } from "../lib/kafka/mod.ts";
+import { ClusterAdmin, createKafka, parsePairs, type SeekTarget } from "../lib/kafka/mod.ts";
 
 /** The usage text `--help` prints. */
 export const USAGE = `usage: deno task admin <command> [flags]
@@ -28,6 +29,9 @@ topics alter-config <topic> [--set k=v ...] [--delete k ...]
 topics add-partitions <topic> --total N      grow a topic to N partitions (keys move!)
 groups list                                  consumer groups
 groups describe <group>                      state, members and their partitions
+groups reset-offsets <group> --topic T --to earliest|latest|<offset>|<ISO time> [--execute]
+                                             move an empty group's offsets (a dry run
+                                             without --execute, as kafka-consumer-groups)
 lag <group> [--topic T]                      committed offset, log end and lag per partition
 cluster [--topic T ...]                      brokers, leaders and ISR (the quorum: deno task health)
 
@@ -45,6 +49,7 @@ export interface AdminCommand {
     | "topics add-partitions"
     | "groups list"
     | "groups describe"
+    | "groups reset-offsets"
     | "lag"
     | "cluster";
   names: string[];
@@ -55,6 +60,10 @@ export interface AdminCommand {
   deletes: string[];
   total?: number;
   topics: string[];
+  /** `groups reset-offsets`: where to move the offsets. */
+  to?: SeekTarget;
+  /** `groups reset-offsets`: commit (else a dry run). */
+  execute?: boolean;
 }
 
 const TOPIC = { name: "<topic>", min: 1, max: 1 } as const;
@@ -89,6 +98,14 @@ export const CLI = defineCommands({
     },
     "groups list": {},
     "groups describe": { args: GROUP },
+    "groups reset-offsets": {
+      flags: {
+        topic: { type: "string", required: true },
+        to: { type: "string", required: true },
+        execute: { type: "boolean" },
+      },
+      args: GROUP,
+    },
     lag: { flags: { topic: { type: "string" } }, args: GROUP },
     cluster: { flags: { topic: { type: "string", multiple: true } } },
   },
@@ -132,6 +149,13 @@ export function parseAdminArgs(args: string[]): AdminCommand {
     }
     case "topics add-partitions":
       return { ...cmd, total: p.values.total };
+    case "groups reset-offsets":
+      return {
+        ...cmd,
+        topics: [p.values.topic],
+        to: parseResetTarget(p.values.to),
+        execute: p.values.execute,
+      };
     case "lag":
       return { ...cmd, topics: p.values.topic === undefined ? [] : [p.values.topic] };
     case "cluster":
@@ -139,6 +163,29 @@ export function parseAdminArgs(args: string[]): AdminCommand {
     default:
       return cmd;
   }
+}
+
+/**
+ * The `--to` of `groups reset-offsets`: `earliest`, `latest`, an offset
+ * (digits), or a date and time `Date` parses (ISO 8601, e.g.
+ * `2026-12-06T10:00:00Z`: the first record at or after it).
+ *
+ * @example
+ * ```ts
+ * import { parseResetTarget } from "./admin.ts";
+ * console.log(parseResetTarget("42"), parseResetTarget("1970-01-01T00:00:01Z")); // { offset: "42" } { timestamp: 1000 }
+ * ```
+ */
+export function parseResetTarget(to: string): SeekTarget {
+  if (to === "earliest" || to === "latest") return to;
+  if (/^\d+$/.test(to)) return { offset: to };
+  const at = /^\d{4}-\d\d-\d\d/.test(to) ? Date.parse(to) : NaN;
+  if (Number.isNaN(at)) {
+    throw new UsageError(
+      `--to must be earliest, latest, an offset or an ISO date and time, got "${to}"`,
+    );
+  }
+  return { timestamp: at };
 }
 
 const list = (xs: number[]) => xs.join(",");
@@ -252,6 +299,31 @@ async function execute(cmd: AdminCommand): Promise<number> {
             ),
           );
         }
+        break;
+      }
+      case "groups reset-offsets": {
+        const topic = cmd.topics[0];
+        const group = await admin.describeGroup(name);
+        const now = new Map((await admin.lag(name, topic)).map((r) => [r.partition, r]));
+        const planned = await admin.offsetsAt(topic, cmd.to!);
+        console.log(formatTable(
+          ["topic", "partition", "committed now", "new offset", "log end", "lag after"],
+          planned.map((p) => {
+            const r = now.get(p.partition);
+            const end = r?.end ?? "?";
+            const lag = r ? String(BigInt(r.end) - BigInt(p.offset)) : "?";
+            return [topic, p.partition, r?.committed ?? "-", p.offset, end, lag];
+          }),
+        ));
+        if (!cmd.execute) {
+          const running = group.members.length
+            ? ` (it cannot run now: group ${name} has ${group.members.length} running members)`
+            : "";
+          console.log(`dry run: nothing changed; add --execute to commit these offsets${running}`);
+          break;
+        }
+        await admin.resetOffsets(name, topic, cmd.to!);
+        console.log(`group ${name} now reads ${topic} from the offsets above`);
         break;
       }
       case "lag": {

@@ -26,7 +26,7 @@ import {
   retryRetriable,
 } from "../lib/kafka/errors.ts";
 import { formatRecord, parseAcks, parsePairs, readLines, splitLine } from "../lib/kafka/cli.ts";
-import { parseAdminArgs } from "../tasks/admin.ts";
+import { parseAdminArgs, parseResetTarget } from "../tasks/admin.ts";
 import { parseProduceArgs } from "../tasks/produce.ts";
 import { parseConsumeArgs } from "../tasks/consume.ts";
 
@@ -291,6 +291,21 @@ Deno.test("console helpers and flag parsing", async (t) => {
     );
     assert.throws(() => parseAdminArgs(["topics", "create"]), /missing <topic>/);
     assert.throws(() => parseAdminArgs(["topics", "add-partitions", "t"]), /--total/);
+    const reset = (to: string, ...more: string[]) =>
+      parseAdminArgs(["groups", "reset-offsets", "g", "--topic", "t", "--to", to, ...more]);
+    assert.deepEqual(reset("earliest").to, "earliest");
+    assert.equal(reset("earliest").execute, false, "a dry run unless --execute");
+    assert.equal(reset("latest", "--execute").execute, true);
+    assert.deepEqual(reset("42").to, { offset: "42" });
+    assert.deepEqual(reset("2026-12-06T10:00:00Z").to, { timestamp: Date.UTC(2026, 11, 6, 10) });
+    assert.deepEqual(parseResetTarget("1970-01-01T00:00:01.500Z"), { timestamp: 1500 });
+    for (const bad of ["yesterday", "-1", "4.5", "2026-13-45"]) {
+      assert.throws(() => reset(bad), /--to must be earliest, latest, an offset or an ISO/, bad);
+    }
+    assert.throws(
+      () => parseAdminArgs(["groups", "reset-offsets", "g", "--to", "latest"]),
+      /--topic/,
+    );
     assert.throws(() => parseAdminArgs(["topics", "alter-config", "t"]), /--set/);
     assert.throws(
       () => parseAdminArgs(["topics", "create", "t", "--partitions", "0"]),

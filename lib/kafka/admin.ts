@@ -23,6 +23,7 @@ import { AssignerProtocol, ConfigResourceTypes, type ITopicMetadata, type Kafka 
 import type { Admin } from "./upstream.ts";
 import { pollUntil } from "../util/probe.ts";
 import { retryRetriable } from "./errors.ts";
+import { commitGroupOffsets } from "./group_offsets.ts";
 import { type TopicOffsetRows, topicOffsets } from "./topic_offsets.ts";
 import type { Assignment, SeekTarget } from "./consumer.ts";
 
@@ -455,25 +456,80 @@ export class ClusterAdmin {
   }
 
   /**
-   * Moves a group's committed offsets on `topic` (the group must have no
-   * running members): to the earliest or latest offset, the first offset at
-   * or after a timestamp, or a given offset. (kafkajs does this by briefly
-   * joining the group, so it takes a few seconds.)
+   * Moves a group's committed offsets on `topic`: to the earliest or latest
+   * offset, the first offset at or after a timestamp, or a given offset. As
+   * in Kafka, only a group with no running members can be moved: otherwise
+   * this throws {@linkcode GroupNotEmptyError}. One OffsetCommit request to
+   * the group's coordinator, as `kafka-consumer-groups.sh --reset-offsets`
+   * sends (see lib/kafka/group_offsets.ts), not kafkajs's `setOffsets`
+   * (which joins the group for about 5 s).
    */
   async resetOffsets(groupId: string, topic: string, target: SeekTarget): Promise<void> {
-    let partitions: { partition: number; offset: string }[];
+    const group = await this.describeGroup(groupId);
+    if (group.members.length > 0) throw new GroupNotEmptyError(groupId, group);
+    const partitions = await this.offsetsAt(topic, target);
+    const offsets = [{ topic, partitions }];
+    const sent = await retryRetriable(() => commitGroupOffsets(this.#kafka, groupId, offsets));
+    if (!sent) await retryRetriable(() => this.#admin.setOffsets({ groupId, topic, partitions }));
+  }
+
+  /**
+   * The offset of each partition of `topic` that `target` names: the log
+   * start (`earliest`), the log end (`latest`), the first record at or after
+   * a timestamp (the log end when there is none), or the given offset. What
+   * {@linkcode resetOffsets} commits, and what a dry run shows.
+   */
+  async offsetsAt(
+    topic: string,
+    target: SeekTarget,
+  ): Promise<{ partition: number; offset: string }[]> {
     if (target === "earliest" || target === "latest") {
       const offsets = await this.topicOffsets(topic);
-      partitions = offsets.map((o) => ({
+      return offsets.map((o) => ({
         partition: o.partition,
         offset: target === "earliest" ? o.low : o.high,
-      }));
-    } else if ("timestamp" in target) {
-      partitions = await this.#admin.fetchTopicOffsetsByTimestamp(topic, target.timestamp);
-    } else {
-      const { partitions: ps } = await this.describeTopic(topic);
-      partitions = ps.map((p) => ({ partition: p.partition, offset: target.offset }));
+      })).sort((a, b) => a.partition - b.partition);
     }
-    await retryRetriable(() => this.#admin.setOffsets({ groupId, topic, partitions }));
+    if ("timestamp" in target) {
+      const found = await this.#admin.fetchTopicOffsetsByTimestamp(topic, target.timestamp);
+      return found.map((o) => ({ partition: o.partition, offset: o.offset }))
+        .sort((a, b) => a.partition - b.partition);
+    }
+    const { partitions } = await this.describeTopic(topic);
+    return partitions.map((p) => ({ partition: p.partition, offset: target.offset }));
+  }
+}
+
+/**
+ * Thrown by {@linkcode ClusterAdmin.resetOffsets} for a group that has
+ * running members: Kafka moves only an empty group's offsets (a running
+ * member would commit its own positions over them).
+ *
+ * @example
+ * ```ts
+ * import { GroupNotEmptyError } from "./admin.ts";
+ * const e = new GroupNotEmptyError("lake-sink", { state: "Stable", members: [{ clientId: "sink" }] });
+ * console.log(e.message); // cannot move the offsets of group lake-sink: it has 1 running member ...
+ * ```
+ */
+export class GroupNotEmptyError extends Error {
+  /** The group's state when asked, e.g. `Stable`. */
+  readonly state: string;
+
+  /** The error for `groupId`, described as `group` (its state and members). */
+  constructor(
+    readonly groupId: string,
+    group: { state: string; members: readonly { clientId: string }[] },
+  ) {
+    const n = group.members.length;
+    const clients = [...new Set(group.members.map((m) => m.clientId))].join(", ");
+    super(
+      `cannot move the offsets of group ${groupId}: it has ${n} running member${
+        n === 1 ? "" : "s"
+      } (state ${group.state}; clients ${clients}). Stop them first: Kafka moves only an ` +
+        "empty group's offsets.",
+    );
+    this.name = "GroupNotEmptyError";
+    this.state = group.state;
   }
 }

@@ -131,6 +131,19 @@
  * both fall back to kafkajs's own code when it is not the expected shape,
  * and the unit tests pin them byte for byte against kafkajs.
  *
+ * ### kafkajs resets a group's offsets by joining the group
+ *
+ * `admin.setOffsets` subscribes a throwaway consumer to the group, seeks,
+ * and leaves at its first fetch: about 5 s per topic (a fresh
+ * `deno task pipeline` spent 20 s on its four topics before producing).
+ * Kafka's own tools send one OffsetCommit to the group's coordinator with
+ * generation -1 and no member id, which the coordinator accepts only from an
+ * empty group (`UNKNOWN_MEMBER_ID` otherwise). `group_offsets.ts` sends that
+ * request through the client's own cluster, and
+ * {@linkcode ClusterAdmin.resetOffsets} uses it after checking the group is
+ * empty; it falls back to `setOffsets` when kafkajs is not the expected
+ * shape.
+ *
  * ### Negative timers under Deno
  *
  * kafkajs's request queue schedules its next check with
@@ -164,6 +177,7 @@ export * from "./consumer.ts";
 export * from "./crc32c.ts";
 export * from "./dlq.ts";
 export * from "./errors.ts";
+export * from "./group_offsets.ts";
 export * from "./grouping.ts";
 export * from "./metrics.ts";
 export * from "./partitioners.ts";
