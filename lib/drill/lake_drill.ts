@@ -232,7 +232,8 @@ export async function readDeadLetterTopic(
   const letters: ReadLetter[] = [];
   if (total === 0) return letters;
   const group = `${topic}.reader.${Date.now().toString(36)}`;
-  const consumer = drill.kafka.consumer({ groupId: group });
+  // A short fetch wait: kafkajs's disconnect() waits for the fetch in flight (5 s by default).
+  const consumer = drill.kafka.consumer({ groupId: group, maxWaitTimeInMs: 200 });
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });

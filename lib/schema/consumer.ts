@@ -111,7 +111,8 @@ export class ContractConsumer<T = unknown> {
     });
     this.#dlq = new DeadLetterWriter(kafka, this.deadLetterTopic);
     await this.#dlq.connect();
-    this.#consumer = kafka.consumer({ groupId: this.#options.groupId });
+    // A short fetch wait: kafkajs's stop() waits for the fetch in flight (5 s by default).
+    this.#consumer = kafka.consumer({ groupId: this.#options.groupId, maxWaitTimeInMs: 500 });
     await this.#consumer.connect();
   }
 
