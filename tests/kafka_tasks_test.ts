@@ -186,59 +186,17 @@ Deno.test("console tasks: admin, produce, consume", async (t) => {
       "groups reset-offsets: a dry run changes nothing; --execute moves the group",
       async () => {
         const total = async () => (await admin.lag(group, topic)).reduce((n, r) => n + r.lag, 0);
-        const dry = ok(
-          await task("admin", [
-            "groups",
-            "reset-offsets",
-            group,
-            "--topic",
-            topic,
-            "--to",
-            "earliest",
-          ]),
-          "dry run",
-        ).stdout;
+        const reset = (to: string, ...more: string[]) =>
+          task("admin", ["groups", "reset-offsets", group, "--topic", topic, "--to", to, ...more]);
+        const dry = ok(await reset("earliest"), "dry run").stdout;
         assert.match(dry, /dry run: nothing changed/);
         assert.match(dry, /lag after/);
         assert.equal(await total(), 0, "the dry run committed nothing");
-        const run = ok(
-          await task("admin", [
-            "groups",
-            "reset-offsets",
-            group,
-            "--topic",
-            topic,
-            "--to",
-            "earliest",
-            "--execute",
-          ]),
-          "execute",
-        ).stdout;
-        assert.match(run, /now reads/);
+        assert.match(ok(await reset("earliest", "--execute"), "execute").stdout, /now reads/);
         assert.equal(await total(), lines.length, "every record is lag again");
-        ok(
-          await task("admin", [
-            "groups",
-            "reset-offsets",
-            group,
-            "--topic",
-            topic,
-            "--to",
-            "latest",
-            "--execute",
-          ]),
-          "back to latest",
-        );
+        ok(await reset("latest", "--execute"), "back to latest");
         assert.equal(await total(), 0);
-        const bad = await task("admin", [
-          "groups",
-          "reset-offsets",
-          group,
-          "--topic",
-          topic,
-          "--to",
-          "yesterday",
-        ]);
+        const bad = await reset("yesterday");
         assert.equal(bad.code, 2, bad.stderr);
         assert.match(bad.stderr, /--to must be earliest, latest, an offset or an ISO date/);
       },
