@@ -188,6 +188,44 @@ export function parseResetTarget(to: string): SeekTarget {
   return { timestamp: at };
 }
 
+/**
+ * A line for each planned offset outside its partition's log (before the
+ * log start or past the log end): Kafka commits it as asked, and a consumer
+ * that starts there finds no record and falls back to its
+ * `auto.offset.reset` (kafka-consumer-groups moves such offsets to the
+ * nearest end instead).
+ *
+ * @example
+ * ```ts
+ * import { outOfRange } from "./admin.ts";
+ * console.log(outOfRange([{ partition: 0, offset: "900" }], new Map([[0, { low: "0", high: "166" }]])));
+ * // ["partition 0: offset 900 is past the log end (166); a consumer there falls back to its auto.offset.reset"]
+ * ```
+ */
+export function outOfRange(
+  planned: readonly { partition: number; offset: string }[],
+  logs: ReadonlyMap<number, { low: string; high: string }>,
+): string[] {
+  const out: string[] = [];
+  for (const p of planned) {
+    const log = logs.get(p.partition);
+    if (!log) continue;
+    const at = BigInt(p.offset);
+    const where = at > BigInt(log.high)
+      ? `past the log end (${log.high})`
+      : at < BigInt(log.low)
+      ? `before the log start (${log.low}; older records were deleted)`
+      : undefined;
+    if (where) {
+      out.push(
+        `partition ${p.partition}: offset ${p.offset} is ${where}; a consumer there falls back ` +
+          "to its auto.offset.reset",
+      );
+    }
+  }
+  return out;
+}
+
 const list = (xs: number[]) => xs.join(",");
 
 function partitionTable(
@@ -304,17 +342,24 @@ async function execute(cmd: AdminCommand): Promise<number> {
       case "groups reset-offsets": {
         const topic = cmd.topics[0];
         const group = await admin.describeGroup(name);
-        const now = new Map((await admin.lag(name, topic)).map((r) => [r.partition, r]));
+        const committed = new Map((await admin.lag(name, topic)).map((r) => [r.partition, r]));
+        const logs = new Map((await admin.topicOffsets(topic)).map((o) => [o.partition, o]));
         const planned = await admin.offsetsAt(topic, cmd.to!);
         console.log(formatTable(
           ["topic", "partition", "committed now", "new offset", "log end", "lag after"],
           planned.map((p) => {
-            const r = now.get(p.partition);
-            const end = r?.end ?? "?";
-            const lag = r ? String(BigInt(r.end) - BigInt(p.offset)) : "?";
-            return [topic, p.partition, r?.committed ?? "-", p.offset, end, lag];
+            const log = logs.get(p.partition);
+            const at = BigInt(p.offset);
+            const lag = !log
+              ? "?"
+              : at > BigInt(log.high) || at < BigInt(log.low)
+              ? "out of range"
+              : String(BigInt(log.high) - at);
+            const now = committed.get(p.partition)?.committed ?? "-";
+            return [topic, p.partition, now, p.offset, log?.high ?? "?", lag];
           }),
         ));
+        for (const line of outOfRange(planned, logs)) console.log(`warning: ${line}`);
         if (!cmd.execute) {
           const running = group.members.length
             ? ` (it cannot run now: group ${name} has ${group.members.length} running members)`

@@ -26,7 +26,7 @@ import {
   retryRetriable,
 } from "../lib/kafka/errors.ts";
 import { formatRecord, parseAcks, parsePairs, readLines, splitLine } from "../lib/kafka/cli.ts";
-import { parseAdminArgs, parseResetTarget } from "../tasks/admin.ts";
+import { outOfRange, parseAdminArgs, parseResetTarget } from "../tasks/admin.ts";
 import { parseProduceArgs } from "../tasks/produce.ts";
 import { parseConsumeArgs } from "../tasks/consume.ts";
 
@@ -305,6 +305,19 @@ Deno.test("console helpers and flag parsing", async (t) => {
     assert.throws(
       () => parseAdminArgs(["groups", "reset-offsets", "g", "--to", "latest"]),
       /--topic/,
+    );
+    const logs = new Map([[0, { low: "10", high: "166" }], [1, { low: "0", high: "5" }]]);
+    assert.deepEqual(
+      outOfRange([{ partition: 0, offset: "10" }, { partition: 1, offset: "5" }], logs),
+      [],
+    );
+    assert.deepEqual(
+      outOfRange([{ partition: 0, offset: "9" }, { partition: 1, offset: "6" }], logs),
+      [
+        "partition 0: offset 9 is before the log start (10; older records were deleted); " +
+        "a consumer there falls back to its auto.offset.reset",
+        "partition 1: offset 6 is past the log end (5); a consumer there falls back to its auto.offset.reset",
+      ],
     );
     assert.throws(() => parseAdminArgs(["topics", "alter-config", "t"]), /--set/);
     assert.throws(
