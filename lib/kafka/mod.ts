@@ -152,6 +152,15 @@
  * warns (`TimeoutNegativeWarning`) every time; `client.ts` drops exactly that
  * warning.
  *
+ * A `MaxListenersExceededWarning` about `connect` listeners on a `Socket`,
+ * seen after a broker dies, is kafkajs too: each disconnect calls
+ * `socket.unref()`, which `net` defers to the socket's `connect` event while
+ * it is not connected, one listener per call, so they pile up on a socket
+ * the dead broker refused (the stack, from a warning handler in the sink's
+ * worker, ends in kafkajs's `Connection.disconnect`). Left as it is: Node
+ * prints it once per process, and the pipeline-kill drill passes every check
+ * in the runs that print it.
+ *
  * @example
  * ```ts
  * import { loadConfig } from "../config.ts";
