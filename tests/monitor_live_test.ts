@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { ClusterAdmin } from "../lib/kafka/admin.ts";
 import { createKafka } from "../lib/kafka/client.ts";
+import { commitGroupOffsets } from "../lib/kafka/group_offsets.ts";
 import { sendVerified } from "../lib/kafka/verified.ts";
 import { MetricsServer } from "../lib/observe/metrics_server.ts";
 import { MetricsRegistry, parseSamples } from "../lib/observe/prometheus.ts";
@@ -60,11 +61,8 @@ Deno.test("monitor: lag per partition via /metrics and `deno task monitor --once
       WRITTEN,
       "the log holds what was written",
     );
-    await admin.raw.setOffsets({
-      groupId: group,
-      topic,
-      partitions: COMMITTED.map((o, partition) => ({ partition, offset: String(o) })),
-    });
+    const partitions = COMMITTED.map((o, partition) => ({ partition, offset: String(o) }));
+    assert.ok(await commitGroupOffsets(kafka, group, [{ topic, partitions }]), "offsets committed");
 
     exposeKafkaFacts(registry, metrics, admin, { group, topics: [topic], dlqTopic: dlq });
     metrics.produced.inc({ topic }, 60);
