@@ -341,7 +341,6 @@ async function execute(cmd: AdminCommand): Promise<number> {
       }
       case "groups reset-offsets": {
         const topic = cmd.topics[0];
-        const group = await admin.describeGroup(name);
         const committed = new Map((await admin.lag(name, topic)).map((r) => [r.partition, r]));
         const logs = new Map((await admin.topicOffsets(topic)).map((o) => [o.partition, o]));
         const planned = await admin.offsetsAt(topic, cmd.to!);
@@ -361,13 +360,15 @@ async function execute(cmd: AdminCommand): Promise<number> {
         ));
         for (const line of outOfRange(planned, logs)) console.log(`warning: ${line}`);
         if (!cmd.execute) {
-          const running = group.members.length
-            ? ` (it cannot run now: group ${name} has ${group.members.length} running members)`
+          const { members } = await admin.describeGroup(name);
+          const running = members.length
+            ? ` (it cannot run now: group ${name} has ${members.length} running members)`
             : "";
           console.log(`dry run: nothing changed; add --execute to commit these offsets${running}`);
           break;
         }
-        await admin.resetOffsets(name, topic, cmd.to!);
+        // The offsets shown, not a second look at the log: "latest" may have moved since.
+        await admin.commitOffsets(name, topic, planned);
         console.log(`group ${name} now reads ${topic} from the offsets above`);
         break;
       }

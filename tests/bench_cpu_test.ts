@@ -110,7 +110,10 @@ function threadSnap(all: number, threads: [number, string, number][]): CpuSnapsh
     ticksPerSec: 100,
     machine: { busy: 0, total: 0, cores: 2 },
     ticks: new Map([[9, all]]),
-    threads: new Map(threads.map(([tid, comm, ticks]) => [tid, { comm, ticks }])),
+    threadsByPid: new Map([[
+      9,
+      new Map(threads.map(([tid, comm, ticks]) => [tid, { comm, ticks }])),
+    ]]),
   };
 }
 
@@ -135,7 +138,7 @@ Deno.test("threadSplit: main thread, workers, runtime threads; an ended worker g
   ]]);
   assert.deepEqual(threadSplit(9, before, ended), { main: 2, workers: 3.5, runtime: 0.5 });
   // Without thread readings there is no split.
-  const plain = { ...before, threads: undefined };
+  const plain = { ...before, threadsByPid: undefined };
   assert.equal(threadSplit(9, plain, alive), undefined);
 });
 
@@ -147,20 +150,26 @@ Deno.test("threadSplit: a Worker's work is credited to the workers, also once it
   const w = new Worker(`data:text/javascript,${encodeURIComponent(code)}`, { type: "module" });
   const next = () => new Promise((resolve) => w.onmessage = resolve);
   await next();
-  const before = await cpuSnapshot([Deno.pid], { threadsOf: Deno.pid });
-  assert.ok([...before.threads!.values()].some((t) => t.comm.startsWith("worker-")));
+  const before = await cpuSnapshot([Deno.pid], { threadsOf: [Deno.pid] });
+  assert.ok(
+    [...before.threadsByPid!.get(Deno.pid)!.values()].some((t) => t.comm.startsWith("worker-")),
+  );
   const done = next();
   w.postMessage("go");
   await done;
-  const mid = await cpuSnapshot([Deno.pid], { threadsOf: Deno.pid });
+  const mid = await cpuSnapshot([Deno.pid], { threadsOf: [Deno.pid] });
   w.terminate();
   let after = mid;
   for (let i = 0; i < 50; i++) { // until the thread has exited
     await new Promise((r) => setTimeout(r, 20));
-    after = await cpuSnapshot([Deno.pid], { threadsOf: Deno.pid });
-    if (![...after.threads!.values()].some((t) => t.comm.startsWith("worker-"))) break;
+    after = await cpuSnapshot([Deno.pid], { threadsOf: [Deno.pid] });
+    if (
+      ![...after.threadsByPid!.get(Deno.pid)!.values()].some((t) => t.comm.startsWith("worker-"))
+    ) break;
   }
-  assert.ok(![...after.threads!.values()].some((t) => t.comm.startsWith("worker-")));
+  assert.ok(
+    ![...after.threadsByPid!.get(Deno.pid)!.values()].some((t) => t.comm.startsWith("worker-")),
+  );
   for (const end of [mid, after]) {
     const s = threadSplit(Deno.pid, before, end)!;
     assert.ok(s.workers >= 0.1, `workers ${s.workers} s`);
@@ -268,13 +277,12 @@ Deno.test("threadKinds: several processes summed by kind; a thread that ended co
   );
 });
 
-Deno.test("cpuSnapshot: threadsOfEach reads each listed process's threads", async () => {
-  const s = await cpuSnapshot([Deno.pid], { threadsOf: Deno.pid, threadsOfEach: [Deno.pid] });
+Deno.test("cpuSnapshot: threadsOf reads each listed process's threads", async () => {
+  const s = await cpuSnapshot([Deno.pid], { threadsOf: [Deno.pid] });
   const mine = s.threadsByPid?.get(Deno.pid);
   assert.ok(mine && mine.size > 1, `threads: ${mine?.size}`);
-  assert.deepEqual([...s.threads!.keys()], [...mine.keys()]);
   assert.ok(mine.has(Deno.pid), "the main thread's tid is the pid");
-  // Without threadsOfEach, no per-pid threads.
+  // Without threadsOf, no per-pid threads.
   assert.equal((await cpuSnapshot([Deno.pid])).threadsByPid, undefined);
 });
 

@@ -22,7 +22,7 @@ import { compareGold, formatPipelineSummary, Pipeline } from "../lib/shopstream/
 import { type ShopTopics, TOPIC_KEYS, topicsUnder } from "../lib/shopstream/mod.ts";
 import {
   openDrill,
-  pipelineKillRun,
+  pipelineKillDrill,
   pipelineKillRunOk,
   pipelineKillSummary,
 } from "../lib/drill/mod.ts";
@@ -151,8 +151,8 @@ Deno.test("pipeline: a broker SIGKILLed mid-run and restarted, nothing lost", as
   // a fresh consumer reads the dead-letter topic back (many runs: the drill itself).
   const drill = await openDrill(config, { log: (l) => console.error(l) });
   try {
-    const row = await pipelineKillRun(drill, 1, { seed: 11, records: 10_000 });
-    const report = { seed: 11, rows: [row], failedRuns: 1, wallSeconds: row.seconds };
+    const report = await pipelineKillDrill(drill, { seed: 11, records: 10_000 });
+    const [row] = report.rows;
     assert.ok(pipelineKillRunOk(row), pipelineKillSummary(report));
     assert.equal(row.produced, 10_000);
     assert.ok(row.malformed > 0, "the run had malformed records to dead-letter");

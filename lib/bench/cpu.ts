@@ -108,9 +108,10 @@ export interface CpuSnapshot {
   readonly machine: MachineCpu;
   /** utime + stime per pid that was alive, ticks. */
   readonly ticks: ReadonlyMap<number, number>;
-  /** With `threadsOf`: that process's live threads, tid to name and utime + stime ticks. */
-  readonly threads?: ReadonlyMap<number, { comm: string; ticks: number }>;
-  /** With `threadsOfEach`: each listed pid's live threads, as `threads`. */
+  /**
+   * With `threadsOf`: each listed process's live threads, pid to (tid to name
+   * and utime + stime ticks).
+   */
   readonly threadsByPid?: ReadonlyMap<number, ReadonlyMap<number, { comm: string; ticks: number }>>;
 }
 
@@ -132,24 +133,23 @@ async function ticksPerSec(): Promise<number> {
 
 /**
  * Reads `/proc/stat` and `/proc/<pid>/stat` of each pid in one `cat`, and with
- * `threadsOf` that process's threads (`/proc/<pid>/task/<tid>/stat`), with
- * `threadsOfEach` those of each listed process. A pid that no longer exists
- * is left out of `ticks` (its CPU then counts as everything else).
+ * `threadsOf` the threads of each process it lists
+ * (`/proc/<pid>/task/<tid>/stat`). A pid that no longer exists is left out of
+ * `ticks` (its CPU then counts as everything else).
  *
  * @example
  * ```ts
  * import { cpuSnapshot } from "./cpu.ts";
- * const s = await cpuSnapshot([Deno.pid], { threadsOf: Deno.pid });
- * console.log(s.machine.cores, s.ticks.get(Deno.pid), s.threads?.size);
+ * const s = await cpuSnapshot([Deno.pid], { threadsOf: [Deno.pid] });
+ * console.log(s.machine.cores, s.ticks.get(Deno.pid), s.threadsByPid?.get(Deno.pid)?.size);
  * ```
  */
 export async function cpuSnapshot(
   pids: readonly number[],
-  options: { threadsOf?: number; threadsOfEach?: readonly number[] } = {},
+  options: { threadsOf?: readonly number[] } = {},
 ): Promise<CpuSnapshot> {
   const hz = await ticksPerSec();
-  const t = options.threadsOf;
-  const each = [...new Set([...(t === undefined ? [] : [t]), ...(options.threadsOfEach ?? [])])];
+  const each = [...new Set(options.threadsOf ?? [])];
   const script = 'cat /proc/stat "$@"' +
     each.map((p) => `; echo "--threads ${p}--"; cat /proc/${p}/task/*/stat`).join("");
   const out = await new Deno.Command("sh", {
@@ -183,8 +183,7 @@ export async function cpuSnapshot(
     ticksPerSec: hz,
     machine: parseMachineCpu(head),
     ticks,
-    threads: t === undefined ? undefined : threadsByPid.get(t),
-    threadsByPid: options.threadsOfEach ? threadsByPid : undefined,
+    threadsByPid: options.threadsOf ? threadsByPid : undefined,
   };
 }
 
@@ -216,7 +215,7 @@ export type BrokerThreadKind = "requests" | "replication" | "JIT" | "GC" | "othe
  * CPU seconds of processes `pids` over an interval, summed by thread kind
  * (`kindOf` of a thread's name). What threads that ended during the interval
  * used (a process's CPU minus that of its threads alive at the end) counts
- * as `ended`. Needs both snapshots taken with every pid in `threadsOfEach`;
+ * as `ended`. Needs both snapshots taken with every pid in `threadsOf`;
  * undefined otherwise.
  *
  * @example
@@ -273,8 +272,8 @@ export function threadKinds(
  * const snap = (main: number, worker: number | undefined, all: number): CpuSnapshot => ({
  *   at: 0, ticksPerSec: 100, machine: { busy: 0, total: 0, cores: 2 },
  *   ticks: new Map([[9, all]]),
- *   threads: new Map([[9, { comm: "deno", ticks: main }],
- *     ...(worker === undefined ? [] : [[11, { comm: "worker-1", ticks: worker }] as const])]),
+ *   threadsByPid: new Map([[9, new Map([[9, { comm: "deno", ticks: main }],
+ *     ...(worker === undefined ? [] : [[11, { comm: "worker-1", ticks: worker }] as const])])]]),
  * });
  * // The worker ended: of the process's 300 ticks, 100 were the main thread's, 200 the worker's.
  * console.log(threadSplit(9, snap(0, 0, 0), snap(100, undefined, 300))); // { main: 1, workers: 2, runtime: 0 }
@@ -285,7 +284,7 @@ export function threadSplit(
   before: CpuSnapshot,
   after: CpuSnapshot,
 ): { main: number; workers: number; runtime: number } | undefined {
-  const t0 = before.threads, t1 = after.threads;
+  const t0 = before.threadsByPid?.get(pid), t1 = after.threadsByPid?.get(pid);
   const p0 = before.ticks.get(pid), p1 = after.ticks.get(pid);
   if (!t0 || !t1 || p0 === undefined || p1 === undefined) return undefined;
   const hz = after.ticksPerSec;

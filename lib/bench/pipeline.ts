@@ -136,7 +136,7 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
     // sink has stopped: the CPU window is the end-to-end figure's.
     const brokers = components.filter((c) => c.name.startsWith("kafka-")).map((c) => c.pid);
     const snap = () =>
-      cpuSnapshot(pids, { threadsOf: Deno.pid, threadsOfEach: brokers }).catch((e: Error) => e);
+      cpuSnapshot(pids, { threadsOf: [Deno.pid, ...brokers] }).catch((e: Error) => e);
     let before: ReturnType<typeof snap> | undefined;
     let after: ReturnType<typeof snap> | undefined;
     const summary = await new Pipeline({

@@ -24,6 +24,7 @@
 import { type DeadLetterInfo, readDeadLetter } from "../kafka/dlq.ts";
 import { layerPrefix } from "../lake/paths.ts";
 import type { LakeStore } from "../lake/store.ts";
+import { RegistryClient } from "../schema/rest.ts";
 import {
   compareGold,
   EventGenerator,
@@ -302,7 +303,7 @@ export async function waitCaughtUp(
   }
 }
 
-/** Deletes a run's topics, group and lake folders (errors ignored: best effort). */
+/** Deletes a run's topics, group, lake folders and schema subjects (errors ignored: best effort). */
 export async function cleanupLakeDrill(
   drill: DrillContext,
   store: LakeStore,
@@ -318,4 +319,7 @@ export async function cleanupLakeDrill(
   await drill.admin.raw.deleteGroups([group]).catch(() => {});
   await drill.admin.deleteTopics([...TOPIC_KEYS.map((k) => topics[k]), topics.deadLetter])
     .catch(() => {});
+  // The run's producers registered each event topic's value subject.
+  const registry = new RegistryClient(drill.config.schemaRegistry.url);
+  for (const k of TOPIC_KEYS) await registry.deleteSubject(`${topics[k]}-value`).catch(() => {});
 }

@@ -28,8 +28,7 @@
  * @module
  */
 import { LakeStore } from "../lake/store.ts";
-import { RegistryClient } from "../schema/rest.ts";
-import { Pipeline, type PipelineSummary, TOPIC_KEYS } from "../shopstream/mod.ts";
+import { Pipeline, type PipelineSummary } from "../shopstream/mod.ts";
 import { formatTable } from "../util/table.ts";
 import type { DrillContext } from "./context.ts";
 import { cleanupLakeDrill, lakeDrillNames, readDeadLetterTopic } from "./lake_drill.ts";
@@ -201,8 +200,6 @@ export async function pipelineKillRun(
     };
   } finally {
     await cleanupLakeDrill(drill, store, names);
-    const registry = new RegistryClient(drill.config.schemaRegistry.url);
-    for (const k of TOPIC_KEYS) await registry.deleteSubject(`${topics[k]}-value`).catch(() => {});
   }
 }
 

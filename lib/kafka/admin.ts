@@ -465,9 +465,21 @@ export class ClusterAdmin {
    * (which joins the group for about 5 s).
    */
   async resetOffsets(groupId: string, topic: string, target: SeekTarget): Promise<void> {
+    await this.commitOffsets(groupId, topic, await this.offsetsAt(topic, target));
+  }
+
+  /**
+   * Commits `partitions`' offsets (e.g. a plan from {@linkcode offsetsAt})
+   * for `groupId` on `topic`, as {@linkcode resetOffsets} does: only an
+   * empty group moves, else {@linkcode GroupNotEmptyError}.
+   */
+  async commitOffsets(
+    groupId: string,
+    topic: string,
+    partitions: { partition: number; offset: string }[],
+  ): Promise<void> {
     const group = await this.describeGroup(groupId);
     if (group.members.length > 0) throw new GroupNotEmptyError(groupId, group);
-    const partitions = await this.offsetsAt(topic, target);
     const offsets = [{ topic, partitions }];
     const sent = await retryRetriable(() => commitGroupOffsets(this.#kafka, groupId, offsets));
     if (!sent) await retryRetriable(() => this.#admin.setOffsets({ groupId, topic, partitions }));
