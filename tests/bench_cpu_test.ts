@@ -5,7 +5,9 @@
  */
 import assert from "node:assert/strict";
 import {
+  brokerParts,
   brokerThreadKind,
+  formatBenchCpu,
   cpuLimitLine,
   cpuLimitWithout,
   cpuReport,
@@ -311,4 +313,37 @@ Deno.test("cpuTable and cpuLimitWithout: detail rows under several rows; the lim
     cpuLimitWithout(r, 1, "the JIT"),
     "without the JIT: 140.0 µs/event, at most 14,286 events/s",
   );
+});
+
+Deno.test("brokerParts and formatBenchCpu: thread kinds under readable rows; the sink's section", () => {
+  assert.deepEqual(brokerParts({ GC: 1, ended: 0.5, requests: 4, other: 0.25, odd: 2 }), {
+    "brokers: network and request threads": 4,
+    "brokers: garbage collection": 1,
+    "brokers: other threads": 2.75,
+  });
+  const report = cpuReport(
+    [{ name: "sink", pid: 1 }, { name: "kafka-1", pid: 2 }, { name: "kafka-2", pid: 3 }],
+    snap(0, 0, [[1, 0], [2, 0], [3, 0]]),
+    snap(10_000, 1000, [[1, 600], [2, 200], [3, 100]]),
+    200_000,
+  );
+  const text = formatBenchCpu(
+    { report, threads: { "sink (main thread)": 4 }, brokerThreads: { requests: 2, JIT: 1 } },
+    "sink",
+    "record",
+    "CPU:",
+  );
+  const names = text.split("\n").slice(3).map((line) => line.match(/^(\s*\S.*?)(\s{2,}|$)/)![1]);
+  assert.deepEqual(names.slice(0, 7), [
+    "sink",
+    "  sink (main thread)",
+    "kafka-1",
+    "kafka-2",
+    "  brokers: network and request threads",
+    "  brokers: JIT compilers (C1, C2)",
+    "everything else",
+  ]);
+  // 10 s busy for 200,000 records: 50 µs/record, 40,000 records/s; without the JIT's 1 s: 45.
+  assert.match(text, /at 50\.0 µs\/record the machine 100% busy does at most 40,000 records\/s/);
+  assert.match(text, /without the brokers' JIT compilers .*: 45\.0 µs\/record, at most 44,444/);
 });

@@ -25,6 +25,7 @@
  */
 import type { Config } from "../config.ts";
 import { openStack } from "../stack/open.ts";
+import { formatTable } from "../util/table.ts";
 
 /** The fields of one `/proc/<pid>/stat` line this module uses. */
 export interface ProcStat {
@@ -546,4 +547,186 @@ export async function stackComponents(
     else notFound.push(s.service);
   }
   return { found, notFound };
+}
+
+/**
+ * This process first (as the row `selfName`), then the brokers, MinIO and
+ * the registry as the stack finds them; the services it found no process for
+ * (their CPU then counts as everything else).
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "../config.ts";
+ * import { benchComponents } from "./cpu.ts";
+ * const { components } = await benchComponents(loadConfig(), "sink");
+ * console.log(components.map((c) => c.name)); // ["sink", "kafka-1", ..., "minio", "schema-registry"]
+ * ```
+ */
+export async function benchComponents(
+  config: Config,
+  selfName: string,
+): Promise<{ components: CpuComponent[]; notFound: string[] }> {
+  const order = (name: string) =>
+    name.startsWith("kafka-") ? 0 : name === "minio" ? 1 : name === "schema-registry" ? 2 : 3;
+  const { found, notFound } = await stackComponents(config)
+    .catch((e: Error) => ({ found: [], notFound: [`the stack (${e.message})`] }));
+  found.sort((a, b) => order(a.name) - order(b.name) || a.name.localeCompare(b.name));
+  return { components: [{ name: selfName, pid: Deno.pid }, ...found], notFound };
+}
+
+/** What a benchmark measured of the CPU over its run (see {@linkcode formatBenchCpu}). */
+export interface BenchCpu {
+  /** CPU by component. */
+  readonly report: CpuReport;
+  /** The benchmark's process by thread (row name to CPU seconds), shown under its row. */
+  readonly threads?: Record<string, number>;
+  /** The brokers by {@linkcode brokerThreadKind}, CPU seconds, all brokers together. */
+  readonly brokerThreads?: Record<string, number>;
+}
+
+/**
+ * A snapshot for {@linkcode benchCpu}: every component's CPU, and the
+ * threads of this process and of the brokers (`kafka-*` rows).
+ *
+ * @example
+ * ```ts
+ * import { benchSnapshot } from "./cpu.ts";
+ * const snap = await benchSnapshot([{ name: "me", pid: Deno.pid }]);
+ * console.log(snap.threadsByPid?.has(Deno.pid)); // true on Linux
+ * ```
+ */
+export function benchSnapshot(components: readonly CpuComponent[]): Promise<CpuSnapshot> {
+  const brokers = components.filter((c) => c.name.startsWith("kafka-")).map((c) => c.pid);
+  return cpuSnapshot(components.map((c) => c.pid), { threadsOf: [Deno.pid, ...brokers] });
+}
+
+/** Row names for this process's threads in {@linkcode benchCpu} (a part left out is not shown). */
+export interface SelfThreadRows {
+  /** The main thread. */
+  readonly main: string;
+  /** Its `Worker` threads. */
+  readonly workers?: string;
+  /** V8's garbage collection and compiler threads, the I/O runtime. */
+  readonly runtime: string;
+}
+
+/**
+ * CPU between two {@linkcode benchSnapshot}s of `components`, for `units`
+ * units of work: the report (components missing at an end, and `notFound`,
+ * listed as missing), this process by thread under `rows`' names, the
+ * brokers by thread kind.
+ *
+ * @example
+ * ```ts
+ * import { benchCpu, benchSnapshot } from "./cpu.ts";
+ * const components = [{ name: "me", pid: Deno.pid }];
+ * const before = await benchSnapshot(components);
+ * for (let i = 0; i < 1e7; i++) Math.sqrt(i);
+ * const cpu = benchCpu(components, [], before, await benchSnapshot(components), 1e7,
+ *   { main: "main", runtime: "helpers" });
+ * console.log(cpu.report.rows[0].name, Object.keys(cpu.threads ?? {})); // me ["main", "helpers"]
+ * ```
+ */
+export function benchCpu(
+  components: readonly CpuComponent[],
+  notFound: readonly string[],
+  before: CpuSnapshot,
+  after: CpuSnapshot,
+  units: number,
+  rows: SelfThreadRows,
+): BenchCpu {
+  const report = cpuReport(components, before, after, units);
+  const gone = report.missing.map((m) => `${m} (ended or restarted during the run)`);
+  const split = threadSplit(Deno.pid, before, after);
+  let threads: Record<string, number> | undefined;
+  if (split) {
+    threads = { [rows.main]: split.main };
+    if (rows.workers) threads[rows.workers] = split.workers;
+    threads[rows.runtime] = split.runtime;
+  }
+  const brokers = components.filter((c) => c.name.startsWith("kafka-")).map((c) => c.pid);
+  return {
+    report: { ...report, missing: [...notFound, ...gone] },
+    threads,
+    brokerThreads: brokers.length
+      ? threadKinds(brokers, before, after, brokerThreadKind)
+      : undefined,
+  };
+}
+
+/** Row names of the brokers' CPU by thread kind, all brokers together. */
+const BROKER_PARTS: Record<string, string> = {
+  requests: "brokers: network and request threads",
+  replication: "brokers: follower fetches (replication)",
+  JIT: "brokers: JIT compilers (C1, C2)",
+  GC: "brokers: garbage collection",
+  other: "brokers: other threads",
+  ended: "brokers: other threads",
+};
+
+/**
+ * The brokers' CPU by thread kind ({@linkcode threadKinds} with
+ * {@linkcode brokerThreadKind}) under readable row names, in a fixed order.
+ *
+ * @example
+ * ```ts
+ * import { brokerParts } from "./cpu.ts";
+ * console.log(brokerParts({ GC: 1, requests: 4, ended: 0.5, other: 0.5 }));
+ * // { "brokers: network and request threads": 4, "brokers: garbage collection": 1, "brokers: other threads": 1 }
+ * ```
+ */
+export function brokerParts(kinds: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  const known = Object.keys(BROKER_PARTS);
+  const kindsInOrder = [...known, ...Object.keys(kinds).filter((k) => !known.includes(k))];
+  for (const kind of kindsInOrder) {
+    if (!(kind in kinds)) continue;
+    const name = BROKER_PARTS[kind] ?? BROKER_PARTS.other;
+    out[name] = (out[name] ?? 0) + kinds[kind];
+  }
+  return out;
+}
+
+/**
+ * The CPU section of a benchmark's output: `heading`, the table by component
+ * (this process's threads under its row `selfRow`, the brokers' thread kinds
+ * under the last broker), the components not found, the limit lines, and the
+ * limit without the brokers' JIT compilers when they worked.
+ *
+ * @example
+ * ```ts
+ * import { formatBenchCpu } from "./cpu.ts";
+ * const report = { rows: [{ name: "sink", seconds: 2, usPerUnit: 20, share: 1 }], missing: [],
+ *   wallSeconds: 2, busySeconds: 2, busyShare: 0.5, cores: 2, units: 100_000, usPerUnit: 20,
+ *   maxUnitsPerSec: 100_000, componentsUsPerUnit: 20, componentsMaxUnitsPerSec: 100_000 };
+ * console.log(formatBenchCpu({ report }, "sink", "record", "CPU by component:"));
+ * ```
+ */
+export function formatBenchCpu(
+  cpu: BenchCpu,
+  selfRow: string,
+  unit: string,
+  heading: string,
+): string {
+  const details: CpuDetail[] = [];
+  if (cpu.threads) details.push({ under: selfRow, parts: cpu.threads });
+  const lastBroker = cpu.report.rows.filter((x) => x.name.startsWith("kafka-")).at(-1)?.name;
+  if (cpu.brokerThreads && lastBroker) {
+    details.push({ under: lastBroker, parts: brokerParts(cpu.brokerThreads) });
+  }
+  const { header, rows } = cpuTable(cpu.report, unit, details);
+  const lines = [heading, formatTable(header, rows)];
+  if (cpu.report.missing.length) {
+    lines.push(`not found (counted in everything else): ${cpu.report.missing.join(", ")}`);
+  }
+  lines.push(cpuLimitLine(cpu.report, unit));
+  if (cpu.brokerThreads?.JIT) {
+    lines.push(cpuLimitWithout(
+      cpu.report,
+      cpu.brokerThreads.JIT,
+      "the brokers' JIT compilers (warm-up work a long-running broker no longer does)",
+      unit,
+    ));
+  }
+  return lines.join("\n");
 }

@@ -20,16 +20,7 @@
  */
 import type { Config } from "../config.ts";
 import { ClusterAdmin } from "../kafka/admin.ts";
-import {
-  brokerThreadKind,
-  type CpuComponent,
-  type CpuReport,
-  cpuReport,
-  cpuSnapshot,
-  stackComponents,
-  threadKinds,
-  threadSplit,
-} from "./cpu.ts";
+import { benchComponents, type BenchCpu, benchCpu, benchSnapshot } from "./cpu.ts";
 import { createKafka } from "../kafka/client.ts";
 import { layerPrefix } from "../lake/paths.ts";
 import { LakeStore } from "../lake/store.ts";
@@ -67,23 +58,12 @@ export interface PipelineBenchResult {
   /** The end-to-end run. */
   summary: PipelineSummary;
   /**
-   * CPU by component from the start of producing to the sink's last commit
-   * (the window of `summary.endToEndPerSec`), per produced event; undefined
-   * when `/proc` could not be read (not Linux).
+   * CPU from the start of producing to the sink's last commit (the window of
+   * `summary.endToEndPerSec`), per produced event: by component, this process
+   * by thread (producer, sink worker, runtime helpers), the brokers by thread
+   * kind; undefined when `/proc` could not be read (not Linux).
    */
-  cpu?: CpuReport;
-  /**
-   * This process's CPU seconds in the same window by thread: the main thread
-   * (producer), the sink's worker thread, the runtime's helper threads (GC,
-   * compiler, I/O), keyed by row name.
-   */
-  cpuThreads?: Record<string, number>;
-  /**
-   * The brokers' CPU seconds in the same window, all brokers together, by
-   * thread kind ({@linkcode brokerThreadKind}): `requests`, `replication`,
-   * `JIT`, `GC`, `other`, `ended`.
-   */
-  brokerThreads?: Record<string, number>;
+  cpu?: BenchCpu;
 }
 
 /**
@@ -130,13 +110,10 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
     const encodePerSec = sample / (performance.now() - t0) * 1000;
 
     log(`end to end: ${events} records through ${id}.* ...`);
-    const { components, notFound } = await cpuComponents(config);
-    const pids = components.map((c) => c.pid);
+    const { components, notFound } = await benchComponents(config, PIPELINE_ROW);
     // The pipeline logs "producing" as it starts the clock and "silver" once the
     // sink has stopped: the CPU window is the end-to-end figure's.
-    const brokers = components.filter((c) => c.name.startsWith("kafka-")).map((c) => c.pid);
-    const snap = () =>
-      cpuSnapshot(pids, { threadsOf: [Deno.pid, ...brokers] }).catch((e: Error) => e);
+    const snap = () => benchSnapshot(components).catch((e: Error) => e);
     let before: ReturnType<typeof snap> | undefined;
     let after: ReturnType<typeof snap> | undefined;
     const summary = await new Pipeline({
@@ -154,27 +131,18 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
         log(line);
       },
     }).run();
-    let cpu: CpuReport | undefined;
-    let cpuThreads: Record<string, number> | undefined;
-    let brokerThreads: Record<string, number> | undefined;
+    let cpu: BenchCpu | undefined;
     const [b, a] = [await before, await after];
     if (b instanceof Error || a instanceof Error) {
       log(`CPU by component: not measured (${(b instanceof Error ? b : a as Error).message})`);
     } else if (b && a) {
-      const report = cpuReport(components, b, a, summary.produced);
-      const gone = report.missing.map((m) => `${m} (ended or restarted during the run)`);
-      cpu = { ...report, missing: [...notFound, ...gone] };
-      const split = threadSplit(Deno.pid, b, a);
-      if (split) {
-        cpuThreads = {
-          "producer (main thread)": split.main,
-          "sink (worker thread)": split.workers,
-          "V8 GC, compiler and I/O threads": split.runtime,
-        };
-      }
-      if (brokers.length) brokerThreads = threadKinds(brokers, b, a, brokerThreadKind);
+      cpu = benchCpu(components, notFound, b, a, summary.produced, {
+        main: "producer (main thread)",
+        workers: "sink (worker thread)",
+        runtime: "V8 GC, compiler and I/O threads",
+      });
     }
-    return { generatorPerSec, encodePerSec, summary, cpu, cpuThreads, brokerThreads };
+    return { generatorPerSec, encodePerSec, summary, cpu };
   } finally {
     if (!options.keep) {
       const admin = new ClusterAdmin(kafka);
@@ -201,20 +169,3 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
 
 /** The row of this process (producer and sink worker) in {@linkcode PipelineBenchResult.cpu}. */
 export const PIPELINE_ROW = "pipeline (producer + sink worker)";
-
-/**
- * This process first, then the brokers, MinIO and the registry as the stack
- * finds them; the services it found no process for (their CPU then counts as
- * everything else).
- */
-async function cpuComponents(
-  config: Config,
-): Promise<{ components: CpuComponent[]; notFound: string[] }> {
-  const order = (name: string) =>
-    name.startsWith("kafka-") ? 0 : name === "minio" ? 1 : name === "schema-registry" ? 2 : 3;
-  const { found, notFound } = await stackComponents(config)
-    .catch((e: Error) => ({ found: [], notFound: [`the stack (${e.message})`] }));
-  found.sort((a, b) => order(a.name) - order(b.name) || a.name.localeCompare(b.name));
-  const self = { name: PIPELINE_ROW, pid: Deno.pid };
-  return { components: [self, ...found], notFound };
-}

@@ -19,6 +19,13 @@
 import process from "node:process";
 import type { Config } from "../config.ts";
 import { ClusterAdmin } from "../kafka/admin.ts";
+import {
+  benchComponents,
+  type BenchCpu,
+  benchCpu,
+  benchSnapshot,
+  type CpuSnapshot,
+} from "./cpu.ts";
 import { createKafka } from "../kafka/client.ts";
 import { sleep } from "../util/deadline.ts";
 import { LakeStore } from "../lake/store.ts";
@@ -91,7 +98,17 @@ export interface SinkBenchResult {
   peakHeapMb: number;
   /** The batching policy the sink ran with. */
   policy: BatchPolicy;
+  /**
+   * CPU over `seconds` per record: by component (this process as
+   * {@linkcode SINK_ROW}, each broker, MinIO, the registry), the sink's
+   * thread and the runtime's helpers, the brokers by thread kind; undefined
+   * when `/proc` could not be read (not Linux).
+   */
+  cpu?: BenchCpu;
 }
+
+/** The row of the sink's process in {@linkcode SinkBenchResult.cpu}. */
+export const SINK_ROW = "sink (this process)";
 
 /**
  * The bench's records: `events` from the generator (`malformedShare`, 1% by
@@ -176,7 +193,11 @@ export async function benchSink(options: SinkBenchOptions): Promise<SinkBenchRes
     let seconds = 0;
     let startupSeconds = 0;
     let cpu = { user: 0, system: 0 };
+    const { components, notFound } = await benchComponents(config, SINK_ROW);
+    const snap = () => benchSnapshot(components).catch((e: Error) => e);
+    let snaps: (CpuSnapshot | Error)[] = [];
     try {
+      const snapBefore = snap();
       const started = performance.now();
       const cpuStart = process.cpuUsage();
       await sink.run();
@@ -202,6 +223,7 @@ export async function benchSink(options: SinkBenchOptions): Promise<SinkBenchRes
       }
       seconds = (performance.now() - started) / 1000;
       cpu = process.cpuUsage(cpuStart);
+      snaps = [await snapBefore, await snap()];
     } finally {
       await sink.stop();
     }
@@ -210,6 +232,16 @@ export async function benchSink(options: SinkBenchOptions): Promise<SinkBenchRes
     if (t.records < totals.bronze) {
       throw new Error(`sink bench: ${t.records} of ${totals.bronze} rows written after stop()`);
     }
+    const [b, a] = snaps;
+    if (b instanceof Error || a instanceof Error) {
+      log(`CPU by component: not measured (${(b instanceof Error ? b : a as Error).message})`);
+    }
+    const cpuByComponent = b && a && !(b instanceof Error) && !(a instanceof Error)
+      ? benchCpu(components, notFound, b, a, totals.produced, {
+        main: "sink (main thread)",
+        runtime: "V8 GC, compiler and I/O threads",
+      })
+      : undefined;
     const latency = Object.values(m.flushLatencyMs);
     const merged = latency[0];
     for (const h of latency.slice(1)) merged.merge(h);
@@ -232,6 +264,7 @@ export async function benchSink(options: SinkBenchOptions): Promise<SinkBenchRes
       peakRssMb: peak / 1e6,
       peakHeapMb: peakHeap / 1e6,
       policy,
+      cpu: cpuByComponent,
     };
   } finally {
     if (!options.keep) {

@@ -20,36 +20,8 @@
  */
 import { loadConfig } from "../../lib/config.ts";
 import { defineCli, formatTable, taskV8Flags } from "../../lib/util/mod.ts";
-import {
-  benchPipeline,
-  type CpuDetail,
-  cpuLimitLine,
-  cpuLimitWithout,
-  cpuTable,
-  PIPELINE_ROW,
-} from "../../lib/bench/mod.ts";
+import { benchPipeline, formatBenchCpu, PIPELINE_ROW } from "../../lib/bench/mod.ts";
 
-/** Row names of the brokers' CPU by thread kind, all brokers together. */
-const BROKER_PARTS: Record<string, string> = {
-  requests: "brokers: network and request threads",
-  replication: "brokers: follower fetches (replication)",
-  JIT: "brokers: JIT compilers (C1, C2)",
-  GC: "brokers: garbage collection",
-  other: "brokers: other threads",
-  ended: "brokers: other threads",
-};
-
-function brokerParts(kinds: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  const known = Object.keys(BROKER_PARTS);
-  const kindsInOrder = [...known, ...Object.keys(kinds).filter((k) => !known.includes(k))];
-  for (const kind of kindsInOrder) {
-    if (!(kind in kinds)) continue;
-    const name = BROKER_PARTS[kind] ?? BROKER_PARTS.other;
-    out[name] = (out[name] ?? 0) + kinds[kind];
-  }
-  return out;
-}
 import { formatPipelineSummary } from "../../lib/shopstream/mod.ts";
 
 const USAGE = `usage: deno task bench pipeline [--events N] [--sample N] [--seed N] [--keep]
@@ -122,28 +94,9 @@ export async function main(args: string[]): Promise<number> {
       ["peak RSS (producer + sink)", `${(s.peakRss / 1e6).toFixed(0)} MB`, "<= 450 MB"],
     ]));
     if (r.cpu) {
-      const details: CpuDetail[] = [];
-      if (r.cpuThreads) details.push({ under: PIPELINE_ROW, parts: r.cpuThreads });
-      const lastBroker = r.cpu.rows.filter((x) => x.name.startsWith("kafka-")).at(-1)?.name;
-      if (r.brokerThreads && lastBroker) {
-        details.push({ under: lastBroker, parts: brokerParts(r.brokerThreads) });
-      }
-      const { header, rows } = cpuTable(r.cpu, "event", details);
-      console.log(
-        `\nCPU by component, producing to the sink's last commit (${s.produced} events):`,
-      );
-      console.log(formatTable(header, rows));
-      if (r.cpu.missing.length) {
-        console.log(`not found (counted in everything else): ${r.cpu.missing.join(", ")}`);
-      }
-      console.log(cpuLimitLine(r.cpu));
-      if (r.brokerThreads?.JIT) {
-        console.log(cpuLimitWithout(
-          r.cpu,
-          r.brokerThreads.JIT,
-          "the brokers' JIT compilers (warm-up work a long-running broker no longer does)",
-        ));
-      }
+      const heading =
+        `\nCPU by component, producing to the sink's last commit (${s.produced} events):`;
+      console.log(formatBenchCpu(r.cpu, PIPELINE_ROW, "event", heading));
     }
     return s.ok ? 0 : 1;
   });

@@ -15,7 +15,7 @@
  */
 import { defineCli, formatTable, runCommand, taskV8Flags } from "../../lib/util/mod.ts";
 import { DEFAULT_BATCH_POLICY } from "../../lib/shopstream/mod.ts";
-import { benchSinkInChild } from "../../lib/bench/mod.ts";
+import { benchSinkInChild, formatBenchCpu, SINK_ROW } from "../../lib/bench/mod.ts";
 
 /** The V8 flags of `deno task pipeline`, read from deno.json once. */
 const PIPELINE_FLAGS = taskV8Flags("pipeline") ?? "";
@@ -110,6 +110,12 @@ export function main(args: string[]): Promise<number> {
       ["peak RSS MB", r.peakRssMb.toFixed(0), "<= 250"],
       ["peak heap+ext MB", r.peakHeapMb.toFixed(0), ""],
     ]));
+    if (r.cpu) {
+      const heading = `\nCPU by component, from the sink's start to its last row (${
+        n(r.events)
+      } records):`;
+      console.log(formatBenchCpu(r.cpu, SINK_ROW, "record", heading));
+    }
     return 0;
   });
 }
