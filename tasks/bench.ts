@@ -17,6 +17,8 @@ import { defineCommands } from "../lib/util/mod.ts";
 export const BENCHMARKS: Record<string, string> = {
   log: "module 1: appends/s and reads/s of lib/log, 100 B and 1 KiB, with and without fsync",
   clients: "module 2: our producer and consumer side by side with Kafka's Java perf tools",
+  decode:
+    "module 2: one fetch's records decoded by kafkajs and by lib/kafka: µs per record, GC included",
   partitions:
     "module 2: partition count vs produce/consume records/s and how many consumers get work",
   pipeline:

@@ -26,6 +26,7 @@ import { CLI as bench } from "../tasks/bench.ts";
 import { CLI as benchLog } from "../tasks/bench/log.ts";
 import { CLI as benchClients } from "../tasks/bench/clients.ts";
 import { CLI as benchPipeline } from "../tasks/bench/pipeline.ts";
+import { CLI as benchDecode } from "../tasks/bench/decode.ts";
 import { CLI as benchLake } from "../tasks/bench/lake.ts";
 import { CLI as benchPartitions } from "../tasks/bench/partitions.ts";
 import { CLI as benchSink } from "../tasks/bench/sink.ts";
@@ -121,6 +122,12 @@ const CASES: TaskCase[] = [
     run: ["tasks/bench.ts", "pipeline"],
     unknown: ["--nope"],
     badNumber: { args: ["--events", "1.5"], flag: "--events" },
+  },
+  {
+    cli: benchDecode,
+    run: ["tasks/bench.ts", "decode"],
+    unknown: ["--nope"],
+    badNumber: { args: ["--rounds", "0"], flag: "--rounds" },
   },
   {
     cli: benchLake,

@@ -15,6 +15,7 @@
  */
 export * from "./clients.ts";
 export * from "./cpu.ts";
+export * from "./decode.ts";
 export * from "./lake.ts";
 export * from "./log.ts";
 export * from "./partitions.ts";

@@ -22,6 +22,7 @@
  */
 import type { LogEntry } from "./upstream.ts";
 import { Kafka, logLevel } from "./upstream.ts";
+import "./fetch_decoder.ts"; // kafkajs decodes fetched record batches without a Long per field (see fetch_decoder.ts)
 import process from "node:process";
 import type { Config } from "../config.ts";
 
