@@ -5,8 +5,10 @@
  * control and log-append-time batches, a compressed batch, a batch cut
  * short, offsets past 2^53, an old message set) decode to deeply equal
  * records, and so do thousands of corrupted copies (or both throw the same
- * error). The live path (the sink and every consumer reading through it) is
- * covered by the pipeline and client tests.
+ * error). Live: a partition's log as the brokers wrote it (plain, gzip,
+ * committed and aborted transactions, their markers) read from the leader's
+ * segment file decodes the same way, and a read-committed consumer reading
+ * it through this decoder gets every committed record and none aborted.
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
@@ -19,6 +21,10 @@ import {
   PARTIAL,
 } from "../lib/kafka/fetch_decoder.ts";
 import { seededRandom } from "../lib/util/random.ts";
+import { createKafka } from "../lib/kafka/client.ts";
+import { CompressionTypes } from "../lib/kafka/upstream.ts";
+import { openStack, stackPaths } from "../lib/stack/mod.ts";
+import { config, requireKafka, uniqueName, waitFor } from "./support.ts";
 
 type Encoded = { buffer: Buffer };
 const { RecordBatch } = (await import("kafkajs/src/protocol/recordBatch/v0/index.js")).default as {
@@ -207,4 +213,83 @@ Deno.test("fetch decoder: the shared context and the byte views", async () => {
   const withKey = decoded.records.find((r) => r.key !== null && r.key.length > 0);
   assert.ok(withKey && Buffer.isBuffer(withKey.key), "keys are Buffers, as kafkajs gives them");
   assert.equal(withKey.key.buffer, b.buffer, "over the response's bytes, not copied");
+});
+
+Deno.test({
+  name: "fetch decoder (live): the brokers' own log decodes as in kafkajs; read-committed reads it",
+  // The segment file is read from the leader's data directory: native mode only.
+  ignore: (await openStack(config).catch(() => undefined))?.mode !== "native",
+  async fn() {
+    await requireKafka();
+    const topic = uniqueName("test.fetch-decoder");
+    const kafka = createKafka(config);
+    const admin = kafka.admin();
+    const plain = kafka.producer();
+    const tx = kafka.producer({
+      transactionalId: `${topic}.tx`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    const consumer = kafka.consumer({ groupId: `${topic}.group`, maxWaitTimeInMs: 200 });
+    await admin.connect();
+    try {
+      await admin.createTopics({
+        topics: [{ topic, numPartitions: 1, replicationFactor: 3 }],
+        waitForLeaders: true,
+      });
+      await Promise.all([plain.connect(), tx.connect()]);
+      const messages = (n: number, tag: string) =>
+        Array.from({ length: n }, (_, i) => ({
+          key: i % 5 === 0 ? null : `${tag}-${i}`,
+          value: `${tag}:${i}:${"é".repeat(i % 13)}`,
+          headers: i % 3 === 0 ? { tag, repeated: ["a", "b"] } : undefined,
+        }));
+      await plain.send({ topic, acks: -1, messages: messages(50, "plain") });
+      await plain.send({
+        topic,
+        acks: -1,
+        compression: CompressionTypes.GZIP,
+        messages: messages(30, "gzip"),
+      });
+      const committed = await tx.transaction();
+      await committed.send({ topic, messages: messages(10, "committed") });
+      await committed.commit();
+      const aborted = await tx.transaction();
+      await aborted.send({ topic, messages: messages(5, "aborted") });
+      await aborted.abort();
+
+      const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+      const leader = meta.partitions[0].leader;
+      const segment =
+        `${stackPaths().kafka}/node-${leader}/data/${topic}-0/00000000000000000000.log`;
+      const log = Buffer.from(await Deno.readFile(segment));
+      const before = { ...fetchDecoderStats };
+      const records = await sameAsKafkajs(log, "the leader's segment file");
+      assert.equal(records.length, 50 + 30 + 10 + 5 + 2, "every record and both markers");
+      assert.ok(fetchDecoderStats.ours - before.ours >= 4, "plain and transactional batches here");
+      assert.equal(fetchDecoderStats.kafkajs - before.kafkajs, 1, "the gzip batch in kafkajs");
+
+      const seen: string[] = [];
+      const decodedBefore = fetchDecoderStats.ours;
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await consumer.run({
+        eachMessage: ({ message }) => {
+          seen.push(String(message.value));
+          return Promise.resolve();
+        },
+      });
+      await waitFor("90 committed records", () => seen.length >= 90);
+      await new Promise((r) => setTimeout(r, 500)); // an aborted record would come after them
+      assert.equal(seen.length, 90);
+      assert.deepEqual(seen.filter((v) => v.startsWith("aborted")), []);
+      assert.equal(seen[80], "committed:0:", "in log order");
+      assert.ok(fetchDecoderStats.ours > decodedBefore, "the consumer's fetches decoded here");
+    } finally {
+      await consumer.disconnect().catch(() => {});
+      await Promise.all([plain.disconnect(), tx.disconnect()]).catch(() => {});
+      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+      await admin.disconnect();
+    }
+  },
 });
