@@ -24,7 +24,8 @@ export const BENCHMARKS: Record<string, string> = {
   pipeline:
     "module 4: generator, encoding, and the pipeline end to end (events/s, flush latency, memory)",
   lake: "module 4: bronze rows to Parquet (zstd) and back: object size and rows/s",
-  sink: "module 4: the lake sink alone: records/s to bronze, flush latency, peak memory",
+  sink:
+    "module 4: the lake sink alone: records/s to bronze, flush latency, peak memory, CPU by component",
 };
 
 function usage(): string {

@@ -4,7 +4,9 @@
  * dead-letter topic, sampling the process's resident memory. Figures:
  * records/s over that whole time and from the sink's first record on (so a
  * slow group join or first fetch shows apart from the work), CPU per record,
- * flush latency, objects, peak RSS.
+ * flush latency, objects, peak RSS, and the CPU each component used over
+ * the same time (the sink's process and threads, each broker, MinIO, the
+ * registry: see {@linkcode benchCpu}), so the limit of the machine shows.
  *
  * @example
  * ```ts

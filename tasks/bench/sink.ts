@@ -1,7 +1,8 @@
 /**
  * `deno task bench sink [flags]`: the lake sink alone: records/s from Kafka
  * to bronze, flush latency and peak resident memory at a batching policy
- * (default: the sink's). Fills fresh topics first; deletes them afterwards
+ * (default: the sink's), then CPU per record by component and the limit it
+ * implies. Fills fresh topics first; deletes them afterwards
  * unless `--keep`. The sink runs in a child process of its own, under the
  * heap limits of `deno task pipeline`. Logic: lib/bench/sink.ts and
  * lib/bench/sink_child.ts.
