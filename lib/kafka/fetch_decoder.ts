@@ -115,8 +115,8 @@ function int64(buf: Buffer, at: number): number {
 }
 
 /**
- * Reads `records` of a batch from `buf`, position in `cursor[0]`. The
- * varint is kafkajs's (`Decoder.readVarInt`, zigzag), bit for bit.
+ * The zigzag varint at `cursor[0]` (moved past it), read as kafkajs's
+ * `Decoder.readVarInt` reads it, bit for bit; throws NOT_HERE past 5 bytes.
  */
 function varint(buf: Buffer, cursor: number[]): number {
   let p = cursor[0], result = 0, shift = 0, b: number;
@@ -298,8 +298,9 @@ let kafkajsDecodeMessages: DecodeMessages | undefined;
  * ```
  */
 export function kafkajsDecodeRecordSet(recordSet: Buffer): Promise<unknown[]> {
-  if (!kafkajsDecodeMessages) throw new Error("kafkajs's decodeMessages module was not found");
-  return kafkajsDecodeMessages(sizedDecoder(recordSet));
+  // Not installed: kafkajs's module still exports its own.
+  const original = kafkajsDecodeMessages ?? kafkajs().decodeMessages;
+  return original(sizedDecoder(recordSet));
 }
 
 /**
@@ -325,7 +326,13 @@ function sizedDecoder(recordSet: Buffer): KafkajsDecoder {
   return new (kafkajs().Decoder)(sized);
 }
 
-let modules: { Decoder: new (b: Buffer) => KafkajsDecoder; batch: RecordBatchDecoder } | undefined;
+const DECODE_MESSAGES = "kafkajs/src/protocol/requests/fetch/v4/decodeMessages.js";
+
+let modules: {
+  Decoder: new (b: Buffer) => KafkajsDecoder;
+  batch: RecordBatchDecoder;
+  decodeMessages: DecodeMessages;
+} | undefined;
 
 function kafkajs() {
   if (!modules) {
@@ -333,6 +340,7 @@ function kafkajs() {
     modules = {
       Decoder: require("kafkajs/src/protocol/decoder.js"),
       batch: require("kafkajs/src/protocol/recordBatch/v0/decoder.js"),
+      decodeMessages: require(DECODE_MESSAGES),
     };
   }
   return modules;
@@ -392,7 +400,7 @@ export function decodeFetchesInPlace(): boolean {
   if (kafkajsDecodeMessages) return true;
   try {
     const require = createRequire(import.meta.resolve("kafkajs"));
-    const path = require.resolve("kafkajs/src/protocol/requests/fetch/v4/decodeMessages.js");
+    const path = require.resolve(DECODE_MESSAGES);
     for (let v = 4; v <= 11; v++) {
       const response = require.resolve(`kafkajs/src/protocol/requests/fetch/v${v}/response.js`);
       if (require.cache[response]) return false;
