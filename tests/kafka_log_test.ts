@@ -9,6 +9,7 @@ import { type LogEntry, logLevel } from "kafkajs";
 import { loadConfig } from "../lib/config.ts";
 import {
   createKafka,
+  isRestartNotice,
   kafkaLogLines,
   UNREACHABLE_REPEAT_MS,
   unreachableBroker,
@@ -199,5 +200,31 @@ Deno.test("deno task health with Kafka unreachable: a DOWN row, no kafkajs lines
   assert.match(
     loud.stderr,
     /^\[kafkajs ERROR\] Connection: Connection error: connect ECONNREFUSED/m,
+  );
+});
+
+Deno.test("isRestartNotice: kafkajs's consumer restart line, for one group only", () => {
+  const restart = (group: string) =>
+    entry("Consumer", "Restarting the consumer in 300ms", {
+      retryCount: 0,
+      retryTime: 300,
+      groupId: group,
+    });
+  assert.equal(isRestartNotice(restart("sink"), "sink"), true);
+  assert.equal(isRestartNotice(restart("other"), "sink"), false, "another group's consumer");
+  assert.equal(
+    isRestartNotice(
+      entry("Consumer", "Crash: KafkaJSNumberOfRetriesExceeded", { groupId: "sink" }),
+      "sink",
+    ),
+    false,
+    "the crash itself stays",
+  );
+  assert.equal(
+    isRestartNotice(
+      entry("Runner", "Restarting the consumer in 300ms", { groupId: "sink" }),
+      "sink",
+    ),
+    false,
   );
 });

@@ -359,6 +359,26 @@ export function kafkaLogLines(
   };
 }
 
+/**
+ * Whether `entry` is kafkajs's "Restarting the consumer in N ms" for the
+ * group `groupId`: a client whose caller reports each restart itself (with
+ * its error, as the lake sink does) passes this to `onEntry`, so the news is
+ * printed once.
+ *
+ * @example
+ * ```ts
+ * import { logLevel } from "kafkajs";
+ * import { isRestartNotice } from "./client.ts";
+ * const log = { timestamp: "", logger: "kafkajs", message: "Restarting the consumer in 300ms", groupId: "g" };
+ * console.log(isRestartNotice({ namespace: "Consumer", level: logLevel.ERROR, label: "ERROR", log }, "g")); // true
+ * ```
+ */
+export function isRestartNotice(entry: LogEntry, groupId: string): boolean {
+  const { message, groupId: group } = entry.log as { message?: unknown; groupId?: unknown };
+  return entry.namespace === "Consumer" && group === groupId &&
+    typeof message === "string" && message.startsWith("Restarting the consumer in ");
+}
+
 /** Unreachable brokers this process reported: one client's report stands for all. */
 const REPORTED = new Map<string, number>();
 

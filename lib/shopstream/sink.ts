@@ -64,7 +64,7 @@
 import type { EachBatchPayload } from "kafkajs";
 import type { Kafka } from "../kafka/upstream.ts";
 import type { Config } from "../config.ts";
-import { createKafka } from "../kafka/client.ts";
+import { createKafka, isRestartNotice, rawLogsFromEnv } from "../kafka/client.ts";
 import { GroupConsumer, type RebalanceEvent } from "../kafka/consumer.ts";
 import { type DeadLetterOrigin, type DeadLetterReason, DeadLetterWriter } from "../kafka/dlq.ts";
 import { LatencyHistogram } from "../kafka/metrics.ts";
@@ -390,7 +390,11 @@ export class LakeSink {
     this.policy = options.policy ?? DEFAULT_BATCH_POLICY;
     this.#store = options.store ?? LakeStore.fromConfig(options.config);
     this.#kafka = options.kafka ??
-      createKafka(options.config, { clientId: options.config.clients.sink });
+      createKafka(options.config, {
+        clientId: options.config.clients.sink,
+        // Each restart is reported below with its error; kafkajs's own line would say it twice.
+        onEntry: rawLogsFromEnv() ? undefined : (entry) => isRestartNotice(entry, this.groupId),
+      });
     this.#maxPendingRecords = options.maxPendingRecords ?? 60_000;
     this.#maxPendingBytes = options.maxPendingBytes ?? 32 * 1024 * 1024;
   }
