@@ -18,6 +18,7 @@ import {
   SchemaValidationError,
   subjectName,
   validate,
+  wireSchemaId,
 } from "../lib/schema/mod.ts";
 import { WireWriter } from "../lib/schema/serde.ts";
 import { assertValid } from "../lib/schema/validate.ts";
@@ -225,6 +226,16 @@ Deno.test("wire format: magic byte, big-endian id, body", () => {
   assert.equal(parseWireFormat(new Uint8Array([1, 0, 0, 0, 2, 9])), undefined, "wrong magic byte");
   assert.equal(parseWireFormat(new Uint8Array([0, 0, 0])), undefined, "too short");
   assert.equal(parseWireFormat(null), undefined);
+  // The id alone, as a signed 32-bit big-endian integer, as DataView reads it.
+  for (const id of [0, 1, 258, 0x7fffffff, -1, -0x80000000, 100_000_123]) {
+    const framed = new Uint8Array(6);
+    new DataView(framed.buffer).setInt32(1, id, false);
+    assert.equal(wireSchemaId(framed), id);
+    assert.equal(parseWireFormat(framed)?.schemaId, id);
+  }
+  assert.equal(wireSchemaId(new Uint8Array([1, 0, 0, 0, 2])), undefined, "wrong magic byte");
+  assert.equal(wireSchemaId(new Uint8Array([0, 0, 0, 2])), undefined, "too short");
+  assert.equal(wireSchemaId(null), undefined);
 });
 
 Deno.test("wire writer: framed values in shared slabs, never overwritten", () => {

@@ -28,7 +28,7 @@
 import type avsc from "avsc";
 import type { DeadLetterReason } from "../kafka/dlq.ts";
 import type { AvroSerde } from "./serde.ts";
-import { parseWireFormat } from "./serde.ts";
+import { wireSchemaId } from "./serde.ts";
 import { typeLabel, validate } from "./validate.ts";
 
 /** What {@linkcode ContractDecoder.decode} makes of one record. */
@@ -119,7 +119,7 @@ export class ContractDecoder<T = unknown> {
   async decode(bytes: Uint8Array | null): Promise<DecodeOutcome<T>> {
     const known = this.decodeSync(bytes);
     if (known) return known;
-    const { schemaId } = parseWireFormat(bytes)!;
+    const schemaId = wireSchemaId(bytes)!;
     const resolver = await this.#resolver(schemaId);
     if (resolver === undefined) return this.#unknown(schemaId);
     return this.decodeSync(bytes)!;
@@ -158,8 +158,8 @@ export class ContractDecoder<T = unknown> {
   async prepare(values: readonly (Uint8Array | null)[]): Promise<Set<number>> {
     const missing = new Set<number>();
     for (const v of values) {
-      const wire = parseWireFormat(v);
-      if (wire && !this.#resolvers.has(wire.schemaId)) missing.add(wire.schemaId);
+      const schemaId = wireSchemaId(v);
+      if (schemaId !== undefined && !this.#resolvers.has(schemaId)) missing.add(schemaId);
     }
     const ids = [...missing];
     const found = await Promise.all(ids.map((id) => this.#resolver(id)));
@@ -186,8 +186,8 @@ export class ContractDecoder<T = unknown> {
     bytes: Uint8Array | null,
     unknown?: ReadonlySet<number>,
   ): DecodeOutcome<T> | undefined {
-    const wire = parseWireFormat(bytes);
-    if (!wire) {
+    const schemaId = wireSchemaId(bytes);
+    if (schemaId === undefined) {
       return {
         ok: false,
         reason: "deserialization",
@@ -198,7 +198,7 @@ export class ContractDecoder<T = unknown> {
           }) was not written by a registry-aware Avro serializer`,
       };
     }
-    const { schemaId, body } = wire;
+    const body = bytes!.subarray(5);
     const resolver = this.#resolvers.get(schemaId);
     if (resolver === undefined) return unknown?.has(schemaId) ? this.#unknown(schemaId) : undefined;
     if (resolver instanceof Error) {

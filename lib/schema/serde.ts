@@ -62,9 +62,27 @@ export interface AvroSerdeOptions {
 export function parseWireFormat(
   bytes: Uint8Array | null | undefined,
 ): { schemaId: number; body: Uint8Array } | undefined {
+  const schemaId = wireSchemaId(bytes);
+  return schemaId === undefined ? undefined : { schemaId, body: bytes!.subarray(5) };
+}
+
+/**
+ * The schema id of Confluent-framed `bytes` (a signed 32-bit big-endian
+ * integer after the magic byte), or undefined when they are not framed;
+ * {@linkcode parseWireFormat} without allocating, for code that looks at
+ * every record.
+ *
+ * @example
+ * ```ts
+ * import { wireSchemaId } from "./serde.ts";
+ * console.log(wireSchemaId(new Uint8Array([0, 0, 0, 1, 2, 9]))); // 258
+ * console.log(wireSchemaId(new Uint8Array([0, 255, 255, 255, 255]))); // -1
+ * console.log(wireSchemaId(new Uint8Array([1, 0, 0, 0, 7]))); // undefined
+ * ```
+ */
+export function wireSchemaId(bytes: Uint8Array | null | undefined): number | undefined {
   if (!bytes || bytes.length < 5 || bytes[0] !== MAGIC_BYTE) return undefined;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return { schemaId: view.getInt32(1, false), body: bytes.subarray(5) };
+  return (bytes[1] << 24) | (bytes[2] << 16) | (bytes[3] << 8) | bytes[4];
 }
 
 /**

@@ -61,7 +61,7 @@
  *
  * @module
  */
-import type { EachBatchPayload } from "kafkajs";
+import type { EachBatchPayload, KafkaMessage } from "kafkajs";
 import type { Kafka } from "../kafka/upstream.ts";
 import type { Config } from "../config.ts";
 import { createKafka, isRestartNotice, rawLogsFromEnv } from "../kafka/client.ts";
@@ -657,26 +657,31 @@ export class LakeSink {
       const entries: Entry[] = [];
       // Writer schemas not fetched yet are asked for once per id, together (not once per record).
       const unknown = await state.decoder.prepare(batch.messages.map((m) => m.value));
+      const letter = (
+        message: KafkaMessage,
+        offset: bigint,
+        reason: DeadLetterReason,
+        error: string,
+      ) => {
+        letters.push({
+          origin: {
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: message.offset,
+            message,
+            group: this.groupId,
+          },
+          reason,
+          error,
+        });
+        entries.push({ offset });
+      };
       for (const message of batch.messages) {
         const offset = BigInt(message.offset);
         const outcome = state.decoder.decodeSync(message.value, unknown) ??
           await state.decoder.decode(message.value);
-        const letter = (reason: DeadLetterReason, error: string) => {
-          letters.push({
-            origin: {
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: message.offset,
-              message,
-              group: this.groupId,
-            },
-            reason,
-            error,
-          });
-          entries.push({ offset });
-        };
         if (!outcome.ok) {
-          letter(outcome.reason, outcome.error);
+          letter(message, offset, outcome.reason, outcome.error);
           continue;
         }
         const record = {
@@ -694,7 +699,7 @@ export class LakeSink {
         } catch (e) {
           // Decoded, but no usable region, event time or value: it has no place in the lake.
           if (!(e instanceof BronzeRecordError)) throw e;
-          letter("validation", e.message);
+          letter(message, offset, "validation", e.message);
           continue;
         }
         entries.push({ offset, group, cells, bytes: message.value!.length });
