@@ -13,6 +13,7 @@
  *
  * @module
  */
+export * from "./alloc.ts";
 export * from "./clients.ts";
 export * from "./cpu.ts";
 export * from "./decode.ts";

@@ -21,6 +21,7 @@
 import process from "node:process";
 import type { Config } from "../config.ts";
 import { ClusterAdmin } from "../kafka/admin.ts";
+import { type AllocationSummary, sampleAllocations, summarizeAllocations } from "./alloc.ts";
 import {
   benchComponents,
   type BenchCpu,
@@ -57,6 +58,12 @@ export interface SinkBenchOptions {
    * The task runs it in a child process, so the sink's RSS is its own.
    */
   produce?: (topics: ShopTopics, events: number, seed: number) => Promise<Totals>;
+  /**
+   * Sample what the sink allocates while it works (V8's sampling heap
+   * profiler, see `alloc.ts`; it costs some speed, so the rates of such a run
+   * are not the sink's).
+   */
+  allocations?: boolean;
 }
 
 /** What {@linkcode benchSink} measured. */
@@ -107,6 +114,8 @@ export interface SinkBenchResult {
    * when `/proc` could not be read (not Linux).
    */
   cpu?: BenchCpu;
+  /** Bytes allocated per record and by whom, with `allocations: true`. */
+  allocations?: AllocationSummary;
 }
 
 /** The row of the sink's process in {@linkcode SinkBenchResult.cpu}. */
@@ -198,6 +207,8 @@ export async function benchSink(options: SinkBenchOptions): Promise<SinkBenchRes
     const { components, notFound } = await benchComponents(config, SINK_ROW);
     const snap = () => benchSnapshot(components).catch((e: Error) => e);
     let snaps: (CpuSnapshot | Error)[] = [];
+    let allocations: AllocationSummary | undefined;
+    const stopSampling = options.allocations ? await sampleAllocations() : undefined;
     try {
       const snapBefore = snap();
       const started = performance.now();
@@ -226,6 +237,7 @@ export async function benchSink(options: SinkBenchOptions): Promise<SinkBenchRes
       seconds = (performance.now() - started) / 1000;
       cpu = process.cpuUsage(cpuStart);
       snaps = [await snapBefore, await snap()];
+      if (stopSampling) allocations = summarizeAllocations(await stopSampling(), totals.produced);
     } finally {
       await sink.stop();
     }
@@ -267,6 +279,7 @@ export async function benchSink(options: SinkBenchOptions): Promise<SinkBenchRes
       peakHeapMb: peakHeap / 1e6,
       policy,
       cpu: cpuByComponent,
+      allocations,
     };
   } finally {
     if (!options.keep) {

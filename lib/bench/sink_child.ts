@@ -39,6 +39,8 @@ export interface SinkChildOptions {
   heapMb: number;
   /** V8 young-generation semi-space of the sink's process, MB. */
   semiSpaceMb: number;
+  /** Sample the sink's allocations (see `SinkBenchOptions.allocations`). */
+  allocations?: boolean;
 }
 
 /**
@@ -110,6 +112,7 @@ async function childMain(mode: string | undefined): Promise<number> {
       seed: o.seed,
       policy: o.policy,
       keep: o.keep,
+      allocations: o.allocations,
       log: (line) => console.error(line),
       produce: async (topics, events, seed) =>
         await runChild("produce", { topics, events, seed }) as Totals,

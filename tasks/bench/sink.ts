@@ -32,7 +32,7 @@ const SEMI_SPACE_MB = pipelineV8("max-semi-space-size", 8);
 
 const USAGE =
   `usage: deno task bench sink [--events N] [--max-records N] [--max-bytes B] [--max-age-ms MS]
-                             [--seed N] [--heap-mb MB] [--semi-space-mb MB] [--keep]
+                             [--seed N] [--heap-mb MB] [--semi-space-mb MB] [--alloc] [--keep]
 
   --events N        records to produce and sink (default 200000)
   --max-records N   flush a region buffer at N records (default ${DEFAULT_BATCH_POLICY.maxRecords})
@@ -43,6 +43,8 @@ const USAGE =
                     pipeline\` runs; 0: V8's default, which lets garbage grow the RSS to twice as much)
   --semi-space-mb MB  V8 young-generation semi-space of the sink's process (default
                     ${SEMI_SPACE_MB}, as \`deno task pipeline\` runs; V8's own 16 adds ~40 MB RSS)
+  --alloc           also sample what the sink allocates (bytes per record, by function;
+                    the sampling slows the sink down: compare rates without it)
   --keep            keep the bench topics and bronze objects`;
 
 /** The command line of `deno task bench sink`. */
@@ -56,6 +58,7 @@ export const CLI = defineCli({
     "max-age-ms": { type: "int", min: 1, default: DEFAULT_BATCH_POLICY.maxAgeMs },
     seed: { type: "int", min: 1, default: 42 },
     keep: { type: "boolean" },
+    alloc: { type: "boolean" },
     "heap-mb": { type: "int", min: 0, default: HEAP_MB },
     "semi-space-mb": { type: "int", min: 1, default: SEMI_SPACE_MB },
   },
@@ -69,6 +72,7 @@ function parse(args: string[]) {
     events: values.events,
     seed: values.seed,
     keep: values.keep,
+    allocations: values.alloc,
     policy: {
       maxRecords: values["max-records"],
       maxBytes: values["max-bytes"],
@@ -116,6 +120,17 @@ export function main(args: string[]): Promise<number> {
         n(r.events)
       } records):`;
       console.log(formatBenchCpu(r.cpu, SINK_ROW, "record", heading));
+    }
+    if (r.allocations) {
+      const a = r.allocations;
+      console.log(
+        `\nallocated while the sink worked: ${(a.bytes / 1e6).toFixed(0)} MB, ` +
+          `${Math.round(a.bytesPerUnit).toLocaleString("en-US")} B per record; most by:`,
+      );
+      console.log(formatTable(
+        ["share", "function"],
+        a.top.map((t) => [`${(t.share * 100).toFixed(1)}%`, t.where]),
+      ));
     }
     return 0;
   });
