@@ -19,8 +19,6 @@
  *
  * @module
  */
-import { Session } from "node:inspector";
-
 /** One node of V8's sampling heap profile (the parts read here). */
 export interface AllocationNode {
   /** The function and where it is. */
@@ -61,6 +59,8 @@ export interface AllocationSummary {
 export async function sampleAllocations(
   intervalBytes = 4096,
 ): Promise<() => Promise<AllocationProfile>> {
+  // Loaded on use: a benchmark that samples nothing should not carry the inspector.
+  const { Session } = await import("node:inspector");
   const session = new Session();
   session.connect();
   const post = <T>(method: string, params: object = {}) =>
