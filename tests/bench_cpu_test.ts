@@ -96,7 +96,7 @@ Deno.test("cpuReport: seconds, µs per event, everything else and the 2-core lim
   assert.equal(header.length, 4);
   assert.deepEqual(rows.at(-1), ["total (machine busy)", "15.00", "150.0", "100%"]);
   assert.deepEqual(rows[0], ["pipeline", "6.00", "60.0", "40%"]);
-  const split = cpuTable(r, "event", { under: "pipeline", parts: { producer: 4.5, sink: 1.5 } });
+  const split = cpuTable(r, "event", [{ under: "pipeline", parts: { producer: 4.5, sink: 1.5 } }]);
   assert.deepEqual(split.rows.map((x) => x[0]).slice(0, 4), [
     "pipeline",
     "  producer",

@@ -243,18 +243,39 @@ export function threadKinds(
     if (ticks > 0) out[kind] = (out[kind] ?? 0) + ticks / hz;
   };
   for (const pid of pids) {
-    const t0 = before.threadsByPid?.get(pid), t1 = after.threadsByPid?.get(pid);
-    const p0 = before.ticks.get(pid), p1 = after.ticks.get(pid);
-    if (!t0 || !t1 || p0 === undefined || p1 === undefined) return undefined;
-    let alive = 0;
-    for (const [tid, t] of t1) {
-      const d = t.ticks - (t0.get(tid)?.ticks ?? 0);
-      alive += d;
-      add(kindOf(t.comm), d);
-    }
-    add("ended", p1 - p0 - alive);
+    const d = ticksByKind(pid, before, after, kindOf);
+    if (!d) return undefined;
+    for (const [kind, ticks] of d.kinds) add(kind, ticks);
+    add("ended", d.ended);
   }
   return out;
+}
+
+/**
+ * One process's CPU ticks between two snapshots by the kind of each thread
+ * alive at the end, what the threads that ended used (the process's ticks
+ * minus its live threads', at least 0) and those threads' names; undefined
+ * without both snapshots' threads of `pid`.
+ */
+function ticksByKind(
+  pid: number,
+  before: CpuSnapshot,
+  after: CpuSnapshot,
+  kindOf: (comm: string) => string,
+): { kinds: Map<string, number>; ended: number; endedComms: string[] } | undefined {
+  const t0 = before.threadsByPid?.get(pid), t1 = after.threadsByPid?.get(pid);
+  const p0 = before.ticks.get(pid), p1 = after.ticks.get(pid);
+  if (!t0 || !t1 || p0 === undefined || p1 === undefined) return undefined;
+  const kinds = new Map<string, number>();
+  let alive = 0;
+  for (const [tid, t] of t1) {
+    const d = t.ticks - (t0.get(tid)?.ticks ?? 0);
+    alive += d;
+    const kind = kindOf(t.comm);
+    kinds.set(kind, (kinds.get(kind) ?? 0) + d);
+  }
+  const endedComms = [...t0].filter(([tid]) => !t1.has(tid)).map(([, t]) => t.comm);
+  return { kinds, ended: Math.max(0, p1 - p0 - alive), endedComms };
 }
 
 /**
@@ -285,23 +306,23 @@ export function threadSplit(
   before: CpuSnapshot,
   after: CpuSnapshot,
 ): { main: number; workers: number; runtime: number } | undefined {
-  const t0 = before.threadsByPid?.get(pid), t1 = after.threadsByPid?.get(pid);
-  const p0 = before.ticks.get(pid), p1 = after.ticks.get(pid);
-  if (!t0 || !t1 || p0 === undefined || p1 === undefined) return undefined;
+  const d = ticksByKind(
+    pid,
+    before,
+    after,
+    (comm) =>
+      comm.startsWith("worker-")
+        ? "workers"
+        : comm.startsWith("V8 ") || comm.startsWith("tokio")
+        ? "runtime"
+        : "main",
+  );
+  if (!d) return undefined;
   const hz = after.ticksPerSec;
-  let main = 0, workers = 0, runtime = 0, alive = 0;
-  for (const [tid, t] of t1) {
-    const d = t.ticks - (t0.get(tid)?.ticks ?? 0);
-    alive += d;
-    if (t.comm.startsWith("worker-")) workers += d;
-    else if (t.comm.startsWith("V8 ") || t.comm.startsWith("tokio")) runtime += d;
-    else main += d;
-  }
-  const ended = Math.max(0, p1 - p0 - alive);
-  const workerEnded = [...t0].some(([tid, t]) => t.comm.startsWith("worker-") && !t1.has(tid));
-  if (workerEnded) workers += ended;
-  else runtime += ended;
-  return { main: main / hz, workers: workers / hz, runtime: runtime / hz };
+  let workers = d.kinds.get("workers") ?? 0, runtime = d.kinds.get("runtime") ?? 0;
+  if (d.endedComms.some((c) => c.startsWith("worker-"))) workers += d.ended;
+  else runtime += d.ended;
+  return { main: (d.kinds.get("main") ?? 0) / hz, workers: workers / hz, runtime: runtime / hz };
 }
 
 /** A process to account for, under a name (`kafka-1`, `minio`, ...). */
@@ -431,7 +452,7 @@ export interface CpuDetail {
 
 /**
  * Header and rows of the CPU table: component, CPU seconds, CPU µs per unit,
- * share of the machine's busy time; a last row sums them. Each `detail` adds
+ * share of the machine's busy time; a last row sums them. Each of `details` adds
  * indented rows (CPU seconds by part, e.g. {@linkcode threadSplit}'s) under
  * the row named `under`.
  *
@@ -447,13 +468,8 @@ export interface CpuDetail {
 export function cpuTable(
   report: CpuReport,
   unit = "event",
-  detail: CpuDetail | readonly CpuDetail[] | undefined = undefined,
+  details: readonly CpuDetail[] = [],
 ): { header: string[]; rows: string[][] } {
-  const details: readonly CpuDetail[] = detail === undefined
-    ? []
-    : "under" in detail
-    ? [detail as CpuDetail]
-    : detail as readonly CpuDetail[];
   const row = (name: string, s: number, us: number, share: number) => [
     name,
     s.toFixed(2),
@@ -596,8 +612,13 @@ export interface BenchCpu {
  * ```
  */
 export function benchSnapshot(components: readonly CpuComponent[]): Promise<CpuSnapshot> {
-  const brokers = components.filter((c) => c.name.startsWith("kafka-")).map((c) => c.pid);
-  return cpuSnapshot(components.map((c) => c.pid), { threadsOf: [Deno.pid, ...brokers] });
+  const threadsOf = [Deno.pid, ...brokerPids(components)];
+  return cpuSnapshot(components.map((c) => c.pid), { threadsOf });
+}
+
+/** The pids of the `kafka-*` components. */
+function brokerPids(components: readonly CpuComponent[]): number[] {
+  return components.filter((c) => c.name.startsWith("kafka-")).map((c) => c.pid);
 }
 
 /** Row names for this process's threads in {@linkcode benchCpu} (a part left out is not shown). */
@@ -644,7 +665,7 @@ export function benchCpu(
     if (rows.workers) threads[rows.workers] = split.workers;
     threads[rows.runtime] = split.runtime;
   }
-  const brokers = components.filter((c) => c.name.startsWith("kafka-")).map((c) => c.pid);
+  const brokers = brokerPids(components);
   return {
     report: { ...report, missing: [...notFound, ...gone] },
     threads,
