@@ -286,7 +286,7 @@ function ticksByKind(
  * A worker that ended during the interval (a sink stopped before the end)
  * is credited with what the threads that ended used: the process's CPU
  * minus that of the threads alive at the end. Needs both snapshots taken
- * with `threadsOf: pid`; undefined otherwise.
+ * with `threadsOf: [pid]`; undefined otherwise.
  *
  * @example
  * ```ts

@@ -172,12 +172,15 @@ function headers(buf: Buffer, cursor: number[], end: number): FetchedRecord["hea
       prev,
       value,
     ];
-    Object.defineProperty(out, key, {
-      value: merged,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    // An own property for every name; assigning `__proto__` would set the prototype instead.
+    if (key === "__proto__") {
+      Object.defineProperty(out, key, {
+        value: merged,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else out[key] = merged;
   }
   return out;
 }
