@@ -209,13 +209,7 @@ export function outOfRange(
   const out: string[] = [];
   for (const p of planned) {
     const log = logs.get(p.partition);
-    if (!log) continue;
-    const at = BigInt(p.offset);
-    const where = at > BigInt(log.high)
-      ? `past the log end (${log.high})`
-      : at < BigInt(log.low)
-      ? `before the log start (${log.low}; older records were deleted)`
-      : undefined;
+    const where = log && outside(p.offset, log);
     if (where) {
       out.push(
         `partition ${p.partition}: offset ${p.offset} is ${where}; a consumer there falls back ` +
@@ -224,6 +218,14 @@ export function outOfRange(
     }
   }
   return out;
+}
+
+/** Where `offset` lies outside `log`, in words, or undefined when it is inside. */
+function outside(offset: string, log: { low: string; high: string }): string | undefined {
+  const at = BigInt(offset);
+  if (at > BigInt(log.high)) return `past the log end (${log.high})`;
+  if (at < BigInt(log.low)) return `before the log start (${log.low}; older records were deleted)`;
+  return undefined;
 }
 
 const list = (xs: number[]) => xs.join(",");
@@ -342,18 +344,18 @@ async function execute(cmd: AdminCommand): Promise<number> {
       case "groups reset-offsets": {
         const topic = cmd.topics[0];
         const committed = new Map((await admin.lag(name, topic)).map((r) => [r.partition, r]));
-        const logs = new Map((await admin.topicOffsets(topic)).map((o) => [o.partition, o]));
-        const planned = await admin.offsetsAt(topic, cmd.to!);
+        const rows = await admin.topicOffsets(topic);
+        const logs = new Map(rows.map((o) => [o.partition, o]));
+        const planned = await admin.offsetsAt(topic, cmd.to!, rows);
         console.log(formatTable(
           ["topic", "partition", "committed now", "new offset", "log end", "lag after"],
           planned.map((p) => {
             const log = logs.get(p.partition);
-            const at = BigInt(p.offset);
             const lag = !log
               ? "?"
-              : at > BigInt(log.high) || at < BigInt(log.low)
+              : outside(p.offset, log)
               ? "out of range"
-              : String(BigInt(log.high) - at);
+              : String(BigInt(log.high) - BigInt(p.offset));
             const now = committed.get(p.partition)?.committed ?? "-";
             return [topic, p.partition, now, p.offset, log?.high ?? "?", lag];
           }),

@@ -489,14 +489,16 @@ export class ClusterAdmin {
    * The offset of each partition of `topic` that `target` names: the log
    * start (`earliest`), the log end (`latest`), the first record at or after
    * a timestamp (the log end when there is none), or the given offset. What
-   * {@linkcode resetOffsets} commits, and what a dry run shows.
+   * {@linkcode resetOffsets} commits, and what a dry run shows. `logs`: the
+   * topic's offsets when the caller has just read them (else read here).
    */
   async offsetsAt(
     topic: string,
     target: SeekTarget,
+    logs?: TopicOffsetRows,
   ): Promise<{ partition: number; offset: string }[]> {
     if (target === "earliest" || target === "latest") {
-      const offsets = await this.topicOffsets(topic);
+      const offsets = logs ?? await this.topicOffsets(topic);
       return offsets.map((o) => ({
         partition: o.partition,
         offset: target === "earliest" ? o.low : o.high,
