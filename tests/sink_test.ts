@@ -5,8 +5,10 @@
  * = N - DLQ exactly, regions apart, v1 rows null in v2 columns; and a crash
  * after an upload, before its commit, leaves no row missing or doubled, the
  * restarted sink's recovery listings covering one partition and hour each
- * (never the topic's whole folder), once per group; and a permanent store
- * error (a wrong secret) crashes the sink at once, with nothing committed.
+ * (never the topic's whole folder), once per group; dead letters the topic
+ * refuses for good stop the sink, naming the topic, with nothing committed
+ * past them (a fresh sink writes them all); and a permanent store error (a
+ * wrong secret) crashes the sink at once, with nothing committed.
  */
 import assert from "node:assert/strict";
 import { createObjectStoreClient } from "../lib/lake/client.ts";
@@ -28,6 +30,7 @@ import {
   cleanup,
   eventTopics,
   produce,
+  readDeadLetters,
   sinkFor,
   testTopics,
   waitCommittedToEnd,
@@ -192,6 +195,60 @@ Deno.test("sink: killed between an upload and its commit, a fresh sink re-reads 
     }
     await assertLakeMatches(store, topics, totals);
   } finally {
+    await cleanup(store, topics, [group]);
+  }
+});
+
+Deno.test("sink: dead letters refused for good stop it, naming the topic, with nothing committed past them; a fresh sink writes them all", async () => {
+  const store = await ready();
+  const topics = testTopics("test.sink.letters");
+  const group = uniqueName("test.sink.letters");
+  const admin = new ClusterAdmin(createKafka(config));
+  await admin.connect();
+  try {
+    const totals = await produce(topics, 1200, 13);
+    assert.ok(totals.malformed > 0);
+    // The fault: the dead-letter topic takes no batch over 64 bytes, so the brokers refuse every
+    // letter (MESSAGE_TOO_LARGE) until the override is removed. (A min.insync.replicas above the
+    // replication factor would not do: these brokers apply at most the replica count.)
+    await admin.alterTopicConfig(topics.deadLetter, { "max.message.bytes": "64" });
+    const first = sinkFor(topics, group);
+    await first.connect();
+    try {
+      await first.run();
+      await waitFor("the sink to stop", () => first.crashed, 60_000, 50);
+    } finally {
+      await first.stop();
+    }
+    assert.match(first.crashed!.message, new RegExp(`dead-letter topic ${topics.deadLetter}`));
+    assert.match(first.crashed!.message, /max message size.*max\.message\.bytes/);
+    assert.equal(sinkTotals(first.metrics()).deadLetters, 0);
+    const committed = new Map<string, number>();
+    for (const t of eventTopics(topics)) {
+      for (const l of await admin.lag(group, t)) {
+        committed.set(`${t}:${l.partition}`, l.committed === null ? 0 : Number(l.committed));
+      }
+    }
+
+    await admin.alterTopicConfig(topics.deadLetter, { "max.message.bytes": null });
+    const second = sinkFor(topics, group);
+    await second.connect();
+    try {
+      await second.run();
+      await waitCommittedToEnd(group, topics, 60_000);
+    } finally {
+      await second.stop();
+    }
+    assert.equal(second.crashed, undefined);
+    await assertLakeMatches(store, topics, totals); // every row once, every letter
+    // Nothing the first sink committed had passed a record whose letter was refused.
+    for (const origin of (await readDeadLetters(topics)).origins) {
+      const at = origin.lastIndexOf(":");
+      const position = committed.get(origin.slice(0, at)) ?? 0;
+      assert.ok(position <= Number(origin.slice(at + 1)), `${origin}: committed up to ${position}`);
+    }
+  } finally {
+    await admin.disconnect();
     await cleanup(store, topics, [group]);
   }
 });

@@ -67,6 +67,7 @@ import type { Config } from "../config.ts";
 import { createKafka, isRestartNotice, rawLogsFromEnv } from "../kafka/client.ts";
 import { GroupConsumer, type RebalanceEvent } from "../kafka/consumer.ts";
 import { type DeadLetterOrigin, type DeadLetterReason, DeadLetterWriter } from "../kafka/dlq.ts";
+import { refusedForGood } from "../kafka/errors.ts";
 import { LatencyHistogram } from "../kafka/metrics.ts";
 import { sleep, withDeadline } from "../util/deadline.ts";
 import { type Catalog, FAMILY_TOPICS, type FamilyName, loadCatalog } from "../schema/catalog.ts";
@@ -705,7 +706,12 @@ export class LakeSink {
         entries.push({ offset, group, cells, bytes: message.value!.length });
       }
       // Dead letters first: a record counts as processed only once its letter is acknowledged.
-      await this.#dlq!.writeAll(letters);
+      await this.#dlq!.writeAll(letters).catch((e) => {
+        // Refused for good (too large for the topic, not authorised): stop, naming the topic.
+        // Anything else goes to kafkajs, which reads the batch again after a restart.
+        if (refusedForGood(e)) this.#crash(this.#lettersRefused(letters.length, e));
+        throw e;
+      });
       for (const l of letters) {
         inc(nested(this.#metrics.deadLetters, state.topic), l.reason);
       }
@@ -744,6 +750,18 @@ export class LakeSink {
     } finally {
       this.#inBatch--;
     }
+  }
+
+  /** The sink's error when Kafka refused its dead letters for a reason that holds on every try. */
+  #lettersRefused(count: number, error: unknown): SinkCrashedError {
+    const topic = this.#dlq?.topic ?? "the dead-letter topic";
+    return new SinkCrashedError(
+      `lake sink: the dead-letter topic ${topic} refused ${count} letters, and retrying ` +
+        `cannot help: ${(error as Error).message}. Check its configs (max.message.bytes) and ` +
+        `the client's rights (deno task admin topics describe ${topic}); nothing past those ` +
+        "records is committed",
+      { cause: error },
+    );
   }
 
   /** Stopping or crashed: batches are left unprocessed (nothing more is committed for them). */
