@@ -152,6 +152,22 @@ export async function waitCommittedToEnd(
   }
 }
 
+/** Runs `sink` until `groupId` has committed every event topic to its end, then stops it. */
+export async function runToEnd(
+  sink: LakeSink,
+  groupId: string,
+  topics: ShopTopics,
+  timeoutMs = 60_000,
+): Promise<void> {
+  await sink.connect();
+  try {
+    await sink.run();
+    await waitCommittedToEnd(groupId, topics, timeoutMs);
+  } finally {
+    await sink.stop();
+  }
+}
+
 /**
  * Checks bronze against the tally: rows = produced - malformed exactly, no
  * (topic, partition, offset) twice, every row in its region's folder, and

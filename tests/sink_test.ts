@@ -31,6 +31,7 @@ import {
   eventTopics,
   produce,
   readDeadLetters,
+  runToEnd,
   sinkFor,
   testTopics,
   waitCommittedToEnd,
@@ -167,13 +168,7 @@ Deno.test("sink: killed between an upload and its commit, a fresh sink re-reads 
 
     const listing = new ListingStore(createObjectStoreClient(config), config.s3.bucket);
     const second = sinkFor(topics, group, { store: listing });
-    await second.connect();
-    try {
-      await second.run();
-      await waitCommittedToEnd(group, topics, 60_000);
-    } finally {
-      await second.stop();
-    }
+    await runToEnd(second, group, topics);
     const m = second.metrics();
     assert.ok(
       sinkTotals(m).skipped > 0,
@@ -232,13 +227,7 @@ Deno.test("sink: dead letters refused for good stop it, naming the topic, with n
 
     await admin.alterTopicConfig(topics.deadLetter, { "max.message.bytes": null });
     const second = sinkFor(topics, group);
-    await second.connect();
-    try {
-      await second.run();
-      await waitCommittedToEnd(group, topics, 60_000);
-    } finally {
-      await second.stop();
-    }
+    await runToEnd(second, group, topics);
     assert.equal(second.crashed, undefined);
     await assertLakeMatches(store, topics, totals); // every row once, every letter
     // Nothing the first sink committed had passed a record whose letter was refused.
