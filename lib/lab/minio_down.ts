@@ -136,7 +136,9 @@ export class MinioDownScenario extends LabScenario {
       "the backlog to drain",
       (s) => s !== undefined && s.lag <= steady && (s.sunkPerSec ?? 0) > 0,
       left(),
-    );
+    ).catch((e) => {
+      throw new Error(`${(e as Error).message}; ${this.sinkState()}`, { cause: e });
+    });
     this.mark("backlog drained");
     await new Promise((r) => setTimeout(r, 5000));
     await this.#stream?.stop();
@@ -144,6 +146,28 @@ export class MinioDownScenario extends LabScenario {
     await this.rig.waitCaughtUp(left());
     this.mark("lag 0");
     await this.waitAlert("ok", left());
+  }
+
+  /**
+   * The sink's side of a recovery that does not come, in one line: whether
+   * it still waits for MinIO, holds its uploads for a rebalance, has paused
+   * fetching, and how many store calls failed so far.
+   *
+   * @example
+   * ```ts
+   * import type { MinioDownScenario } from "./minio_down.ts";
+   * declare const s: MinioDownScenario;
+   * console.log(s.sinkState()); // sink: waiting for MinIO no, uploads held no, ...
+   * ```
+   */
+  sinkState(): string {
+    const m = this.rig.sink.metrics();
+    const yes = (b: boolean) => (b ? "yes" : "no");
+    const failed = Object.values(m.flushFailures).reduce((a, b) => a + b, 0);
+    const buffered = Object.values(m.buffered).reduce((a, b) => a + b, 0);
+    return `sink: waiting for MinIO ${yes(m.waitingForStore)}, uploads held for a rebalance ` +
+      `${yes(m.uploadsHeld)}, fetching paused ${yes(m.paused)}, ${failed} failed store calls, ` +
+      `${buffered} records buffered, ${m.rebalances} assignments, ${m.consumerRestarts} restarts`;
   }
 
   /** Stops the stream, counts bronze back from MinIO against the generator's tally. */

@@ -183,6 +183,8 @@ export interface SinkMetrics {
   waitingForStore: boolean;
   /** Outages seen: times the sink started waiting for the object store. */
   storeWaits: number;
+  /** Whether uploads wait for a rebalance to end (from kafkajs's REBALANCING to the new assignment). */
+  uploadsHeld: boolean;
   /** Recovery listings made (one per partition, region and hour met after an assignment). */
   listings: number;
   /** Per topic and partition: the next offset to read (last record handled + 1, any epoch). */
@@ -378,6 +380,7 @@ export class LakeSink {
     consumerRestarts: 0,
     restartLog: [],
     waitingForStore: false,
+    uploadsHeld: false,
     storeWaits: 0,
     listings: 0,
     read: {},
@@ -561,6 +564,7 @@ export class LakeSink {
       ...this.#metrics,
       buffered,
       paused: this.#paused,
+      uploadsHeld: this.#holdUploads,
       read: structuredClone(this.#metrics.read),
     };
   }
