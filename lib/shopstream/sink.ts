@@ -474,8 +474,25 @@ export class LakeSink {
       },
     });
     const raw = this.#consumer.raw;
+    let signalledAt = 0;
     raw.on(raw.events.REBALANCING, () => {
       this.#holdUploads = true; // the partitions may move: start no upload until the new assignment
+      signalledAt = Date.now();
+    });
+    // kafkajs signals REBALANCING on NOT_COORDINATOR too (the group's coordinator moved, e.g.
+    // by a preferred leader election after a broker restart); if its rejoin then fails, kafkajs
+    // retries by fetching again in the old generation, and no new assignment comes. A heartbeat
+    // sent after the signal and accepted says the group is stable in this member's generation
+    // (during a rebalance the coordinator answers REBALANCE_IN_PROGRESS): its partitions did not
+    // move. One request timeout after the signal, any heartbeat sent before it has its answer.
+    const settled = o.config.kafka.requestTimeoutMs;
+    raw.on(raw.events.HEARTBEAT, () => {
+      if (!this.#holdUploads || Date.now() - signalledAt <= settled) return;
+      this.#holdUploads = false;
+      console.error(
+        "lake sink: the group kept this member's partitions (a heartbeat succeeded after a " +
+          "rebalance signal without a new assignment); uploads go on",
+      );
     });
     try {
       await this.#consumer.connect();
