@@ -157,7 +157,7 @@ export class MinioDownScenario extends LabScenario {
    * ```ts
    * import type { MinioDownScenario } from "./minio_down.ts";
    * declare const s: MinioDownScenario;
-   * console.log(s.sinkState()); // sink: waiting for MinIO no, uploads held no, ...
+   * console.log(s.sinkState()); // sink: waiting for MinIO no, uploads held for a rebalance no, ...
    * ```
    */
   sinkState(): string {
