@@ -156,15 +156,23 @@ Deno.test({
     };
     Deno.kill(pid, "SIGSTOP");
     try {
+      // The election takes seconds; each look starts two JVMs, and a live broker may still forward
+      // the request to the stopped node until its own request times out: on a busy machine the
+      // first answers naming the new leader can take over a minute.
+      let seen = "no answer yet";
       const after = await waitFor(
         "a new quorum leader",
         async () => {
-          const q = await describeQuorum(live, { timeoutMs: 15_000 }).catch(() => undefined);
+          const q = await describeQuorum(live, { timeoutMs: 15_000 }).catch((e) => {
+            seen = (e as Error).message.slice(0, 200);
+            return undefined;
+          });
+          if (q) seen = `leader ${q.leaderId}, epoch ${q.leaderEpoch}`;
           return q && q.leaderId > 0 && q.leaderId !== victim ? q : undefined;
         },
-        60_000,
+        120_000,
         500,
-      );
+      ).catch((e) => assert.fail(`${(e as Error).message} (last look: ${seen})`));
       assert.ok(after.leaderEpoch > before.leaderEpoch, "a new election raises the epoch");
       assert.ok(after.voters.some((v) => v.id === victim), "the stopped node is still a voter");
       // Each live broker forwards the request to the quorum's leader; one may still be sending
