@@ -30,6 +30,7 @@
 import { type PausedMinio, pauseMinio } from "./faults.ts";
 import { type LabContext, LabScenario } from "./scenario.ts";
 import { type BronzeCount, SinkRig } from "./sink_rig.ts";
+import { sinkTotals } from "../shopstream/sink.ts";
 
 /** The alert this scenario is about. */
 export const FLUSH_ALERT = "ShopStreamSinkFlushFailing";
@@ -162,12 +163,12 @@ export class MinioDownScenario extends LabScenario {
    */
   sinkState(): string {
     const m = this.rig.sink.metrics();
+    const t = sinkTotals(m);
     const yes = (b: boolean) => (b ? "yes" : "no");
-    const failed = Object.values(m.flushFailures).reduce((a, b) => a + b, 0);
-    const buffered = Object.values(m.buffered).reduce((a, b) => a + b, 0);
     return `sink: waiting for MinIO ${yes(m.waitingForStore)}, uploads held for a rebalance ` +
-      `${yes(m.uploadsHeld)}, fetching paused ${yes(m.paused)}, ${failed} failed store calls, ` +
-      `${buffered} records buffered, ${m.rebalances} assignments, ${m.consumerRestarts} restarts`;
+      `${yes(m.uploadsHeld)}, fetching paused ${yes(m.paused)}, ${t.flushFailures} failed store ` +
+      `calls, ${t.buffered} records buffered, ${m.rebalances} assignments, ` +
+      `${m.consumerRestarts} restarts`;
   }
 
   /** Stops the stream, counts bronze back from MinIO against the generator's tally. */
@@ -177,7 +178,7 @@ export class MinioDownScenario extends LabScenario {
     return {
       expected: this.rig.totals.bronze,
       bronze: await this.rig.countBronze(),
-      flushFailures: Object.values(m.flushFailures).reduce((a, b) => a + b, 0),
+      flushFailures: sinkTotals(m).flushFailures,
       lag: await this.rig.lag(),
     };
   }
